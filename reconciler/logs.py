@@ -1,0 +1,79 @@
+"""Logging set up once per process.
+
+Every component logs through structlog with key/value context (device, object, partition).
+In a terminal the output is a readable, coloured console format; anywhere else (a daemon
+under systemd or Kubernetes) it is one JSON object per line, which log pipelines parse.
+Secrets never reach this layer: callers log names and counts, never credentials or bodies
+of authentication requests, and the redaction processor below is a last line of defence.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+_SECRET_KEYS = frozenset(
+    {"password", "passwd", "token", "auth_token", "x-f5-auth-token", "authorization", "secret"}
+)
+_configured = False
+
+
+def _redact_secrets(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Replace the value of any key that names a secret, whatever the caller passed."""
+    for key in list(event_dict):
+        if key.lower() in _SECRET_KEYS:
+            event_dict[key] = "***"
+    return event_dict
+
+
+def configure(level: str = "INFO", json: bool | None = None) -> None:
+    """Configure structlog and the stdlib root logger; later calls only change the level.
+
+    ``json=None`` picks JSON when stderr is not a terminal.
+    """
+    global _configured
+    numeric = logging.getLevelName(level.upper()) if isinstance(level, str) else level
+    if not isinstance(numeric, int):
+        raise ValueError(f"log level {level!r} is not one of DEBUG, INFO, WARNING, ERROR")
+    logging.basicConfig(level=numeric, stream=sys.stderr, format="%(message)s")
+    logging.getLogger().setLevel(numeric)
+    # Libraries that log request bodies or headers at DEBUG stay at WARNING.
+    for noisy in ("urllib3", "requests", "f5", "icontrol", "amqp", "kombu"):
+        logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
+    if _configured:
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(numeric))
+        return
+    use_json = (not sys.stderr.isatty()) if json is None else json
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if use_json
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _redact_secrets,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    _configured = True
+
+
+def get_logger(name: str | None = None, **context: Any) -> Any:
+    """A structlog logger bound to ``component=name`` and any extra context."""
+    log = structlog.get_logger()
+    if name:
+        log = log.bind(component=name)
+    return log.bind(**context) if context else log
