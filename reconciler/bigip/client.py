@@ -1,0 +1,236 @@
+"""One BIG-IP over iControl REST: f5-sdk's ManagementRoot and its icontrol session.
+
+We let f5-sdk log in (token auth, renewal) and build URIs, and we send the requests through
+its session ourselves, with the exact verbs and bodies the plan needs: a create is one POST,
+an update one PATCH of the changed fields, a delete one DELETE — no load-before-modify
+round trips. Reads and transaction setup are retried with tenacity on connection errors,
+5xx and 401 (a device that dropped our token gets a fresh login). f5-sdk's ``debug`` (which
+records auth headers) is never turned on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from f5.bigip import ManagementRoot
+from f5.bigip.contexts import TransactionContextManager
+from f5.sdk_exception import TransactionSubmitException
+from icontrol.exceptions import iControlUnexpectedHTTPError
+from tenacity import (
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from reconciler.logs import get_logger
+from reconciler.settings import DeviceSettings
+
+log = get_logger("bigip.client")
+
+
+class DeviceError(RuntimeError):
+    """A request the device refused or could not answer; ``status`` is None for transport."""
+
+    def __init__(self, message: str, status: int | None = None, body: Any = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+    @property
+    def transient(self) -> bool:
+        return self.status is None or self.status >= 500 or self.status == 401
+
+
+class _ManagementRoot(ManagementRoot):  # type: ignore[misc]
+    """ManagementRoot whose session ignores REQUESTS_CA_BUNDLE & co.
+
+    requests lets those variables override ``session.verify`` (psf/requests#3829), so a
+    machine-wide CA bundle would silently turn certificate checks on for a device we were told
+    not to verify, or swap the bundle we were told to use. The device connection follows our
+    configuration only.
+    """
+
+    def _get_icr_session(self, *args: Any, **kwargs: Any) -> Any:
+        session = super()._get_icr_session(*args, **kwargs)
+        session.session.trust_env = False
+        return session
+
+
+def _device_message(exc: BaseException) -> tuple[str, int | None, Any]:
+    response = getattr(exc, "response", None)
+    if response is None and exc.args and hasattr(exc.args[0], "response"):
+        response = exc.args[0].response
+    if response is None:
+        return f"{type(exc).__name__}: {exc}", None, None
+    try:
+        body = response.json()
+        message = body.get("message") or response.text
+    except ValueError:
+        body, message = None, response.text[:300]
+    return str(message), response.status_code, body
+
+
+def as_device_error(exc: BaseException) -> DeviceError:
+    if isinstance(exc, DeviceError):
+        return exc
+    message, status, body = _device_message(exc)
+    return DeviceError(message, status, body)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    return as_device_error(exc).transient
+
+
+class DeviceClient:
+    """A connection to one device. Not thread-safe: one worker owns it."""
+
+    def __init__(
+        self,
+        settings: DeviceSettings,
+        verify: bool | str = False,
+        timeout: float = 30.0,
+        attempts: int = 4,
+    ) -> None:
+        self.settings = settings
+        self.name = settings.name
+        self.verify = verify
+        self.timeout = timeout
+        self.attempts = attempts
+        self._mgmt: Any = None
+        self.base = f"https://{settings.address}:{settings.port}/mgmt/tm/"
+
+    # -- connection -------------------------------------------------------------------------
+
+    @property
+    def mgmt(self) -> Any:
+        if self._mgmt is None:
+            self._mgmt = self._retrying(self._connect)
+        return self._mgmt
+
+    def _connect(self) -> Any:
+        s = self.settings
+        try:
+            return _ManagementRoot(
+                s.address,
+                s.username,
+                s.password.reveal(),
+                port=s.port,
+                token=True,
+                verify=self.verify,
+                timeout=self.timeout,
+            )
+        except (requests.RequestException, KeyError, ValueError) as exc:
+            raise as_device_error(exc) from None
+
+    def _forget_token(self) -> None:
+        if self._mgmt is not None:
+            auth = self._mgmt.icrs.session.auth
+            if hasattr(auth, "token"):
+                auth.token = None
+
+    def _retrying(self, call: Any, *args: Any, **kwargs: Any) -> Any:
+        for attempt in Retrying(
+            retry=retry_if_exception(_is_transient),
+            stop=stop_after_attempt(self.attempts),
+            wait=wait_random_exponential(multiplier=0.2, max=3),
+            reraise=True,
+        ):
+            with attempt:
+                try:
+                    return call(*args, **kwargs)
+                except DeviceError as exc:
+                    if exc.status == 401:
+                        self._forget_token()
+                    raise
+                except (requests.RequestException, iControlUnexpectedHTTPError) as exc:
+                    error = as_device_error(exc)
+                    if error.status == 401:
+                        self._forget_token()
+                    raise error from None
+        raise AssertionError("unreachable")
+
+    # -- URLs ------------------------------------------------------------------------------
+
+    def url(self, path: str, partition: str = "", name: str = "", parent: str = "") -> str:
+        """``ltm/pool`` + P + name → .../ltm/pool/~P~name (names percent-quoted: ``%RD``)."""
+        url = self.base + path
+        if parent:
+            url += f"/~{partition}~{quote(parent, safe=':')}/members"
+        if name:
+            url += f"/~{partition}~{quote(name, safe=':')}" if partition else f"/{quote(name)}"
+        elif partition and not parent:
+            url += f"/~{partition}"
+        return url
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def get(self, url: str, params: dict[str, str] | None = None) -> Any:
+        def call() -> Any:
+            return self.mgmt.icrs.get(url, params=params).json()
+
+        return self._retrying(call)
+
+    def collection(
+        self, path: str, partition: str | None = None, expand: bool = False, page: int = 1000
+    ) -> list[dict[str, Any]]:
+        """Every item of a collection, one paged GET at a time (``$top``/``$skip``)."""
+        items: list[dict[str, Any]] = []
+        skip = 0
+        while True:
+            params = {"$top": str(page), "$skip": str(skip)}
+            if partition:
+                params["$filter"] = f"partition eq {partition}"
+            if expand:
+                params["expandSubcollections"] = "true"
+            answer = self.get(self.base + path, params)
+            batch = answer.get("items") or []
+            items.extend(batch)
+            if not answer.get("nextLink") or not batch:
+                return items
+            skip += len(batch)
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def send(self, verb: str, url: str, body: dict[str, Any] | None = None) -> Any:
+        """One write, not retried (a transaction decides what a failure means)."""
+        try:
+            call = getattr(self.mgmt.icrs, verb.lower())
+            response = call(url, json=body) if body is not None else call(url)
+        except (requests.RequestException, iControlUnexpectedHTTPError) as exc:
+            error = as_device_error(exc)
+            if error.status == 401:
+                self._forget_token()
+            raise error from None
+        return response.json() if response.content else None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Writes inside go into one iControl transaction, committed on exit (all or nothing)."""
+        tx = self.mgmt.tm.transactions.transaction
+        manager = TransactionContextManager(tx)
+        try:
+            self._retrying(manager.__enter__)
+        except DeviceError:
+            raise
+        try:
+            yield
+        except BaseException:
+            # Abandon: drop the coordination header; the device discards an uncommitted tx.
+            manager.icr.session.headers = manager.original_headers
+            raise
+        try:
+            manager.__exit__(None, None, None)
+        except TransactionSubmitException as exc:
+            inner = exc.args[0] if exc.args else exc
+            raise as_device_error(inner) from None
+        except (requests.RequestException, iControlUnexpectedHTTPError) as exc:
+            raise as_device_error(exc) from None
+
+    def save_config(self) -> None:
+        """``tmsh save sys config``: without it a reboot loses what we wrote (agent #806)."""
+        self._retrying(self.send, "POST", self.base + "sys/config", {"command": "save"})

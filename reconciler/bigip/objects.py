@@ -1,0 +1,76 @@
+"""A BIG-IP configuration object as a plain value, shared by the desired and the live side.
+
+``fields`` holds only what we manage, in one canonical spelling (see ``addresses`` and
+``resources``), so comparing a desired object with a live one is plain equality per field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.contrail.model import ObjectRef
+from reconciler.values import FrozenDict, freeze
+
+ObjectKey = tuple[str, str, str, str]  # (kind, partition, parent, name)
+
+
+@dataclass(frozen=True)
+class BigIPObject:
+    kind: str  # a key of resources.RESOURCE_TYPES, e.g. "ltm/pool"
+    partition: str
+    name: str  # canonical name (member names spell the route domain explicitly)
+    fields: FrozenDict[str, Any]
+    parent: str = ""  # the pool of a pool member
+    source: ObjectRef | None = field(default=None, compare=False)
+    wire_name: str | None = field(default=None, compare=False)  # as the device spells it
+
+    @property
+    def key(self) -> ObjectKey:
+        return (self.kind, self.partition, self.parent, self.name)
+
+    @property
+    def path(self) -> str:
+        """Human-readable full path, as the BIG-IP GUI shows it."""
+        if self.kind == "sys/folder":
+            return f"/{self.partition}"
+        if self.parent:
+            return f"/{self.partition}/{self.parent} {self.name}"
+        return f"/{self.partition}/{self.name}"
+
+    @classmethod
+    def make(
+        cls,
+        kind: str,
+        partition: str,
+        name: str,
+        fields: Mapping[str, Any],
+        parent: str = "",
+        source: ObjectRef | None = None,
+    ) -> BigIPObject:
+        return cls(kind, partition, name, freeze(dict(fields)), parent, source)
+
+
+class ObjectSet(Mapping[ObjectKey, BigIPObject]):
+    """BIG-IP objects keyed by ``key``: a desired or live configuration of one device."""
+
+    def __init__(self, objects: Iterable[BigIPObject] = ()) -> None:
+        self._by_key: dict[ObjectKey, BigIPObject] = {}
+        for obj in objects:
+            self._by_key[obj.key] = obj
+
+    def __getitem__(self, key: ObjectKey) -> BigIPObject:
+        return self._by_key[key]
+
+    def __iter__(self) -> Iterator[ObjectKey]:
+        return iter(self._by_key)
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    def partitions(self) -> set[str]:
+        return {key[1] for key in self._by_key}
+
+    def in_partition(self, partition: str) -> list[BigIPObject]:
+        return [obj for key, obj in self._by_key.items() if key[1] == partition]

@@ -1,0 +1,327 @@
+"""Every BIG-IP resource type we manage, each in one place (pure: no I/O).
+
+Like f5-ansible's Parameters/Difference: a type knows its REST path, its place in the
+dependency order, the fields we manage, which of them cannot change in place, how to spell
+a desired object for the wire (``to_wire``) and how to read a live one back into the same
+canonical fields (``from_wire``) — so the diff is plain equality and a second pass is empty.
+
+The canonical spellings:
+- references are full paths (``/Common/http``, ``/Contrail_x/Contrail_pool``);
+- addresses go through ``addresses.canonical`` (``%RD`` written iff not 0);
+- enabled/disabled pairs become one boolean ``enabled``;
+- lists whose order the device does not keep (profiles, persist, rules) are sorted tuples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.bigip import addresses
+from reconciler.bigip.objects import BigIPObject
+from reconciler.values import FrozenDict, freeze, thaw
+
+#: Nodes carry this description so we can tell ours from nodes a person (or a foreign pool's
+#: member) created: node names are addresses, so the name prefix cannot say it.
+NODE_DESCRIPTION = "managed by contrail-f5-reconciler"
+
+
+@dataclass(frozen=True)
+class LiveContext:
+    """What normalising a live object needs to know about its partition."""
+
+    partition: str
+    default_rd: int = 0
+    virtual_addresses: Mapping[str, str] = field(default_factory=dict)  # VA name → address
+
+
+def _path(value: Any, partition: str = "Common") -> str:
+    """A reference as a full path: ``http`` → ``/Common/http``; dicts use name/partition."""
+    if isinstance(value, Mapping):
+        if value.get("fullPath"):
+            return str(value["fullPath"])
+        name = str(value.get("name", ""))
+        if name.startswith("/"):
+            return name
+        return f"/{value.get('partition', partition)}/{name}"
+    text = str(value or "")
+    if not text:
+        return ""
+    return text if text.startswith("/") else f"/{partition}/{text}"
+
+
+def _items(item: Mapping[str, Any], key: str) -> list[Any]:
+    """A subcollection, whether inline (``profiles``) or expanded (``profilesReference``)."""
+    if isinstance(item.get(key), list):
+        return list(item[key])
+    reference = item.get(f"{key}Reference") or {}
+    return list(reference.get("items") or [])
+
+
+class ResourceType:
+    """Generic behaviour: managed fields are copied as they are, in both directions."""
+
+    kind: str = ""
+    path: str = ""  # under /mgmt/tm/
+    order: int = 0  # creates ascend, deletes descend
+    managed: tuple[str, ...] = ()
+    immutable: tuple[str, ...] = ()
+    defaults: Mapping[str, Any] = {}  # what the device reports for a field we leave unset
+
+    def to_wire(self, obj: BigIPObject) -> dict[str, Any]:
+        body = {"name": obj.name, "partition": obj.partition}
+        body.update(self.wire_fields(obj.fields))
+        return body
+
+    def wire_fields(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """The JSON body for these canonical fields (also used for PATCH)."""
+        return {k: thaw(v) for k, v in fields.items()}
+
+    def from_wire(self, item: Mapping[str, Any], ctx: LiveContext, parent: str = "") -> BigIPObject:
+        name = str(item["name"])
+        return BigIPObject(
+            self.kind,
+            ctx.partition,
+            self.canonical_name(name, ctx),
+            freeze(self.read_fields(item, ctx)),
+            parent,
+            wire_name=name,
+        )
+
+    def canonical_name(self, name: str, ctx: LiveContext) -> str:
+        return name
+
+    def read_fields(self, item: Mapping[str, Any], ctx: LiveContext) -> dict[str, Any]:
+        return {k: item.get(k, self.defaults.get(k)) for k in self.managed}
+
+    def differences(self, desired: BigIPObject, live: BigIPObject) -> dict[str, tuple[Any, Any]]:
+        """Managed fields whose values differ: field → (live, desired)."""
+        changed = {}
+        for name in desired.fields:
+            want, have = desired.fields.get(name), live.fields.get(name)
+            if want != have:
+                changed[name] = (have, want)
+        return changed
+
+
+class Folder(ResourceType):
+    kind, path, order = "sys/folder", "sys/folder", 0
+    managed = ("description",)
+
+    def to_wire(self, obj: BigIPObject) -> dict[str, Any]:
+        return {"name": obj.partition, "subPath": "/", **self.wire_fields(obj.fields)}
+
+    def from_wire(self, item: Mapping[str, Any], ctx: LiveContext, parent: str = "") -> BigIPObject:
+        return BigIPObject(
+            self.kind, ctx.partition, ctx.partition, freeze(self.read_fields(item, ctx)), ""
+        )
+
+
+class Monitor(ResourceType):
+    order = 10
+    managed = ("interval", "timeout", "description")
+    defaults = {"interval": 5, "timeout": 16}
+
+    def __init__(self, kind: str, with_http: bool) -> None:
+        self.kind = self.path = kind
+        if with_http:
+            self.managed = (*Monitor.managed, "send", "recv")
+
+    def read_fields(self, item: Mapping[str, Any], ctx: LiveContext) -> dict[str, Any]:
+        fields = super().read_fields(item, ctx)
+        for key in ("interval", "timeout"):
+            if fields[key] is not None:
+                fields[key] = int(fields[key])
+        return fields
+
+
+class Node(ResourceType):
+    kind, path, order = "ltm/node", "ltm/node", 15
+    managed = ("address", "description")
+    immutable = ("address",)
+
+    def canonical_name(self, name: str, ctx: LiveContext) -> str:
+        try:
+            return addresses.canonical(name, ctx.default_rd)
+        except addresses.AddressError:
+            return name  # a node named by a person: never ours, compared by name only
+
+    def read_fields(self, item: Mapping[str, Any], ctx: LiveContext) -> dict[str, Any]:
+        fields = super().read_fields(item, ctx)
+        if fields["address"]:
+            fields["address"] = addresses.canonical(str(fields["address"]), ctx.default_rd)
+        return fields
+
+
+class Pool(ResourceType):
+    kind, path, order = "ltm/pool", "ltm/pool", 20
+    managed = ("loadBalancingMode", "monitor", "description")
+    defaults = {"loadBalancingMode": "round-robin", "monitor": ""}
+
+    def read_fields(self, item: Mapping[str, Any], ctx: LiveContext) -> dict[str, Any]:
+        fields = super().read_fields(item, ctx)
+        fields["monitor"] = canonical_monitor(str(item.get("monitor") or ""), ctx.partition)
+        return fields
+
+
+def canonical_monitor(text: str, partition: str) -> str:
+    """``/P/b and /P/a `` → ``/P/a and /P/b`` (the device may reorder and pad)."""
+    parts = [p.strip() for p in text.replace(" and ", "\n").splitlines() if p.strip()]
+    return " and ".join(sorted(_path(p, partition) for p in parts))
+
+
+class Member(ResourceType):
+    kind, path, order = "ltm/pool/members", "ltm/pool", 25
+    managed = ("ratio", "session", "description")
+    defaults = {"ratio": 1, "session": "user-enabled"}
+
+    def canonical_name(self, name: str, ctx: LiveContext) -> str:
+        try:
+            return addresses.canonical_host_port(name, ctx.default_rd)
+        except addresses.AddressError:
+            return name
+
+    def read_fields(self, item: Mapping[str, Any], ctx: LiveContext) -> dict[str, Any]:
+        fields = super().read_fields(item, ctx)
+        fields["ratio"] = int(fields["ratio"] or 1)
+        # "monitor-enabled" is how the device reports an enabled member that has a monitor.
+        session = str(fields["session"] or "user-enabled")
+        fields["session"] = "user-disabled" if "disabled" in session else "user-enabled"
+        return fields
+
+
+class Rule(ResourceType):
+    kind, path, order = "ltm/rule", "ltm/rule", 30
+    managed = ("apiAnonymous",)
+
+    def read_fields(self, item: Mapping[str, Any], ctx: LiveContext) -> dict[str, Any]:
+        return {"apiAnonymous": str(item.get("apiAnonymous") or "").strip()}
+
+
+class UniversalPersistence(ResourceType):
+    kind, path, order = "ltm/persistence/universal", "ltm/persistence/universal", 35
+    managed = ("rule", "timeout", "defaultsFrom")
+
+    def read_fields(self, item: Mapping[str, Any], ctx: LiveContext) -> dict[str, Any]:
+        return {
+            "rule": _path(item.get("rule"), ctx.partition),
+            "timeout": str(item.get("timeout", "180")),
+            "defaultsFrom": _path(item.get("defaultsFrom") or "/Common/universal"),
+        }
+
+
+class VirtualAddress(ResourceType):
+    kind, path, order = "ltm/virtual-address", "ltm/virtual-address", 40
+    managed = ("address", "autoDelete", "enabled", "description")
+    immutable = ("address",)
+    defaults = {"autoDelete": "true", "enabled": "yes"}
+
+    def read_fields(self, item: Mapping[str, Any], ctx: LiveContext) -> dict[str, Any]:
+        fields = super().read_fields(item, ctx)
+        fields["address"] = addresses.canonical(str(item["address"]), ctx.default_rd)
+        fields["autoDelete"] = str(fields["autoDelete"]).lower()
+        enabled = fields["enabled"]
+        fields["enabled"] = "yes" if enabled in (True, "yes", "true", None) else "no"
+        return fields
+
+
+class Virtual(ResourceType):
+    kind, path, order = "ltm/virtual", "ltm/virtual", 50
+    managed = (
+        "destination",
+        "mask",
+        "ipProtocol",
+        "enabled",
+        "connectionLimit",
+        "pool",
+        "profiles",
+        "persist",
+        "fallbackPersistence",
+        "rules",
+        "sourceAddressTranslation",
+        "description",
+    )
+
+    def wire_fields(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        for key, value in fields.items():
+            if key == "enabled":
+                body["enabled" if value else "disabled"] = True
+            elif key == "profiles":
+                body["profiles"] = [{"name": p} for p in value]
+            elif key == "persist":
+                body["persist"] = [{"name": p} for p in value]
+            else:
+                body[key] = thaw(value)
+        return body
+
+    def read_fields(self, item: Mapping[str, Any], ctx: LiveContext) -> dict[str, Any]:
+        part = ctx.partition
+        snat = item.get("sourceAddressTranslation") or {"type": "none"}
+        snat_fields = {"type": snat.get("type", "none")}
+        if snat.get("pool"):
+            snat_fields["pool"] = _path(snat["pool"], part)
+        return {
+            "destination": canonical_destination(str(item.get("destination", "")), ctx),
+            "mask": str(item.get("mask", "255.255.255.255")),
+            "ipProtocol": str(item.get("ipProtocol", "tcp")),
+            "enabled": not item.get("disabled", False),
+            "connectionLimit": int(item.get("connectionLimit", 0)),
+            "pool": _path(item.get("pool") or "", part),
+            "profiles": tuple(sorted(_path(p, "Common") for p in _items(item, "profiles"))),
+            "persist": tuple(sorted(_path(p, "Common") for p in _items(item, "persist"))),
+            "fallbackPersistence": _path(item.get("fallbackPersistence") or ""),
+            "rules": tuple(sorted(_path(r, part) for r in item.get("rules") or ())),
+            "sourceAddressTranslation": snat_fields,
+            "description": item.get("description"),
+        }
+
+
+def canonical_destination(text: str, ctx: LiveContext) -> str:
+    """``/P/10.0.0.1%0:80`` → ``/P/10.0.0.1:80``; a virtual-address *name* → its address."""
+    if not text:
+        return ""
+    partition, _, rest = text.lstrip("/").rpartition("/")
+    partition = partition or ctx.partition
+    try:
+        host, port = addresses.split_host_port(rest)
+    except addresses.AddressError:
+        return text
+    host = ctx.virtual_addresses.get(host, host)
+    try:
+        return f"/{partition}/{addresses.parse(host, ctx.default_rd).with_port(port)}"
+    except addresses.AddressError:
+        return text
+
+
+RESOURCE_TYPES: dict[str, ResourceType] = {
+    t.kind: t
+    for t in (
+        Folder(),
+        Monitor("ltm/monitor/http", with_http=True),
+        Monitor("ltm/monitor/https", with_http=True),
+        Monitor("ltm/monitor/tcp", with_http=False),
+        Monitor("ltm/monitor/gateway-icmp", with_http=False),
+        Node(),
+        Pool(),
+        Member(),
+        Rule(),
+        UniversalPersistence(),
+        VirtualAddress(),
+        Virtual(),
+    )
+}
+
+#: The types read per partition (members come inline with pools, the folder list is global).
+PARTITION_TYPES = tuple(
+    t for t in RESOURCE_TYPES.values() if t.kind not in ("sys/folder", "ltm/pool/members")
+)
+
+
+def resource_type(kind: str) -> ResourceType:
+    return RESOURCE_TYPES[kind]
+
+
+def frozen_fields(fields: Mapping[str, Any]) -> FrozenDict[str, Any]:
+    return freeze(dict(fields))

@@ -1,0 +1,127 @@
+"""The ``reconcile`` command.
+
+    reconcile --once --dry-run     read both sides, print the plan; exit 0 no changes,
+                                   2 changes pending, 1 errors (terraform's -detailed-exitcode)
+    reconcile --once               one full pass, applied; exit 0 converged, 1 errors
+    reconcile                      the daemon
+
+Usage errors also exit 1, so 2 always means "changes pending".
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+from reconciler import logs
+from reconciler.config import ConfigError, load
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="reconcile",
+        description="Make F5 BIG-IP devices match Contrail's LBaaS v2 configuration.",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="INI file (default: /etc/contrail/contrail-f5-reconciler.conf if it exists)",
+    )
+    parser.add_argument("--once", action="store_true", help="run one full pass and exit")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="with --once: print the plan, change nothing anywhere",
+    )
+    parser.add_argument(
+        "--output", choices=("text", "json"), default="text", help="plan format (default: text)"
+    )
+    parser.add_argument("--sas", metavar="NAME", help="only this service-appliance-set")
+    parser.add_argument(
+        "--allow-mass-delete",
+        action="store_true",
+        help="let this pass delete more than the deletion guard allows",
+    )
+    parser.add_argument(
+        "--api-server",
+        metavar="HOST:PORT",
+        help="Contrail API server (overrides api_server_ip/port)",
+    )
+    parser.add_argument(
+        "--prefix", metavar="P", help="name prefix of our objects (default Contrail)"
+    )
+    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR")
+    parser.add_argument("--no-color", action="store_true", help="plain text plan")
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    values: dict[str, Any] = {"environment_prefix": args.prefix, "log_level": args.log_level}
+    if args.api_server:
+        host, _, port = args.api_server.rpartition(":")
+        if not host or not port.isdigit():
+            raise ConfigError(f"--api-server {args.api_server!r} is not HOST:PORT")
+        values.update(api_server_ip=host, api_server_port=int(port))
+    return values
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.dry_run and not args.once:
+        args.once = True  # a dry run is always a single pass
+    try:
+        config = load(args.config, overrides=_overrides(args))
+    except ConfigError as exc:
+        print(f"reconcile: configuration error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    logs.configure(config.log_level)
+    if args.once:
+        return run_once(config, args)
+    from reconciler.daemon import run_daemon
+
+    return run_daemon(config)
+
+
+def run_once(config: Any, args: argparse.Namespace) -> int:
+    from reconciler.contrail.connect import ContrailUnavailable, connect
+    from reconciler.contrail.reader import ContrailReadError
+    from reconciler.reconcile import Reconciler
+    from reconciler.render import render_json, render_text
+
+    try:
+        vnc = connect(config)
+        result = Reconciler(config, vnc).run(
+            dry_run=args.dry_run, sas_name=args.sas, allow_mass_delete=args.allow_mass_delete
+        )
+    except (ContrailUnavailable, ContrailReadError) as exc:
+        print(f"reconcile: {exc}; nothing was planned or changed", file=sys.stderr)
+        return EXIT_ERROR
+    plan = result.plan
+    if args.output == "json":
+        print(render_json(plan))
+    else:
+        print(render_text(plan, colour=sys.stdout.isatty() and not args.no_color))
+    if args.dry_run:
+        if plan.has_errors:
+            return EXIT_ERROR
+        return EXIT_CHANGES if plan.has_changes else EXIT_OK
+    for applied in result.applied:
+        for error in applied.errors:
+            print(f"reconcile: device {applied.device}: {error}", file=sys.stderr)
+    for failure in result.status_failures:
+        print(f"reconcile: {failure}", file=sys.stderr)
+    return EXIT_OK if result.ok else EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""The Contrail side as typed, immutable values: what the reader produces, what translate reads.
+
+Field names follow the Contrail schema (``vnc_api.gen``) so a reader of an error message can
+find the field in the API; values are kept raw where Contrail is loose (listener ports can be
+the strings kube-manager writes) and validated in translate, where a bad value becomes a
+per-object error instead of a crash in the reader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.values import FrozenDict, Secret
+
+EMPTY: FrozenDict[str, str] = FrozenDict()
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """Names a Contrail object in plans, errors and status writes."""
+
+    type: str  # REST resource type, e.g. "loadbalancer-pool"
+    uuid: str
+    name: str = ""
+
+    def __str__(self) -> str:
+        return (
+            f"{self.type} {self.name or self.uuid} ({self.uuid})"
+            if self.name
+            else (f"{self.type} {self.uuid}")
+        )
+
+
+@dataclass(frozen=True)
+class Appliance:
+    """A child service-appliance: one BIG-IP of the set."""
+
+    uuid: str
+    name: str
+    address: str | None
+    username: str | None
+    password: Secret | None
+    properties: FrozenDict[str, str] = EMPTY
+
+
+@dataclass(frozen=True)
+class ApplianceSet:
+    """A service-appliance-set whose driver is F5: the device settings live here."""
+
+    uuid: str
+    name: str
+    driver: str
+    properties: FrozenDict[str, Any]  # kv pairs; ``password`` is a Secret
+    ha_mode: str | None
+    appliances: tuple[Appliance, ...] = ()
+
+    @property
+    def ref(self) -> ObjectRef:
+        return ObjectRef("service-appliance-set", self.uuid, self.name)
+
+
+@dataclass(frozen=True)
+class LoadBalancer:
+    uuid: str
+    name: str
+    display_name: str
+    project_uuid: str
+    project_name: str
+    provider: str | None
+    sas_uuids: tuple[str, ...]
+    admin_state: bool
+    vip_address: str | None
+    vip_subnet_id: str | None
+    vmi_uuids: tuple[str, ...]
+    annotations: FrozenDict[str, str] = EMPTY
+    provisioning_status: str | None = None
+    operating_status: str | None = None
+    fq_name: tuple[str, ...] = ()
+    raw_properties: FrozenDict[str, Any] = EMPTY  # loadbalancer_properties, for status writes
+
+    @property
+    def ref(self) -> ObjectRef:
+        return ObjectRef("loadbalancer", self.uuid, self.name)
+
+
+@dataclass(frozen=True)
+class Listener:
+    uuid: str
+    name: str
+    display_name: str
+    project_uuid: str
+    lb_uuids: tuple[str, ...]
+    protocol: str | None
+    protocol_port: Any  # int from Neutron, a string from kube-manager's Ingress
+    admin_state: bool
+    connection_limit: int | None
+    default_tls_container: str | None
+    sni_containers: tuple[str, ...]
+    annotations: FrozenDict[str, str] = EMPTY
+    provisioning_status: str | None = None
+
+    @property
+    def ref(self) -> ObjectRef:
+        return ObjectRef("loadbalancer-listener", self.uuid, self.name)
+
+
+@dataclass(frozen=True)
+class Pool:
+    uuid: str
+    name: str
+    display_name: str
+    project_uuid: str
+    listener_uuids: tuple[str, ...]
+    monitor_uuids: tuple[str, ...]
+    sas_uuids: tuple[str, ...]
+    protocol: str | None
+    method: str | None
+    session_persistence: str | None
+    persistence_cookie_name: str | None
+    admin_state: bool
+    annotations: FrozenDict[str, str] = EMPTY
+    status: str | None = None
+    status_description: str | None = None
+    fq_name: tuple[str, ...] = ()
+    raw_properties: FrozenDict[str, Any] = EMPTY
+
+    @property
+    def ref(self) -> ObjectRef:
+        return ObjectRef("loadbalancer-pool", self.uuid, self.name)
+
+
+@dataclass(frozen=True)
+class Member:
+    uuid: str
+    name: str
+    pool_uuid: str
+    address: str | None
+    protocol_port: Any
+    weight: Any
+    admin_state: bool
+    subnet_id: str | None
+    annotations: FrozenDict[str, str] = EMPTY
+    status: str | None = None
+    status_description: str | None = None
+    fq_name: tuple[str, ...] = ()
+    raw_properties: FrozenDict[str, Any] = EMPTY
+
+    @property
+    def ref(self) -> ObjectRef:
+        return ObjectRef("loadbalancer-member", self.uuid, self.name)
+
+
+@dataclass(frozen=True)
+class HealthMonitor:
+    uuid: str
+    name: str
+    display_name: str
+    project_uuid: str
+    monitor_type: str | None
+    delay: Any
+    timeout: Any
+    max_retries: Any
+    http_method: str | None
+    url_path: str | None
+    expected_codes: str | None
+    admin_state: bool = True
+
+    @property
+    def ref(self) -> ObjectRef:
+        return ObjectRef("loadbalancer-healthmonitor", self.uuid, self.name)
+
+
+@dataclass(frozen=True)
+class InstanceIp:
+    uuid: str
+    address: str | None
+    subnet_uuid: str | None
+    network_uuids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Port:
+    """A virtual-machine-interface: the VIP port of a load balancer, or a pod's port."""
+
+    uuid: str
+    name: str
+    instance_ips: tuple[InstanceIp, ...]
+    floating_ips: tuple[str, ...]
+    network_uuids: tuple[str, ...]
+
+    def first_address(self) -> str | None:
+        return next((ip.address for ip in self.instance_ips if ip.address), None)
+
+
+@dataclass(frozen=True)
+class ContrailSnapshot:
+    """Everything the reconciler reads from Contrail in one pass, keyed by uuid."""
+
+    appliance_sets: FrozenDict[str, ApplianceSet] = field(default_factory=FrozenDict)
+    load_balancers: FrozenDict[str, LoadBalancer] = field(default_factory=FrozenDict)
+    listeners: FrozenDict[str, Listener] = field(default_factory=FrozenDict)
+    pools: FrozenDict[str, Pool] = field(default_factory=FrozenDict)
+    members: FrozenDict[str, Member] = field(default_factory=FrozenDict)
+    monitors: FrozenDict[str, HealthMonitor] = field(default_factory=FrozenDict)
+    ports: FrozenDict[str, Port] = field(default_factory=FrozenDict)

@@ -1,0 +1,297 @@
+"""Read Contrail into a ContrailSnapshot with vnc_api, in a fixed number of calls.
+
+One ``<type>s_list(detail=True)`` per type (the client switches to list-bulk-collection by
+itself for long uuid lists), never one read per object: the cost of a full read does not grow
+in calls with the number of load balancers. Conversion is lenient — values are kept as
+Contrail holds them and judged in translate, where a bad one becomes that object's error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from reconciler.contrail.model import (
+    Appliance,
+    ApplianceSet,
+    ContrailSnapshot,
+    HealthMonitor,
+    InstanceIp,
+    Listener,
+    LoadBalancer,
+    Member,
+    Pool,
+    Port,
+)
+from reconciler.logs import get_logger
+from reconciler.settings import is_f5_driver
+from reconciler.values import FrozenDict, Secret
+
+log = get_logger("contrail.reader")
+
+
+class ContrailReadError(RuntimeError):
+    """Contrail could not be read completely: a pass must not act on a partial picture."""
+
+
+def _kv(pairs: Any) -> dict[str, str]:
+    """KeyValuePairs → dict (later keys win, as svc-monitor's ConfigParser does)."""
+    if pairs is None:
+        return {}
+    items = pairs.get_key_value_pair() if hasattr(pairs, "get_key_value_pair") else pairs
+    return {str(p.get_key()): p.get_value() for p in items or () if p.get_key() is not None}
+
+
+def _ref_uuids(refs: Iterable[dict[str, Any]] | None) -> tuple[str, ...]:
+    return tuple(sorted(r["uuid"] for r in refs or () if r.get("uuid")))
+
+
+def _name(obj: Any) -> str:
+    return str(obj.get_fq_name()[-1])
+
+
+def _display(obj: Any) -> str:
+    return str(obj.get_display_name() or _name(obj))
+
+
+def _props(props: Any) -> FrozenDict[str, Any]:
+    """An xsd property struct as a plain mapping (every attribute, for a later status write)."""
+    if props is None:
+        return FrozenDict()
+    return FrozenDict((k, getattr(props, k, None)) for k in getattr(props, "attr_fields", ()))
+
+
+def _bool(value: Any, default: bool = True) -> bool:
+    return default if value is None else bool(value)
+
+
+class ContrailReader:
+    """Reads the snapshot; ``sas_pattern`` picks F5 sets by their driver string."""
+
+    def __init__(self, vnc: Any, sas_pattern: str = "f5") -> None:
+        self.vnc = vnc
+        self.sas_pattern = sas_pattern
+
+    def read(self) -> ContrailSnapshot:
+        try:
+            return self._read()
+        except Exception as exc:  # any failure means a partial picture: refuse it
+            raise ContrailReadError(
+                f"reading Contrail failed: {type(exc).__name__}: {exc}"
+            ) from exc
+
+    def _read(self) -> ContrailSnapshot:
+        vnc = self.vnc
+        sets = [
+            s
+            for s in vnc.service_appliance_sets_list(detail=True)
+            if is_f5_driver(s.get_service_appliance_driver(), self.sas_pattern)
+        ]
+        appliances = (
+            vnc.service_appliances_list(detail=True, parent_id=[s.uuid for s in sets])
+            if sets
+            else []
+        )
+        lbs = vnc.loadbalancers_list(detail=True)
+        listeners = vnc.loadbalancer_listeners_list(detail=True)
+        pools = vnc.loadbalancer_pools_list(detail=True)
+        members = vnc.loadbalancer_members_list(detail=True)
+        monitors = vnc.loadbalancer_healthmonitors_list(detail=True)
+
+        member_models = [self._member(m) for m in members]
+        port_uuids = {u for lb in lbs for u in _ref_uuids(lb.get_virtual_machine_interface_refs())}
+        port_uuids |= {m.annotations["vmi"] for m in member_models if m.annotations.get("vmi")}
+        ports = self._ports(sorted(port_uuids))
+
+        snapshot = ContrailSnapshot(
+            appliance_sets=FrozenDict((s.uuid, self._set(s, appliances)) for s in sets),
+            load_balancers=FrozenDict((lb.uuid, self._lb(lb)) for lb in lbs),
+            listeners=FrozenDict((x.uuid, self._listener(x)) for x in listeners),
+            pools=FrozenDict((p.uuid, self._pool(p)) for p in pools),
+            members=FrozenDict((m.uuid, m) for m in member_models),
+            monitors=FrozenDict((h.uuid, self._monitor(h)) for h in monitors),
+            ports=FrozenDict((p.uuid, p) for p in ports),
+        )
+        log.debug(
+            "read contrail",
+            sets=len(sets),
+            load_balancers=len(lbs),
+            listeners=len(listeners),
+            pools=len(pools),
+            members=len(members),
+        )
+        return snapshot
+
+    # -- conversions ------------------------------------------------------------------------
+
+    def _set(self, sas: Any, appliances: list[Any]) -> ApplianceSet:
+        kv: dict[str, Any] = dict(_kv(sas.get_service_appliance_set_properties()))
+        if "password" in kv:
+            kv["password"] = Secret(str(kv["password"]))
+        children = [a for a in appliances if getattr(a, "parent_uuid", None) == sas.uuid]
+        return ApplianceSet(
+            uuid=sas.uuid,
+            name=_name(sas),
+            driver=str(sas.get_service_appliance_driver() or ""),
+            properties=FrozenDict(kv),
+            ha_mode=sas.get_service_appliance_ha_mode(),
+            appliances=tuple(self._appliance(a) for a in children),
+        )
+
+    def _appliance(self, appliance: Any) -> Appliance:
+        creds = appliance.get_service_appliance_user_credentials()
+        password = creds.get_password() if creds else None
+        return Appliance(
+            uuid=appliance.uuid,
+            name=_name(appliance),
+            address=appliance.get_service_appliance_ip_address(),
+            username=creds.get_username() if creds else None,
+            password=Secret(str(password)) if password else None,
+            properties=FrozenDict(_kv(appliance.get_service_appliance_properties())),
+        )
+
+    def _lb(self, lb: Any) -> LoadBalancer:
+        props = lb.get_loadbalancer_properties()
+        fq = lb.get_fq_name()
+        return LoadBalancer(
+            uuid=lb.uuid,
+            name=_name(lb),
+            display_name=_display(lb),
+            project_uuid=str(getattr(lb, "parent_uuid", "") or ""),
+            project_name=str(fq[-2]) if len(fq) >= 2 else "",
+            provider=lb.get_loadbalancer_provider(),
+            sas_uuids=_ref_uuids(lb.get_service_appliance_set_refs()),
+            admin_state=_bool(props.get_admin_state() if props else None),
+            vip_address=props.get_vip_address() if props else None,
+            vip_subnet_id=props.get_vip_subnet_id() if props else None,
+            vmi_uuids=_ref_uuids(lb.get_virtual_machine_interface_refs()),
+            annotations=FrozenDict(_kv(lb.get_annotations())),
+            provisioning_status=props.get_provisioning_status() if props else None,
+            operating_status=props.get_operating_status() if props else None,
+            fq_name=tuple(fq),
+            raw_properties=_props(props),
+        )
+
+    def _listener(self, listener: Any) -> Listener:
+        props = listener.get_loadbalancer_listener_properties()
+        get = (lambda name: getattr(props, name, None)) if props else (lambda name: None)
+        return Listener(
+            uuid=listener.uuid,
+            name=_name(listener),
+            display_name=_display(listener),
+            project_uuid=str(getattr(listener, "parent_uuid", "") or ""),
+            lb_uuids=_ref_uuids(listener.get_loadbalancer_refs()),
+            protocol=get("protocol"),
+            protocol_port=get("protocol_port"),
+            admin_state=_bool(get("admin_state")),
+            connection_limit=get("connection_limit"),
+            default_tls_container=get("default_tls_container"),
+            sni_containers=tuple(get("sni_containers") or ()),
+            annotations=FrozenDict(_kv(listener.get_annotations())),
+        )
+
+    def _pool(self, pool: Any) -> Pool:
+        props = pool.get_loadbalancer_pool_properties()
+        get = (lambda name: getattr(props, name, None)) if props else (lambda name: None)
+        return Pool(
+            uuid=pool.uuid,
+            name=_name(pool),
+            display_name=_display(pool),
+            project_uuid=str(getattr(pool, "parent_uuid", "") or ""),
+            listener_uuids=_ref_uuids(pool.get_loadbalancer_listener_refs()),
+            monitor_uuids=_ref_uuids(pool.get_loadbalancer_healthmonitor_refs()),
+            sas_uuids=_ref_uuids(pool.get_service_appliance_set_refs()),
+            protocol=get("protocol"),
+            method=get("loadbalancer_method"),
+            session_persistence=get("session_persistence"),
+            persistence_cookie_name=get("persistence_cookie_name"),
+            admin_state=_bool(get("admin_state")),
+            annotations=FrozenDict(_kv(pool.get_annotations())),
+            status=get("status"),
+            status_description=get("status_description"),
+            fq_name=tuple(pool.get_fq_name()),
+            raw_properties=_props(props),
+        )
+
+    def _member(self, member: Any) -> Member:
+        props = member.get_loadbalancer_member_properties()
+        get = (lambda name: getattr(props, name, None)) if props else (lambda name: None)
+        return Member(
+            uuid=member.uuid,
+            name=_name(member),
+            pool_uuid=str(getattr(member, "parent_uuid", "") or ""),
+            address=get("address"),
+            protocol_port=get("protocol_port"),
+            weight=get("weight"),
+            admin_state=_bool(get("admin_state")),
+            subnet_id=get("subnet_id"),
+            annotations=FrozenDict(_kv(member.get_annotations())),
+            status=get("status"),
+            status_description=get("status_description"),
+            fq_name=tuple(member.get_fq_name()),
+            raw_properties=_props(props),
+        )
+
+    def _monitor(self, hm: Any) -> HealthMonitor:
+        props = hm.get_loadbalancer_healthmonitor_properties()
+        get = (lambda name: getattr(props, name, None)) if props else (lambda name: None)
+        return HealthMonitor(
+            uuid=hm.uuid,
+            name=_name(hm),
+            display_name=_display(hm),
+            project_uuid=str(getattr(hm, "parent_uuid", "") or ""),
+            monitor_type=get("monitor_type"),
+            delay=get("delay"),
+            timeout=get("timeout"),
+            max_retries=get("max_retries"),
+            http_method=get("http_method"),
+            url_path=get("url_path"),
+            expected_codes=get("expected_codes"),
+            admin_state=_bool(get("admin_state")),
+        )
+
+    def _ports(self, uuids: list[str]) -> list[Port]:
+        """VIP and pod ports with their instance-ips and floating-ips: three calls in all."""
+        if not uuids:
+            return []
+        vmis = self.vnc.virtual_machine_interfaces_list(
+            detail=True, obj_uuids=uuids, fields=["instance_ip_back_refs", "floating_ip_back_refs"]
+        )
+        iip_uuids = sorted({r["uuid"] for v in vmis for r in (v.get_instance_ip_back_refs() or ())})
+        fip_uuids = sorted({r["uuid"] for v in vmis for r in (v.get_floating_ip_back_refs() or ())})
+        iips = self.vnc.instance_ips_list(detail=True, obj_uuids=iip_uuids) if iip_uuids else []
+        fips = self.vnc.floating_ips_list(detail=True, obj_uuids=fip_uuids) if fip_uuids else []
+        iip_by_uuid = {i.uuid: i for i in iips}
+        fip_by_uuid = {f.uuid: f for f in fips}
+        ports = []
+        for vmi in vmis:
+            instance_ips = []
+            for ref in vmi.get_instance_ip_back_refs() or ():
+                iip = iip_by_uuid.get(ref["uuid"])
+                if iip is None:
+                    continue
+                instance_ips.append(
+                    InstanceIp(
+                        uuid=iip.uuid,
+                        address=iip.get_instance_ip_address(),
+                        subnet_uuid=iip.get_subnet_uuid(),
+                        network_uuids=_ref_uuids(iip.get_virtual_network_refs()),
+                    )
+                )
+            floating = tuple(
+                sorted(
+                    str(fip_by_uuid[r["uuid"]].get_floating_ip_address())
+                    for r in vmi.get_floating_ip_back_refs() or ()
+                    if r["uuid"] in fip_by_uuid and fip_by_uuid[r["uuid"]].get_floating_ip_address()
+                )
+            )
+            ports.append(
+                Port(
+                    uuid=vmi.uuid,
+                    name=_name(vmi),
+                    instance_ips=tuple(sorted(instance_ips, key=lambda i: i.uuid)),
+                    floating_ips=floating,
+                    network_uuids=_ref_uuids(vmi.get_virtual_network_refs()),
+                )
+            )
+        return ports

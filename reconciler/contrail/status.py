@@ -1,0 +1,117 @@
+"""Write each object's provisioning status back into Contrail, only where it changed.
+
+Users of the old chain saw nothing when the F5 side failed (svc-monitor swallowed every
+driver exception). Here a load balancer is ACTIVE or ERROR after every pass, and the reason
+of an ERROR is readable where the schema has room for it: ``status_description`` on pools
+and members, ``status`` on the load balancer (its type has no description field).
+A status that already holds the right value costs no write, so a no-op pass writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from vnc_api.gen.resource_client import Loadbalancer, LoadbalancerMember, LoadbalancerPool
+from vnc_api.gen.resource_xsd import (
+    LoadbalancerMemberType,
+    LoadbalancerPoolType,
+    LoadbalancerType,
+)
+
+from reconciler.contrail.model import ContrailSnapshot
+from reconciler.logs import get_logger
+
+log = get_logger("contrail.status")
+ACTIVE, ERROR = "ACTIVE", "ERROR"
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """One planned write: the object, and the property values it should get."""
+
+    type: str
+    uuid: str
+    name: str
+    values: tuple[tuple[str, Any], ...]
+
+
+def plan_status(
+    snapshot: ContrailSnapshot, lb_results: dict[str, str | None]
+) -> list[StatusUpdate]:
+    """``lb_results``: lb uuid → None when it converged, else the reason it is in ERROR."""
+    updates: list[StatusUpdate] = []
+    pools_by_lb: dict[str, list[str]] = {}
+    for pool in snapshot.pools.values():
+        for listener_uuid in pool.listener_uuids:
+            listener = snapshot.listeners.get(listener_uuid)
+            for lb_uuid in listener.lb_uuids if listener else ():
+                pools_by_lb.setdefault(lb_uuid, []).append(pool.uuid)
+    members_by_pool: dict[str, list[str]] = {}
+    for member in snapshot.members.values():
+        members_by_pool.setdefault(member.pool_uuid, []).append(member.uuid)
+
+    for lb_uuid, reason in sorted(lb_results.items()):
+        lb = snapshot.load_balancers.get(lb_uuid)
+        if lb is None:
+            continue
+        state = ACTIVE if reason is None else ERROR
+        want = {
+            "provisioning_status": state,
+            "operating_status": "ONLINE" if reason is None else "OFFLINE",
+            "status": state if reason is None else f"ERROR: {reason}"[:1000],
+        }
+        if any(lb.raw_properties.get(k) != v for k, v in want.items()):
+            updates.append(StatusUpdate("loadbalancer", lb.uuid, lb.name, tuple(want.items())))
+        for pool_uuid in sorted(set(pools_by_lb.get(lb_uuid, ()))):
+            pool = snapshot.pools[pool_uuid]
+            want = {"status": state, "status_description": reason or ""}
+            if (pool.status, pool.status_description or "") != (state, reason or ""):
+                updates.append(
+                    StatusUpdate("loadbalancer-pool", pool.uuid, pool.name, tuple(want.items()))
+                )
+            for member_uuid in members_by_pool.get(pool_uuid, ()):
+                member = snapshot.members[member_uuid]
+                if (member.status, member.status_description or "") != (state, reason or ""):
+                    updates.append(
+                        StatusUpdate(
+                            "loadbalancer-member", member.uuid, member.name, tuple(want.items())
+                        )
+                    )
+    return updates
+
+
+_CLASSES: dict[str, tuple[Any, Any, str]] = {
+    "loadbalancer": (Loadbalancer, LoadbalancerType, "loadbalancer_properties"),
+    "loadbalancer-pool": (LoadbalancerPool, LoadbalancerPoolType, "loadbalancer_pool_properties"),
+    "loadbalancer-member": (
+        LoadbalancerMember,
+        LoadbalancerMemberType,
+        "loadbalancer_member_properties",
+    ),
+}
+
+
+def write_status(vnc: Any, snapshot: ContrailSnapshot, updates: list[StatusUpdate]) -> list[str]:
+    """Apply the updates; one failing write is logged and reported, the others still go."""
+    failures: list[str] = []
+    sources = {
+        "loadbalancer": snapshot.load_balancers,
+        "loadbalancer-pool": snapshot.pools,
+        "loadbalancer-member": snapshot.members,
+    }
+    for update in updates:
+        cls, props_cls, prop = _CLASSES[update.type]
+        current = sources[update.type][update.uuid]
+        props = dict(current.raw_properties)
+        props.update(update.values)
+        obj = cls()
+        obj.uuid = update.uuid
+        obj.fq_name = list(current.fq_name)
+        getattr(obj, f"set_{prop}")(props_cls(**props))
+        try:
+            getattr(vnc, f"{update.type.replace('-', '_')}_update")(obj)
+        except Exception as exc:  # a deleted object or an API hiccup must not stop the rest
+            failures.append(f"{update.type} {update.uuid}: status not written: {exc}")
+            log.warning("status write failed", object=update.uuid, type=update.type, error=str(exc))
+    return failures

@@ -1,0 +1,212 @@
+"""Desired × live → the ordered operations for one device (pure).
+
+Rules, each one an invariant of DESIGN.md:
+- only objects we own are updated or deleted (``owned``); the rest are reported as foreign;
+- objects of a load balancer that failed to translate are *held*: never changed or deleted;
+- creates and updates run in dependency order, deletes in the reverse order;
+- a change to an immutable field is a delete followed by a create (and the objects that
+  point at the old one are recreated with it);
+- a folder or node that something not deleted still uses is kept;
+- the deletion guard refuses deletes when Contrail looks suspiciously empty, or when more than
+  a configured share of our objects would go in one pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconciler.bigip import addresses
+from reconciler.bigip.objects import BigIPObject, ObjectKey, ObjectSet
+from reconciler.bigip.resources import NODE_DESCRIPTION, resource_type
+from reconciler.plan import DevicePlan, FieldChange, Operation
+from reconciler.translate import Desired
+
+
+@dataclass(frozen=True)
+class DeleteGuard:
+    max_fraction: float = 0.5  # of our objects on the device, per pass
+    min_objects: int = 50  # below this many deletes the fraction does not apply
+    allow: bool = False  # the operator said: delete anyway
+    contrail_empty: bool = False  # the snapshot held no load balancer at all
+
+
+def owned(obj: BigIPObject, prefix: str) -> bool:
+    """Did we create it? Names carry the prefix; members belong to our pools; nodes say so."""
+    mark = f"{prefix}_"
+    if not obj.partition.startswith(mark):
+        return False
+    if obj.kind == "sys/folder":
+        return True
+    if obj.kind == "ltm/pool/members":
+        return obj.parent.startswith(mark)
+    if obj.kind == "ltm/node":
+        return obj.fields.get("description") == NODE_DESCRIPTION
+    return obj.name.startswith(mark)
+
+
+def _order(op: Operation) -> int:
+    return resource_type(op.obj.kind).order
+
+
+def _held(obj: BigIPObject, desired: Desired) -> bool:
+    return (obj.partition, obj.name) in desired.held or (
+        bool(obj.parent) and (obj.partition, obj.parent) in desired.held
+    )
+
+
+def _node_of(member: BigIPObject) -> str | None:
+    try:
+        host, _port = addresses.split_host_port(member.name)
+    except addresses.AddressError:
+        return None
+    return host
+
+
+def diff(
+    desired: Desired,
+    live: ObjectSet,
+    device: str,
+    address: str,
+    prefix: str,
+    guard: DeleteGuard = DeleteGuard(),
+) -> DevicePlan:
+    creates: list[Operation] = []
+    updates: list[Operation] = []
+    replaced: list[Operation] = []  # delete halves of replacements, run first
+    deletes: list[Operation] = []
+    foreign: list[BigIPObject] = []
+
+    for key, want in desired.objects.items():
+        have = live.get(key)
+        if have is None:
+            creates.append(Operation("create", want))
+            continue
+        if not owned(have, prefix):
+            if want.kind != "ltm/node":  # a node a foreign member made serves ours just as well
+                foreign.append(have)
+            continue
+        if _held(have, desired):
+            continue
+        rtype = resource_type(want.kind)
+        changed = rtype.differences(want, have)
+        if not changed:
+            continue
+        if any(name in rtype.immutable for name in changed):
+            immutable = ", ".join(n for n in changed if n in rtype.immutable)
+            replaced.append(Operation("delete", have, reason=f"replace: {immutable} cannot change"))
+            creates.append(Operation("create", want, reason=f"replace: {immutable} changed"))
+            continue
+        changes = tuple(FieldChange(n, old, new) for n, (old, new) in changed.items())
+        updates.append(Operation("update", want, changes))
+
+    for key, have in live.items():
+        if key in desired.objects:
+            continue
+        if not owned(have, prefix):
+            foreign.append(have)
+        elif not _held(have, desired):
+            deletes.append(Operation("delete", have))
+
+    replaced.extend(_dependents_of_replaced(replaced, desired, live, creates, updates))
+    deletes = _keep_what_is_still_used(deletes, live, desired, replaced)
+    refused: list[Operation] = []
+    reason = _guard_reason(deletes, live, prefix, guard)  # counts members a pool takes along
+    deletes = _without_members_of_deleted_pools(deletes)
+    if reason:
+        refused, deletes = deletes, []
+
+    ordered_updates = sorted(creates + updates, key=_order)
+    replaced.sort(key=_order, reverse=True)
+    deletes.sort(key=_order, reverse=True)
+    return DevicePlan(
+        device=device,
+        address=address,
+        operations=tuple(replaced + ordered_updates + deletes),
+        foreign=tuple(sorted(foreign, key=lambda o: o.key)),
+        refused=tuple(refused),
+        guard=reason,
+    )
+
+
+def _dependents_of_replaced(
+    replaced: list[Operation],
+    desired: Desired,
+    live: ObjectSet,
+    creates: list[Operation],
+    updates: list[Operation],
+) -> list[Operation]:
+    """Virtuals on a virtual address being replaced must go first and come back after it."""
+    old_addresses = {
+        (op.obj.partition, op.obj.fields.get("address"))
+        for op in replaced
+        if op.obj.kind == "ltm/virtual-address"
+    }
+    if not old_addresses:
+        return []
+    extra: list[Operation] = []
+    for key, have in live.items():
+        if have.kind != "ltm/virtual" or key not in desired.objects:
+            continue
+        destination = str(have.fields.get("destination", ""))
+        host = destination.rsplit("/", 1)[-1]
+        try:
+            ip, _port = addresses.split_host_port(host)
+        except addresses.AddressError:
+            continue
+        if (have.partition, ip) in old_addresses:
+            extra.append(Operation("delete", have, reason="replace: its virtual address changes"))
+            updates[:] = [op for op in updates if op.key != key]
+            creates.append(Operation("create", desired.objects[key], reason="replace"))
+    return extra
+
+
+def _keep_what_is_still_used(
+    deletes: list[Operation], live: ObjectSet, desired: Desired, replaced: list[Operation]
+) -> list[Operation]:
+    """Drop deletes of folders and nodes that something staying on the device still uses."""
+    going: set[ObjectKey] = {op.key for op in deletes} | {op.key for op in replaced}
+    staying = [obj for key, obj in live.items() if key not in going]
+    used_nodes = {
+        (obj.partition, _node_of(obj)) for obj in staying if obj.kind == "ltm/pool/members"
+    }
+    used_nodes |= {(o.partition, o.name) for o in desired.objects.values() if o.kind == "ltm/node"}
+    busy_partitions = {obj.partition for obj in staying if obj.kind != "sys/folder"}
+    busy_partitions |= desired.objects.partitions()
+    kept = []
+    for op in deletes:
+        obj = op.obj
+        if obj.kind == "ltm/node" and (obj.partition, obj.name) in used_nodes:
+            continue
+        if obj.kind == "sys/folder" and obj.partition in busy_partitions:
+            continue
+        kept.append(op)
+    return kept
+
+
+def _without_members_of_deleted_pools(deletes: list[Operation]) -> list[Operation]:
+    """Deleting a pool deletes its members: one write instead of one per member."""
+    pools = {(op.obj.partition, op.obj.name) for op in deletes if op.obj.kind == "ltm/pool"}
+    return [
+        op
+        for op in deletes
+        if not (op.obj.kind == "ltm/pool/members" and (op.obj.partition, op.obj.parent) in pools)
+    ]
+
+
+def _guard_reason(
+    deletes: list[Operation], live: ObjectSet, prefix: str, guard: DeleteGuard
+) -> str:
+    if not deletes or guard.allow:
+        return ""
+    if guard.contrail_empty:
+        return (
+            f"refusing {len(deletes)} deletes: Contrail returned no load balancer at all, "
+            "which looks like a broken read (use --allow-mass-delete if it is real)"
+        )
+    ours = sum(1 for obj in live.values() if owned(obj, prefix))
+    if len(deletes) >= guard.min_objects and len(deletes) > guard.max_fraction * ours:
+        return (
+            f"refusing {len(deletes)} deletes: more than {guard.max_fraction:.0%} of our "
+            f"{ours} objects on this device (use --allow-mass-delete if it is intended)"
+        )
+    return ""

@@ -1,0 +1,171 @@
+"""One full reconcile pass: read both sides, plan, and (unless dry-run) apply and report.
+
+This is the imperative shell around the pure core: it reads Contrail (a failed read stops the
+pass before anything is planned, so an outage never turns into deletes), translates per F5
+set, reads each device, diffs, then applies device by device and writes statuses back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.bigip.applier import ApplyResult, apply_plan
+from reconciler.bigip.client import DeviceClient, DeviceError
+from reconciler.bigip.reader import read_live
+from reconciler.config import Config
+from reconciler.contrail.model import ContrailSnapshot
+from reconciler.contrail.reader import ContrailReader
+from reconciler.contrail.status import plan_status, write_status
+from reconciler.diff import DeleteGuard, diff
+from reconciler.logs import get_logger
+from reconciler.plan import DevicePlan, Plan
+from reconciler.settings import DeviceSettings, SettingsError, SetSettings, settings_for
+from reconciler.translate import Desired, Options, translate
+
+log = get_logger("reconcile")
+
+ClientFactory = Callable[[DeviceSettings], DeviceClient]
+
+
+@dataclass
+class SetWork:
+    """What the apply step needs for one set: its settings, desired state and device plans."""
+
+    settings: SetSettings
+    desired: Desired
+    devices: list[tuple[DeviceClient, DevicePlan]] = field(default_factory=list)
+
+
+@dataclass
+class PassResult:
+    plan: Plan
+    applied: list[ApplyResult] = field(default_factory=list)
+    status_failures: list[str] = field(default_factory=list)
+    lb_results: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not self.plan.has_errors
+            and all(r.ok for r in self.applied)
+            and not self.status_failures
+        )
+
+
+class Reconciler:
+    """Holds the long-lived pieces (Contrail client, device connections) between passes."""
+
+    def __init__(
+        self,
+        config: Config,
+        vnc: Any,
+        client_factory: ClientFactory | None = None,
+    ) -> None:
+        self.config = config
+        self.vnc = vnc
+        self.reader = ContrailReader(vnc, config.sas_driver_pattern)
+        self._factory = client_factory or (
+            lambda s: DeviceClient(s, verify=config.device_verify, timeout=config.device_timeout)
+        )
+        self._clients: dict[tuple[str, int, str], DeviceClient] = {}
+
+    def client_for(self, device: DeviceSettings) -> DeviceClient:
+        key = (device.address, device.port, device.username)
+        client = self._clients.get(key)
+        if client is None or client.settings != device:
+            client = self._clients[key] = self._factory(device)
+        return client
+
+    # -- planning ----------------------------------------------------------------------------
+
+    def plan(
+        self, sas_name: str | None = None, allow_mass_delete: bool = False
+    ) -> tuple[Plan, list[SetWork], ContrailSnapshot]:
+        snapshot = self.reader.read()
+        prefix = self.config.environment_prefix
+        guard = DeleteGuard(
+            max_fraction=self.config.max_delete_fraction,
+            min_objects=self.config.delete_guard_min_objects,
+            allow=allow_mass_delete,
+            contrail_empty=not snapshot.load_balancers,
+        )
+        notes: list[str] = []
+        errors = []
+        device_plans: list[DevicePlan] = []
+        work: list[SetWork] = []
+        sets = sorted(snapshot.appliance_sets.values(), key=lambda s: s.name)
+        if sas_name and not any(s.name == sas_name for s in sets):
+            notes.append(f"no F5 service-appliance-set named {sas_name!r} in Contrail")
+        for sas in sets:
+            if sas_name and sas.name != sas_name:
+                continue
+            try:
+                settings = settings_for(sas)
+            except SettingsError as exc:
+                notes.append(str(exc))
+                continue
+            desired = translate(snapshot, settings, Options(prefix=prefix))
+            errors.extend(desired.errors)
+            set_work = SetWork(settings, desired)
+            for device in settings.devices:
+                client = self.client_for(device)
+                address = f"{device.address}:{device.port}"
+                try:
+                    live = read_live(client, prefix)
+                except DeviceError as exc:
+                    log.warning("device not readable", device=device.name, error=str(exc))
+                    device_plans.append(DevicePlan(device.name, address, error=str(exc)))
+                    continue
+                device_plan = diff(desired, live.objects, device.name, address, prefix, guard)
+                device_plans.append(device_plan)
+                set_work.devices.append((client, device_plan))
+            work.append(set_work)
+        plan = Plan(devices=tuple(device_plans), errors=tuple(errors), notes=tuple(notes))
+        return plan, work, snapshot
+
+    # -- applying ----------------------------------------------------------------------------
+
+    def run(
+        self,
+        dry_run: bool = False,
+        sas_name: str | None = None,
+        allow_mass_delete: bool = False,
+    ) -> PassResult:
+        plan, work, snapshot = self.plan(sas_name, allow_mass_delete)
+        result = PassResult(plan)
+        if dry_run:
+            return result
+        for set_work in work:
+            outcome: dict[str, str | None] = {}
+            for lb_uuid in set_work.desired.load_balancers:
+                outcome[lb_uuid] = None
+            for error in set_work.desired.errors:
+                if error.lb_uuid:
+                    outcome[error.lb_uuid] = str(error)
+            unreachable = [d for d in plan.devices if d.error and _in_set(d, set_work)]
+            for device in unreachable:
+                for lb_uuid in outcome:
+                    outcome[lb_uuid] = outcome[lb_uuid] or f"device {device.device}: {device.error}"
+            for client, device_plan in set_work.devices:
+                applied = apply_plan(client, device_plan, set_work.desired.owners)
+                result.applied.append(applied)
+                for lb_uuid, reason in applied.failed_lbs.items():
+                    if lb_uuid in outcome and outcome[lb_uuid] is None:
+                        outcome[lb_uuid] = f"device {device_plan.device}: {reason}"
+            result.lb_results.update(outcome)
+        updates = plan_status(snapshot, result.lb_results)
+        result.status_failures = write_status(self.vnc, snapshot, updates)
+        log.info(
+            "pass done",
+            summary=plan.summary(),
+            errors=len(plan.errors),
+            status_writes=len(updates),
+            ok=result.ok,
+        )
+        return result
+
+
+def _in_set(device: DevicePlan, set_work: SetWork) -> bool:
+    return any(d.name == device.device for d in set_work.settings.devices)

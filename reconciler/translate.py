@@ -1,0 +1,560 @@
+"""Contrail snapshot → the desired BIG-IP configuration of one F5 set (pure; MAPPING.md).
+
+Each load balancer translates on its own. One that cannot (no VIP, bad address, unsupported
+protocol, dangling reference, …) yields errors that name the object and the field, and its
+BIG-IP objects are *held*: the diff neither changes nor deletes them, so a typo in Contrail
+never tears down a working service. The others translate as if it were not there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.bigip import addresses
+from reconciler.bigip.objects import BigIPObject, ObjectKey, ObjectSet
+from reconciler.bigip.resources import NODE_DESCRIPTION
+from reconciler.contrail.model import (
+    ContrailSnapshot,
+    HealthMonitor,
+    Listener,
+    LoadBalancer,
+    Member,
+    ObjectRef,
+    Pool,
+)
+from reconciler.settings import SetSettings
+
+PROTOCOLS = ("HTTP", "HTTPS", "TCP", "UDP", "TERMINATED_HTTPS")
+PROFILES = {
+    "TCP": ("/Common/fastL4",),
+    "HTTPS": ("/Common/fastL4",),  # pass-through: the device never sees inside TLS
+    "HTTP": ("/Common/http", "/Common/oneconnect"),
+    "UDP": ("/Common/udp",),
+}
+METHODS = {
+    "ROUND_ROBIN": ("round-robin", "ratio-member"),
+    "LEAST_CONNECTIONS": ("least-connections-member", "ratio-least-connections-member"),
+    "SOURCE_IP": ("least-connections-node", "least-connections-node"),
+}
+MONITOR_KINDS = {
+    "PING": "ltm/monitor/gateway-icmp",
+    "TCP": "ltm/monitor/tcp",
+    "HTTP": "ltm/monitor/http",
+    "HTTPS": "ltm/monitor/https",
+}
+PERSISTENCE = {"SOURCE_IP": "/Common/source_addr", "HTTP_COOKIE": "/Common/cookie"}
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"})
+# RFC 6265 cookie-name token: it is pasted into an iRule, so nothing else may pass.
+COOKIE_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$")
+URL_PATH = re.compile(r"^/[^\s\"\\]*$")
+APP_COOKIE_RULE = """when HTTP_REQUEST {{
+  if {{ [HTTP::cookie exists "{cookie}"] }} {{
+    persist uie [HTTP::cookie "{cookie}"] 3600
+  }}
+}}
+when HTTP_RESPONSE {{
+  if {{ [HTTP::cookie exists "{cookie}"] }} {{
+    persist add uie [HTTP::cookie "{cookie}"] 3600
+  }}
+}}"""
+
+
+@dataclass(frozen=True)
+class Options:
+    prefix: str = "Contrail"
+
+
+@dataclass(frozen=True)
+class ObjectError:
+    """Why a Contrail object cannot be configured; shown to users as its status."""
+
+    ref: ObjectRef
+    field: str | None
+    reason: str
+    lb_uuid: str | None = None
+
+    def __str__(self) -> str:
+        where = f" {self.field}" if self.field else ""
+        return f"{self.ref.type} {self.ref.name or self.ref.uuid}:{where} {self.reason}"
+
+
+@dataclass(frozen=True)
+class Desired:
+    """The desired configuration shared by every device of one set."""
+
+    objects: ObjectSet
+    errors: tuple[ObjectError, ...] = ()
+    held: frozenset[tuple[str, str]] = frozenset()  # (partition, name) to leave untouched
+    owners: dict[ObjectKey, frozenset[str]] = field(default_factory=dict)  # key → lb uuids
+    load_balancers: tuple[str, ...] = ()  # lb uuids that translated cleanly
+    handled: tuple[ObjectRef, ...] = ()  # every Contrail object translated cleanly
+
+
+class _Invalid(Exception):
+    def __init__(self, errors: list[ObjectError]) -> None:
+        super().__init__("; ".join(map(str, errors)))
+        self.errors = errors
+
+
+def belongs_to(lb: LoadBalancer, settings: SetSettings) -> bool:
+    return lb.provider == settings.sas_name or settings.sas_uuid in lb.sas_uuids
+
+
+def partition_name(prefix: str, project_uuid: str) -> str:
+    return f"{prefix}_{project_uuid}"
+
+
+class _Index:
+    """Reverse references of a snapshot, built once per translation."""
+
+    def __init__(self, snapshot: ContrailSnapshot) -> None:
+        self.listeners_of: dict[str, list[Listener]] = defaultdict(list)
+        for listener in snapshot.listeners.values():
+            for lb_uuid in listener.lb_uuids:
+                self.listeners_of[lb_uuid].append(listener)
+        self.pools_of: dict[str, list[Pool]] = defaultdict(list)
+        for pool in snapshot.pools.values():
+            for listener_uuid in pool.listener_uuids:
+                self.pools_of[listener_uuid].append(pool)
+        self.members_of: dict[str, list[Member]] = defaultdict(list)
+        for member in snapshot.members.values():
+            self.members_of[member.pool_uuid].append(member)
+        for group in (self.listeners_of, self.pools_of, self.members_of):
+            for items in group.values():
+                items.sort(key=lambda o: (o.name, o.uuid))
+
+
+def translate(snapshot: ContrailSnapshot, settings: SetSettings, options: Options) -> Desired:
+    index = _Index(snapshot)
+    objects: dict[ObjectKey, BigIPObject] = {}
+    owners: dict[ObjectKey, set[str]] = defaultdict(set)
+    errors: list[ObjectError] = []
+    held: set[tuple[str, str]] = set()
+    clean: list[str] = []
+    handled: list[ObjectRef] = []
+    lbs = sorted(
+        (lb for lb in snapshot.load_balancers.values() if belongs_to(lb, settings)),
+        key=lambda lb: lb.uuid,
+    )
+    for lb in lbs:
+        partition = partition_name(options.prefix, lb.project_uuid)
+        folder = BigIPObject.make(
+            "sys/folder",
+            partition,
+            partition,
+            {"description": f"Contrail project {lb.project_name}"},
+        )
+        objects[folder.key] = folder
+        translator = _LoadBalancerTranslator(lb, snapshot, index, options, partition)
+        try:
+            produced = translator.run()
+        except _Invalid as invalid:
+            errors.extend(invalid.errors)
+            held.update((partition, name) for name in translator.owned_names())
+            continue
+        for obj in produced:
+            objects.setdefault(obj.key, obj)
+            owners[obj.key].add(lb.uuid)
+        owners[folder.key].add(lb.uuid)
+        clean.append(lb.uuid)
+        handled.extend(translator.handled)
+    errors.extend(_orphan_pool_errors(snapshot, settings, index))
+    return Desired(
+        objects=ObjectSet(objects.values()),
+        errors=tuple(errors),
+        held=frozenset(held),
+        owners={k: frozenset(v) for k, v in owners.items()},
+        load_balancers=tuple(clean),
+        handled=tuple(handled),
+    )
+
+
+def _orphan_pool_errors(
+    snapshot: ContrailSnapshot, settings: SetSettings, index: _Index
+) -> Iterable[ObjectError]:
+    """Pools of this set that no listener leads to: they cannot be placed on a device."""
+    for pool in snapshot.pools.values():
+        if settings.sas_uuid in pool.sas_uuids and not pool.listener_uuids:
+            yield ObjectError(pool.ref, "loadbalancer_listener_refs", "the pool has no listener")
+
+
+class _LoadBalancerTranslator:
+    """One load balancer and everything under it; raises _Invalid with every problem found."""
+
+    def __init__(
+        self,
+        lb: LoadBalancer,
+        snapshot: ContrailSnapshot,
+        index: _Index,
+        options: Options,
+        partition: str,
+    ) -> None:
+        self.lb = lb
+        self.snapshot = snapshot
+        self.index = index
+        self.prefix = options.prefix
+        self.partition = partition
+        self.errors: list[ObjectError] = []
+        self.handled: list[ObjectRef] = []
+        self.rd = 0  # global routed mode; route domains come with L3 mode
+
+    # -- names ------------------------------------------------------------------------------
+
+    def name(self, uuid: str) -> str:
+        return f"{self.prefix}_{uuid}"
+
+    def full(self, uuid: str) -> str:
+        return f"/{self.partition}/{self.name(uuid)}"
+
+    def app_cookie_name(self, listener_uuid: str) -> str:
+        return f"{self.prefix}_app_cookie_{listener_uuid}"
+
+    def owned_names(self) -> set[str]:
+        """Names of every BIG-IP object this load balancer leads to (held on error)."""
+        names = {self.name(self.lb.uuid)}
+        for listener in self.index.listeners_of.get(self.lb.uuid, ()):
+            names.update({self.name(listener.uuid), self.app_cookie_name(listener.uuid)})
+            for pool in self.index.pools_of.get(listener.uuid, ()):
+                names.add(self.name(pool.uuid))
+                names.update(self.name(hm) for hm in pool.monitor_uuids)
+        return names
+
+    def fail(self, ref: ObjectRef, field_name: str | None, reason: str) -> None:
+        self.errors.append(ObjectError(ref, field_name, reason, self.lb.uuid))
+
+    # -- the translation --------------------------------------------------------------------
+
+    def run(self) -> list[BigIPObject]:
+        out: list[BigIPObject] = []
+        vip = self.vip()
+        if vip is not None:
+            out.append(
+                self.obj(
+                    "ltm/virtual-address",
+                    self.name(self.lb.uuid),
+                    self.lb.ref,
+                    address=str(vip),
+                    autoDelete="false",
+                    enabled="yes" if self.lb.admin_state else "no",
+                    description=self.describe(self.lb.display_name or self.lb.name),
+                )
+            )
+        for listener in self.index.listeners_of.get(self.lb.uuid, ()):
+            out.extend(self.listener(listener, vip))
+        if self.errors:
+            raise _Invalid(self.errors)
+        self.handled.append(self.lb.ref)
+        return out
+
+    def describe(self, name: str) -> str:
+        ann = self.lb.annotations
+        if ann.get("namespace") and ann.get("name"):
+            return f"{ann['namespace']}/{ann['name']}: {name}"
+        return name
+
+    def obj(
+        self, kind: str, name: str, source: ObjectRef, parent: str = "", **fields: Any
+    ) -> BigIPObject:
+        return BigIPObject.make(kind, self.partition, name, fields, parent, source)
+
+    def vip(self) -> addresses.RDAddress | None:
+        lb = self.lb
+        text = lb.vip_address
+        field_name = "loadbalancer_properties.vip_address"
+        if not text:
+            for vmi in lb.vmi_uuids:
+                port = self.snapshot.ports.get(vmi)
+                if port and port.first_address():
+                    text, field_name = port.first_address(), "virtual_machine_interface_refs"
+                    break
+        if not text:
+            self.fail(
+                lb.ref,
+                "loadbalancer_properties.vip_address",
+                "no VIP address: it is empty and the VIP port has no instance-ip",
+            )
+            return None
+        try:
+            address = addresses.parse(text, self.rd)
+        except addresses.AddressError as exc:
+            self.fail(lb.ref, field_name, str(exc))
+            return None
+        return addresses.RDAddress(address.ip, self.rd)
+
+    def listener(self, listener: Listener, vip: addresses.RDAddress | None) -> list[BigIPObject]:
+        out: list[BigIPObject] = []
+        protocol = (listener.protocol or "").upper()
+        port = _port_number(listener.protocol_port)
+        if protocol not in PROTOCOLS:
+            self.fail(
+                listener.ref,
+                "loadbalancer_listener_properties.protocol",
+                f"{listener.protocol!r} is not one of {', '.join(PROTOCOLS)}",
+            )
+        elif protocol == "TERMINATED_HTTPS":
+            self.fail(
+                listener.ref,
+                "loadbalancer_listener_properties.protocol",
+                "TERMINATED_HTTPS needs a certificate source, which is not configured",
+            )
+        if port is None:
+            self.fail(
+                listener.ref,
+                "loadbalancer_listener_properties.protocol_port",
+                f"{listener.protocol_port!r} is not a port number (1-65535)",
+            )
+        pools = self.index.pools_of.get(listener.uuid, [])
+        default_pool = pools[0] if pools else None
+        persist: tuple[str, ...] = ()
+        for pool in pools:
+            out.extend(self.pool(pool))
+        if default_pool is not None:
+            persist, extra = self.persistence(listener, default_pool, protocol)
+            out.extend(extra)
+        if vip is None or port is None or protocol not in PROFILES:
+            return out
+        limit = listener.connection_limit
+        out.append(
+            self.obj(
+                "ltm/virtual",
+                self.name(listener.uuid),
+                listener.ref,
+                destination=f"/{self.partition}/{vip.with_port(port)}",
+                mask=vip.host_mask,
+                ipProtocol="udp" if protocol == "UDP" else "tcp",
+                enabled=bool(listener.admin_state and self.lb.admin_state),
+                connectionLimit=max(0, int(limit)) if isinstance(limit, int) else 0,
+                pool=self.full(default_pool.uuid) if default_pool else "",
+                profiles=tuple(sorted(PROFILES[protocol])),
+                persist=persist,
+                fallbackPersistence="",
+                rules=(),
+                sourceAddressTranslation={"type": "automap"},
+                description=self.describe(listener.display_name or listener.name),
+            )
+        )
+        self.handled.append(listener.ref)
+        return out
+
+    def persistence(
+        self, listener: Listener, pool: Pool, protocol: str
+    ) -> tuple[tuple[str, ...], list[BigIPObject]]:
+        kind = (pool.session_persistence or "").upper()
+        if not kind:
+            return (("/Common/source_addr",) if pool.method == "SOURCE_IP" else ()), []
+        field_name = "loadbalancer_pool_properties.session_persistence"
+        if kind in ("HTTP_COOKIE", "APP_COOKIE") and protocol != "HTTP":
+            self.fail(pool.ref, field_name, f"{kind} needs an HTTP listener, not {protocol}")
+            return (), []
+        if kind in PERSISTENCE:
+            return (PERSISTENCE[kind],), []
+        if kind != "APP_COOKIE":
+            self.fail(
+                pool.ref,
+                field_name,
+                f"{pool.session_persistence!r} is not SOURCE_IP, HTTP_COOKIE or APP_COOKIE",
+            )
+            return (), []
+        cookie = pool.persistence_cookie_name or ""
+        if not COOKIE_NAME.match(cookie):
+            self.fail(
+                pool.ref,
+                "loadbalancer_pool_properties.persistence_cookie_name",
+                f"{cookie!r} is not a cookie name (letters, digits and !#$%&'*+.^_`|~-)",
+            )
+            return (), []
+        name = self.app_cookie_name(listener.uuid)
+        rule = self.obj(
+            "ltm/rule", name, pool.ref, apiAnonymous=APP_COOKIE_RULE.format(cookie=cookie)
+        )
+        profile = self.obj(
+            "ltm/persistence/universal",
+            name,
+            pool.ref,
+            rule=f"/{self.partition}/{name}",
+            timeout="3600",
+            defaultsFrom="/Common/universal",
+        )
+        return (f"/{self.partition}/{name}",), [rule, profile]
+
+    def pool(self, pool: Pool) -> list[BigIPObject]:
+        out: list[BigIPObject] = []
+        monitors: list[str] = []
+        for hm_uuid in pool.monitor_uuids:
+            hm = self.snapshot.monitors.get(hm_uuid)
+            if hm is None:
+                self.fail(
+                    pool.ref,
+                    "loadbalancer_healthmonitor_refs",
+                    f"refers to health monitor {hm_uuid}, which does not exist",
+                )
+                continue
+            monitor = self.monitor(hm)
+            if monitor is not None:
+                out.append(monitor)
+                monitors.append(self.full(hm.uuid))
+        members = [
+            m for m in (self.member(m) for m in self.index.members_of.get(pool.uuid, ())) if m
+        ]
+        weighted = any(m[0].fields["ratio"] > 1 for m in members)
+        method = (pool.method or "ROUND_ROBIN").upper()
+        if method not in METHODS:
+            self.fail(
+                pool.ref,
+                "loadbalancer_pool_properties.loadbalancer_method",
+                f"{pool.method!r} is not one of {', '.join(METHODS)}",
+            )
+            method = "ROUND_ROBIN"
+        out.append(
+            self.obj(
+                "ltm/pool",
+                self.name(pool.uuid),
+                pool.ref,
+                loadBalancingMode=METHODS[method][1 if weighted else 0],
+                monitor=" and ".join(sorted(monitors)),
+                description=self.describe(pool.display_name or pool.name),
+            )
+        )
+        for member, node in members:
+            out.extend((node, member))
+        self.handled.append(pool.ref)
+        return out
+
+    def member(self, member: Member) -> tuple[BigIPObject, BigIPObject] | None:
+        text, field_name = member.address, "loadbalancer_member_properties.address"
+        if not text and member.annotations.get("vmi"):
+            field_name = "annotations.vmi"
+            port = self.snapshot.ports.get(member.annotations["vmi"])
+            text = port.first_address() if port else None
+            if text is None:
+                self.fail(
+                    member.ref,
+                    field_name,
+                    f"pod port {member.annotations['vmi']} has no instance-ip",
+                )
+                return None
+        if not text:
+            self.fail(member.ref, field_name, "no member address")
+            return None
+        try:
+            address = addresses.RDAddress(addresses.parse(text).ip, self.rd)
+        except addresses.AddressError as exc:
+            self.fail(member.ref, field_name, str(exc))
+            return None
+        port = _port_number(member.protocol_port)
+        if port is None:
+            self.fail(
+                member.ref,
+                "loadbalancer_member_properties.protocol_port",
+                f"{member.protocol_port!r} is not a port number (1-65535)",
+            )
+            return None
+        weight = _int(member.weight, default=1)
+        if weight is None or not 0 <= weight <= 256:
+            self.fail(
+                member.ref,
+                "loadbalancer_member_properties.weight",
+                f"{member.weight!r} is not a weight (0-256)",
+            )
+            return None
+        pool_name = self.name(member.pool_uuid)
+        enabled = member.admin_state and weight > 0
+        member_obj = self.obj(
+            "ltm/pool/members",
+            address.with_port(port),
+            member.ref,
+            parent=pool_name,
+            ratio=max(weight, 1),
+            session="user-enabled" if enabled else "user-disabled",
+            description=member.name,
+        )
+        node = self.obj(
+            "ltm/node", str(address), member.ref, address=str(address), description=NODE_DESCRIPTION
+        )
+        self.handled.append(member.ref)
+        return member_obj, node
+
+    def monitor(self, hm: HealthMonitor) -> BigIPObject | None:
+        kind = MONITOR_KINDS.get((hm.monitor_type or "").upper())
+        prop = "loadbalancer_healthmonitor_properties"
+        if kind is None:
+            self.fail(
+                hm.ref,
+                f"{prop}.monitor_type",
+                f"{hm.monitor_type!r} is not one of {', '.join(MONITOR_KINDS)}",
+            )
+            return None
+        delay, retries = _int(hm.delay), _int(hm.max_retries)
+        if delay is None or delay < 1:
+            self.fail(hm.ref, f"{prop}.delay", f"{hm.delay!r} is not a positive number of seconds")
+            return None
+        if retries is None or retries < 1:
+            self.fail(hm.ref, f"{prop}.max_retries", f"{hm.max_retries!r} is not a positive count")
+            return None
+        fields: dict[str, Any] = {
+            "interval": delay,
+            # BIG-IP requires timeout > interval; unlike the agent, never produce timeout <= interval.
+            "timeout": delay * retries + 1,
+            "description": hm.display_name or hm.name,
+        }
+        if kind in ("ltm/monitor/http", "ltm/monitor/https"):
+            method = (hm.http_method or "GET").upper()
+            if method not in HTTP_METHODS:
+                self.fail(
+                    hm.ref, f"{prop}.http_method", f"{hm.http_method!r} is not an HTTP method"
+                )
+                return None
+            path = hm.url_path or "/"
+            if not URL_PATH.match(path):
+                self.fail(hm.ref, f"{prop}.url_path", f"{path!r} is not a URL path")
+                return None
+            recv = _expected_codes_regex(hm.expected_codes or "200")
+            if recv is None:
+                self.fail(
+                    hm.ref,
+                    f"{prop}.expected_codes",
+                    f"{hm.expected_codes!r} is not a code, list (200,202) or range (200-204)",
+                )
+                return None
+            fields["send"] = f"{method} {path} HTTP/1.0\\r\\n\\r\\n"
+            fields["recv"] = recv
+        self.handled.append(hm.ref)
+        return self.obj(kind, self.name(hm.uuid), hm.ref, **fields)
+
+
+def _int(value: Any, default: int | None = None) -> int | None:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _port_number(value: Any) -> int | None:
+    port = _int(value)
+    return port if port is not None and 0 < port < 65536 else None
+
+
+def _expected_codes_regex(text: str) -> str | None:
+    """``200`` → ``HTTP/1.(0|1) 200``; ``200,202`` → ``(200|202)``; ``200-204`` → all five."""
+    codes: list[int] = []
+    for part in text.replace(" ", "").split(","):
+        low, _, high = part.partition("-")
+        if not low.isdigit() or (high and not high.isdigit()):
+            return None
+        first, last = int(low), int(high or low)
+        if not 100 <= first <= last <= 599:
+            return None
+        codes.extend(range(first, last + 1))
+    unique = sorted(set(codes))
+    if not unique:
+        return None
+    body = str(unique[0]) if len(unique) == 1 else "(" + "|".join(map(str, unique)) + ")"
+    return f"HTTP/1.(0|1) {body}"
