@@ -21,7 +21,7 @@ from reconciler.contrail.status import plan_status, write_status
 from reconciler.diff import DeleteGuard, diff
 from reconciler.logs import get_logger
 from reconciler.plan import DevicePlan, Plan
-from reconciler.settings import DeviceSettings, SettingsError, SetSettings, settings_for
+from reconciler.settings import DeviceSettings, SetSettings, SettingsError, settings_for
 from reconciler.translate import Desired, Options, translate
 
 log = get_logger("reconcile")
