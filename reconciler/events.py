@@ -1,0 +1,111 @@
+"""Which load balancers a Contrail change notification affects (pure).
+
+svc-monitor's reaction map, flattened onto load balancers: member → pool → listener →
+load balancer; health monitor → its pools; VIP port, its instance-ip or floating-ip → the
+load balancer; service-appliance(-set) → a full resync. Notifications are hints, not truth:
+the work they cause re-reads Contrail, so mapping a little too much is harmless and mapping
+too little is covered by the periodic resync. When the mapping cannot tell (an update of an
+object we have never seen), the answer is a full resync.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.contrail.model import ContrailSnapshot
+
+FULL_RESYNC = "*"
+RELEVANT = frozenset(
+    {
+        "loadbalancer",
+        "loadbalancer_listener",
+        "loadbalancer_pool",
+        "loadbalancer_member",
+        "loadbalancer_healthmonitor",
+        "service_appliance_set",
+        "service_appliance",
+        "virtual_machine_interface",
+        "instance_ip",
+        "floating_ip",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Index:
+    """Reverse references of the last snapshot: object uuid → load balancer uuids."""
+
+    lbs_of: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    lbs_of_pool_fq_name: Mapping[tuple[str, ...], frozenset[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, snapshot: ContrailSnapshot) -> Index:
+        lbs_of: dict[str, set[str]] = defaultdict(set)
+        for lb in snapshot.load_balancers.values():
+            lbs_of[lb.uuid].add(lb.uuid)
+            for vmi in lb.vmi_uuids:
+                lbs_of[vmi].add(lb.uuid)
+        for listener in snapshot.listeners.values():
+            lbs_of[listener.uuid].update(listener.lb_uuids)
+        for pool in snapshot.pools.values():
+            for listener_uuid in pool.listener_uuids:
+                lbs_of[pool.uuid] |= lbs_of.get(listener_uuid, set())
+            for hm in pool.monitor_uuids:
+                lbs_of[hm] |= lbs_of.get(pool.uuid, set())
+        for member in snapshot.members.values():
+            lbs_of[member.uuid] |= lbs_of.get(member.pool_uuid, set())
+            if member.annotations.get("vmi"):
+                lbs_of[member.annotations["vmi"]] |= lbs_of.get(member.pool_uuid, set())
+        for port in snapshot.ports.values():
+            for iip in port.instance_ips:
+                lbs_of[iip.uuid] |= lbs_of.get(port.uuid, set())
+        by_fq = {
+            pool.fq_name: frozenset(lbs_of.get(pool.uuid, ()))
+            for pool in snapshot.pools.values()
+            if pool.fq_name and lbs_of.get(pool.uuid)
+        }
+        return cls({k: frozenset(v) for k, v in lbs_of.items() if v}, by_fq)
+
+    def lookup(self, uuid: str | None) -> frozenset[str]:
+        return self.lbs_of.get(uuid or "", frozenset())
+
+
+def _ref_uuids(obj: Mapping[str, Any], field_name: str) -> list[str]:
+    return [r["uuid"] for r in obj.get(field_name) or () if isinstance(r, Mapping) and "uuid" in r]
+
+
+def keys_for(event: Mapping[str, Any], index: Index) -> set[str]:
+    """Load balancer uuids to reconcile for one notification, or {FULL_RESYNC}."""
+    kind = str(event.get("type", "")).replace("-", "_")
+    if kind not in RELEVANT:
+        return set()
+    uuid = event.get("uuid")
+    oper = event.get("oper")
+    obj: Mapping[str, Any] = event.get("obj_dict") or {}
+    if kind in ("service_appliance_set", "service_appliance"):
+        return {FULL_RESYNC}
+    if kind == "loadbalancer":
+        return {str(uuid)}
+    keys = set(index.lookup(uuid))
+    if kind == "loadbalancer_listener":
+        keys.update(_ref_uuids(obj, "loadbalancer_refs"))
+    elif kind == "loadbalancer_pool":
+        for listener in _ref_uuids(obj, "loadbalancer_listener_refs"):
+            keys |= index.lookup(listener)
+    elif kind == "loadbalancer_member":
+        keys |= index.lookup(obj.get("parent_uuid"))
+        fq_name = tuple(event.get("fq_name") or obj.get("fq_name") or ())
+        keys |= index.lbs_of_pool_fq_name.get(fq_name[:-1], frozenset())
+    elif kind == "instance_ip" or kind == "floating_ip":
+        for vmi in _ref_uuids(obj, "virtual_machine_interface_refs"):
+            keys |= index.lookup(vmi)
+    if keys:
+        return keys
+    if kind in ("virtual_machine_interface", "instance_ip", "floating_ip"):
+        return set()  # a port no load balancer uses: not ours
+    if kind == "loadbalancer_healthmonitor" and oper == "CREATE":
+        return set()  # nothing refers to it yet; the pool update that does will come
+    return {FULL_RESYNC}
