@@ -140,9 +140,10 @@ def _check_simple(
             and not restrictions[0] <= int(value) <= restrictions[1]
         ):
             return f"{where}: {value!r} is out of range {restrictions}"
-    if attr_type in ("boolean", "xsd:boolean"):
-        if not (isinstance(value, bool) or value in _TRUE or value in _FALSE):
-            return f"{where}: {value!r} is not a boolean"
+    if attr_type in ("boolean", "xsd:boolean") and not (
+        isinstance(value, bool) or value in _TRUE or value in _FALSE
+    ):
+        return f"{where}: {value!r} is not a boolean"
     return None
 
 

@@ -727,19 +727,45 @@ class Store:
             else [(int(net.network_address), int(net.broadcast_address))]
         )
         from_start = bool(sn.get("addr_from_start"))
+        # lowest free address first (highest with addr_from_start false), as the server's
+        # bitmap allocator does; the cursor remembers where the used prefix ends
         cursor_key = f"{vn_uuid}/{net}"
+        base = 0
         for lo, hi in ranges:
             size = hi - lo + 1
-            start = self.alloc_cursor.get(cursor_key, 0)
-            for step in range(size):
-                offset = (start + step) % size
+            start = max(self.alloc_cursor.get(cursor_key, 0) - base, 0)
+            for offset in range(start, size):
                 value = lo + offset if from_start else hi - offset
                 addr = ipaddress.ip_address(value)
                 if addr in reserved or str(addr) in used:
                     continue
-                self.alloc_cursor[cursor_key] = offset + 1
+                self.alloc_cursor[cursor_key] = base + offset + 1
                 return str(addr)
+            base += size
         return None
+
+    def _free(self, vn: Record, ip: str) -> None:
+        addr = ipaddress.ip_address(ip)
+        for net, sn in self._subnets(vn):
+            if addr not in net:
+                continue
+            pools = sn.get("allocation_pools") or []
+            ranges = (
+                [
+                    (int(ipaddress.ip_address(p["start"])), int(ipaddress.ip_address(p["end"])))
+                    for p in pools
+                ]
+                if pools
+                else [(int(net.network_address), int(net.broadcast_address))]
+            )
+            base = 0
+            for lo, hi in ranges:
+                if lo <= int(addr) <= hi:
+                    offset = int(addr) - lo if sn.get("addr_from_start") else hi - int(addr)
+                    key = f"{vn.uuid}/{net}"
+                    self.alloc_cursor[key] = min(self.alloc_cursor.get(key, 0), base + offset)
+                    return
+                base += hi - lo + 1
 
     def _post_create_instance_ip(self, rec: Record) -> None:
         self._track_ip(rec)
@@ -767,6 +793,9 @@ class Store:
             used = self.ips_in_use.get(ref["uuid"], {})
             if used.get(rec.props.get("instance_ip_address")) == rec.uuid:
                 used.pop(rec.props["instance_ip_address"])
+                vn = self.objects.get(ref["uuid"])
+                if vn is not None:
+                    self._free(vn, rec.props["instance_ip_address"])
 
     # --- type-specific behaviour: service-appliance-set -----------------------------
 
