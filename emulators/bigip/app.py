@@ -1,0 +1,1008 @@
+"""Routing: iControl REST URLs onto the configuration engine, auth, transactions and HA views.
+
+``BigipApp`` is the ``App`` that ``emulators.http.EmulatorServer`` serves. It decodes the URL
+(``/mgmt/tm/<type>/~Partition~name[/members[/~P~m]][/stats]``), authenticates, queues writes
+that belong to a transaction, renders objects with their kind and selfLink, and applies the
+collection query options (``$filter``, ``$select``, ``$top``/``$skip``, ``expandSubcollections``).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+import threading
+from typing import Any
+from urllib.parse import urlencode
+
+from emulators.bigip import addresses
+from emulators.bigip.auth import Authenticator, AuthError
+from emulators.bigip.device import Device
+from emulators.bigip.errors import ApiError, bad_request, restjavad_error
+from emulators.bigip.ha import DeviceGroup
+from emulators.bigip.store import Obj
+from emulators.bigip.transactions import Transactions
+from emulators.bigip.types import ALIASES, BY_PATH, TYPES, ResourceType
+from emulators.http import WRITE_VERBS, Fault, Request, Response
+from reconciler.logs import get_logger
+
+log = get_logger("emulator.bigip")
+
+TM = "/mgmt/tm/"
+UPLOAD_DIR = "/var/config/rest/downloads"
+_ORGANIZING = {
+    "/".join(t.path.split("/")[:i]) for t in TYPES for i in range(1, len(t.path.split("/")))
+}
+_ORGANIZING |= {"sys", "cm", "ltm", "net", "auth", "util"}
+_CHILD_FIELD = {child: field for t in TYPES for field, child in t.children}
+_FILTER = re.compile(r"^\s*partition\s+eq\s+'?([^'\s]+)'?\s*$")
+
+
+def fault_response(fault: Fault, request: Request) -> Response:
+    """Injected failures look like the device's own: mcpd lost (500) or restjavad busy."""
+    if fault.body is not None:
+        return Response(fault.status, fault.body)
+    if fault.status == 500:
+        message, api_error = "The connection to mcpd has been lost, try again.", 32768001
+    else:
+        message, api_error = f"Service unavailable ({fault.status}), try again later.", 1
+    body = {"code": fault.status, "message": message, "errorStack": [], "apiError": api_error}
+    return Response(fault.status, body)
+
+
+class BigipApp:
+    """One emulated BIG-IP."""
+
+    def __init__(
+        self,
+        user: str = "admin",
+        password: str = "admin",
+        hostname: str = "bigip1",
+        version: str = "13.1.1",
+        management_ip: str = "127.0.0.1",
+    ) -> None:
+        self.hostname = hostname
+        self.version = version
+        self.management_ip = management_ip
+        self.auth = Authenticator({user: password})
+        self.device = Device()
+        self.device.on_change = self._changed
+        self.transactions = Transactions()
+        self.saved: dict[str, Any] | None = None
+        self.availability: dict[tuple[str, str], str] = {}
+        self.files: dict[str, bytearray] = {}
+        self.changes = 0
+        self.group: DeviceGroup | None = None
+        self.failover_state = "active"
+        self._files_lock = threading.Lock()
+
+    # --- App protocol -------------------------------------------------------------------
+
+    def dump(self) -> dict[str, Any]:
+        return self.device_dump()
+
+    def load(self, state: Any) -> None:
+        if not isinstance(state, dict) or "objects" not in state:
+            raise ValueError("a BIG-IP dump has 'generation' and 'objects'")
+        self.device_load(state)
+        self._changed()
+
+    def restart(self, keep_state: bool) -> None:
+        """keep_state: restjavad restart (config kept); otherwise a reboot (unsaved lost)."""
+        self.reboot("running" if keep_state else "saved")
+
+    def control(self, request: Request, action: str) -> Response | None:
+        try:
+            body = request.json() or {}
+        except ValueError:
+            return Response(400, {"error": "control body is not JSON"})
+        if action == "tokens/expire" and request.method == "POST":
+            return Response(200, {"expired": self.auth.expire(body.get("user"))})
+        if action == "tokens":
+            users: dict[str, int] = {}
+            for token in list(self.auth.tokens.values()):
+                users[token.user] = users.get(token.user, 0) + 1
+            return Response(200, {"live": users})
+        if action == "reboot" and request.method == "POST":
+            mode = body.get("mode", "saved")
+            if mode not in ("running", "saved", "wipe"):
+                return Response(400, {"error": "mode must be running, saved or wipe"})
+            self.reboot(mode)
+            return Response(200, {"rebooted": mode})
+        if action == "saved":
+            return Response(200, {"saved": self.saved})
+        if action == "availability":
+            if request.method == "DELETE":
+                self.availability.clear()
+            elif request.method in ("POST", "PUT"):
+                try:
+                    self.set_availability(
+                        body["pool"], body["member"], body.get("state", "offline")
+                    )
+                except (KeyError, ValueError, ApiError) as exc:
+                    return Response(400, {"error": str(exc)})
+            return Response(
+                200,
+                {
+                    "availability": [
+                        {"pool": p, "member": m, "state": s}
+                        for (p, m), s in self.availability.items()
+                    ]
+                },
+            )
+        if action == "failover" and request.method == "POST":
+            if self.group is None:
+                return Response(400, {"error": "device is not in a device group"})
+            target = None
+            if body.get("to"):
+                found = [a for a in self.group.members if a.hostname == body["to"]]
+                if not found:
+                    return Response(400, {"error": f"no device {body['to']} in the group"})
+                target = found[0]
+            active = self.group.failover(target)
+            log.info("failover", device_group=self.group.name, active=active.hostname)
+            return Response(200, {"active": active.hostname})
+        return None
+
+    # --- state helpers ------------------------------------------------------------------
+
+    def _changed(self) -> None:
+        self.changes += 1
+
+    def device_dump(self) -> dict[str, Any]:
+        with self.device.lock:
+            return copy.deepcopy(self.device.dump())
+
+    def device_load(self, state: dict[str, Any]) -> None:
+        self.device.load(state)
+
+    def save_config(self) -> None:
+        self.saved = self.device_dump()
+        log.info("sys config saved", device=self.hostname, generation=self.saved["generation"])
+
+    def reboot(self, mode: str) -> None:
+        """running: keep everything; saved: back to the last save (or factory); wipe: factory."""
+        self.transactions.clear()
+        if mode == "running":
+            return
+        self.auth.expire()
+        if mode == "saved" and self.saved is not None:
+            self.device_load(copy.deepcopy(self.saved))
+        else:
+            fresh = Device()
+            self.device_load(fresh.dump())
+            if mode == "wipe":
+                self.saved = None
+        self._changed()
+        log.info("device rebooted", device=self.hostname, mode=mode)
+
+    def set_availability(self, pool: str, member: str, state: str) -> None:
+        if state not in ("available", "offline", "unknown"):
+            raise ValueError("state must be available, offline or unknown")
+        pool_obj = self.device.lookup(BY_PATH["ltm/pool"], pool)
+        member_path = member if member.startswith("/") else f"/{pool_obj['partition']}/{member}"
+        obj = self.device.lookup(BY_PATH["ltm/pool/members"], member_path, pool_obj)
+        self.availability[(pool_obj["fullPath"], obj["fullPath"])] = state
+
+    # --- request handling ---------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        path = request.path.rstrip("/") or "/"
+        uri = f"http://localhost:8100{path}"
+        if not path.startswith("/mgmt/"):
+            return Response(404, restjavad_error(404, f"URI path {path} not registered.", uri))
+        if path == "/mgmt/shared/authn/login" and request.method == "POST":
+            return self._login(request, uri)
+        try:
+            self.auth.authenticate(dict(request.headers), uri)
+        except AuthError as exc:
+            return Response(exc.status, restjavad_error(exc.status, exc.message, uri))
+        try:
+            if path.startswith("/mgmt/shared/"):
+                return self._shared(request, path, uri)
+            body = None
+            if request.method in ("POST", "PUT", "PATCH"):
+                try:
+                    body = request.json()
+                except ValueError:
+                    raise bad_request("Found invalid JSON body in the request.") from None
+            trans_id = request.header("x-f5-rest-coordination-id")
+            if (
+                trans_id
+                and request.method in WRITE_VERBS
+                and not path.startswith(TM + "transaction")
+            ):
+                command = self.transactions.add(
+                    trans_id, request.method, path, dict(request.query), body
+                )
+                return Response(200, command.describe(int(trans_id), self.version))
+            response = self._route(request.method, path, dict(request.query), body)
+        except ApiError as exc:
+            return Response(exc.status, exc.body())
+        if request.method in WRITE_VERBS and self.group is not None and self.group.auto_sync:
+            self.group.sync_from(self)
+        return response
+
+    def _login(self, request: Request, uri: str) -> Response:
+        try:
+            token = self.auth.login(request.json())
+        except ValueError:
+            return Response(
+                400, restjavad_error(400, "Found invalid JSON body in the request.", uri)
+            )
+        except AuthError as exc:
+            return Response(exc.status, restjavad_error(exc.status, exc.message, uri))
+        log.info("login", device=self.hostname, user=token.user)
+        return Response(
+            200,
+            {
+                "username": token.user,
+                "loginReference": {
+                    "link": "https://localhost/mgmt/cm/system/authn/providers/tmos/1f44a60e-11a7-3c51-a49f-82983026b41b/login"
+                },
+                "loginProviderName": "tmos",
+                "token": token.body(),
+                "generation": 0,
+                "lastUpdateMicros": 0,
+            },
+        )
+
+    def _shared(self, request: Request, path: str, uri: str) -> Response:
+        tokens = "/mgmt/shared/authz/tokens/"
+        if path.startswith(tokens):
+            token = path[len(tokens) :]
+            try:
+                if request.method == "DELETE":
+                    if not self.auth.revoke(token):
+                        raise AuthError(404, "token not found")
+                    return Response(200, {})
+                if request.method == "PATCH":
+                    found = self.auth.set_timeout(token, (request.json() or {}).get("timeout"))
+                    return Response(200, found.body())
+                found = self.auth.get_token(token)
+                if found is None:
+                    raise AuthError(404, "token not found")
+                return Response(200, found.body())
+            except (AuthError, ValueError) as exc:
+                status = exc.status if isinstance(exc, AuthError) else 400
+                return Response(status, restjavad_error(status, str(exc), uri))
+        uploads = "/mgmt/shared/file-transfer/uploads/"
+        if path.startswith(uploads) and request.method == "POST":
+            return self._upload(path[len(uploads) :], request, uri)
+        return Response(404, restjavad_error(404, f"URI path {path} not registered.", uri))
+
+    def _upload(self, name: str, request: Request, uri: str) -> Response:
+        match = re.match(r"(\d+)-(\d+)/(\d+)", request.header("content-range", "") or "")
+        start, total = (
+            (int(match.group(1)), int(match.group(3))) if match else (0, len(request.body))
+        )
+        with self._files_lock:
+            data = self.files.setdefault(name, bytearray())
+            if start == 0:
+                data.clear()
+            if len(data) != start:
+                return Response(
+                    400, restjavad_error(400, "Content-Range does not continue the upload", uri)
+                )
+            data.extend(request.body)
+            size = len(data)
+        return Response(
+            200,
+            {
+                "remainingByteCount": max(total - size, 0),
+                "usedChunks": {"0": size},
+                "totalByteCount": total,
+                "localFilePath": f"{UPLOAD_DIR}/{name}",
+                "temporaryFilePath": f"{UPLOAD_DIR}/tmp.{name}",
+                "generation": 0,
+                "lastUpdateMicros": 0,
+            },
+        )
+
+    # --- /mgmt/tm routing ---------------------------------------------------------------
+
+    def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> Response:
+        if not path.startswith(TM) and path != TM.rstrip("/"):
+            raise ApiError(404, f"URI path {path} not registered.", api_error=1)
+        rest = path[len(TM) :] if path.startswith(TM) else ""
+        if rest.startswith("transaction"):
+            return self._transaction(method, rest, body)
+        if rest in ("sys/config", "util/bash", "cm", "sys/failover") and method == "POST":
+            return self._command(rest, body)
+        if rest.startswith("cm/"):
+            return self._cm(method, rest, body)
+        segs = rest.split("/")
+        for i in range(min(len(segs), 4), 0, -1):
+            candidate = "/".join(segs[:i])
+            candidate = ALIASES.get(candidate, candidate)
+            t = BY_PATH.get(candidate)
+            if t is not None and t.parent is None:
+                return self._resource(method, t, segs[i:], query, body)
+        if rest in _ORGANIZING and method == "GET":
+            return Response(200, self._organizing(rest))
+        raise ApiError(404, f"URI path {path} not registered.", api_error=1)
+
+    def _organizing(self, rest: str) -> dict[str, Any]:
+        links = sorted(
+            {
+                "/".join(t.path.split("/")[: len(rest.split("/")) + 1])
+                for t in TYPES
+                if t.path.startswith(rest + "/") and t.parent is None
+            }
+        )
+        return {
+            "kind": f"tm:{rest.replace('/', ':')}:{rest.split('/')[-1]}collectionstate",
+            "selfLink": f"https://localhost{TM}{rest}?ver={self.version}",
+            "items": [
+                {"reference": {"link": f"https://localhost{TM}{p}?ver={self.version}"}}
+                for p in links
+            ],
+        }
+
+    def _full_path(self, t: ResourceType, seg: str) -> str:
+        if seg.startswith("~"):
+            comps = seg[1:].split("~")
+            return "/".join(comps) if t.hook == "partition" else "/" + "/".join(comps)
+        if t.hook == "partition":
+            return seg
+        return "/" + seg if t.hook == "folder" else f"/Common/{seg}"
+
+    def _resource(
+        self, method: str, t: ResourceType, rest: list[str], query: dict[str, str], body: Any
+    ) -> Response:
+        device = self.device
+        if not rest:
+            if method == "GET":
+                return Response(
+                    200,
+                    self._collection(
+                        t,
+                        device.items(t, self._partition_filter(query), None),
+                        query,
+                        f"{TM}{t.path}",
+                    ),
+                )
+            if method == "POST":
+                if (
+                    isinstance(body, dict)
+                    and body.get("command") == "install"
+                    and t.path.startswith("sys/crypto/")
+                ):
+                    return Response(200, self._render(t, self._install(t, body), False))
+                return Response(200, self._render(t, device.create(t, body), False))
+            raise ApiError(405, f"Method {method} is not supported on a collection.", api_error=1)
+        full_path = self._full_path(t, rest[0])
+        if len(rest) == 2 and rest[1] == "stats" and method == "GET":
+            return Response(200, self._stats(t, device.lookup(t, full_path)))
+        if len(rest) == 1:
+            return self._object(method, t, full_path, query, body, None)
+        child_path = next((c for f, c in t.children if f == rest[1]), None)
+        if child_path is None or len(rest) > 4:
+            raise ApiError(
+                404, f"URI path {TM}{t.path}/{'/'.join(rest)} not registered.", api_error=1
+            )
+        child_t = BY_PATH[child_path]
+        parent = device.lookup(t, full_path)
+        parent_link = self._link_path(t, parent)
+        if len(rest) == 2:
+            if method == "GET":
+                return Response(
+                    200,
+                    self._collection(
+                        child_t,
+                        device.items(child_t, None, parent),
+                        query,
+                        f"{parent_link}/{rest[1]}",
+                    ),
+                )
+            if method == "POST":
+                return Response(
+                    200, self._render(child_t, device.create(child_t, body, parent), False)
+                )
+            raise ApiError(405, f"Method {method} is not supported on a collection.", api_error=1)
+        if rest[2] == "stats" and len(rest) == 3 and method == "GET":
+            return Response(
+                200, self._member_collection_stats(parent, device.items(child_t, None, parent))
+            )
+        child_full = self._full_path(child_t, rest[2])
+        if len(rest) == 4 and rest[3] == "stats" and method == "GET":
+            return Response(
+                200, self._stats(child_t, device.lookup(child_t, child_full, parent), parent)
+            )
+        return self._object(method, child_t, child_full, query, body, parent)
+
+    def _object(
+        self,
+        method: str,
+        t: ResourceType,
+        full_path: str,
+        query: dict[str, str],
+        body: Any,
+        parent: Obj | None,
+    ) -> Response:
+        expand = query.get("expandSubcollections") == "true"
+        if method == "GET":
+            return Response(
+                200,
+                self._select(
+                    self._render(t, self.device.lookup(t, full_path, parent), expand), query
+                ),
+            )
+        if method in ("PATCH", "PUT"):
+            obj = self.device.modify(t, full_path, body, replace=method == "PUT", parent=parent)
+            return Response(200, self._render(t, obj, False))
+        if method == "DELETE":
+            self.device.delete(t, full_path, parent)
+            return Response(200, None)
+        raise ApiError(405, f"Method {method} is not supported.", api_error=1)
+
+    # --- rendering ----------------------------------------------------------------------
+
+    def _link_path(self, t: ResourceType, obj: Obj) -> str:
+        full = obj["fullPath"]
+        if t.parent is not None:
+            parent_t = BY_PATH[t.parent]
+            parent_link = f"{TM}{parent_t.path}/{full_tilde(obj['_parent'])}"
+            return f"{parent_link}/{_CHILD_FIELD[t.path]}/{full_tilde(full)}"
+        if t.hook == "partition":
+            return f"{TM}{t.path}/{full}"
+        return f"{TM}{t.path}/{full_tilde(full)}"
+
+    def _render(self, t: ResourceType, obj: Obj, expand: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": t.kind}
+        out.update((k, v) for k, v in obj.items() if k[0] != "_")
+        link = self._link_path(t, obj)
+        out["selfLink"] = f"https://localhost{link}?ver={self.version}"
+        for field, child_path in t.children:
+            ref: dict[str, Any] = {
+                "link": f"https://localhost{link}/{field}?ver={self.version}",
+                "isSubcollection": True,
+            }
+            if expand:
+                child_t = BY_PATH[child_path]
+                ref["items"] = [
+                    self._render(child_t, c, False) for c in self.device.items(child_t, None, obj)
+                ]
+            out[f"{field}Reference"] = ref
+        return out
+
+    @staticmethod
+    def _partition_filter(query: dict[str, str]) -> str | None:
+        text = query.get("$filter")
+        if text is None:
+            return None
+        match = _FILTER.match(text)
+        if match is None:
+            raise bad_request(
+                f"Query parameter $filter is invalid: {text} (only 'partition eq X')."
+            )
+        return match.group(1)
+
+    @staticmethod
+    def _select(item: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
+        select = query.get("$select")
+        if not select:
+            return item
+        fields = [f.strip() for f in select.split(",") if f.strip()]
+        return {f: item[f] for f in fields if f in item}
+
+    def _collection(
+        self, t: ResourceType, objs: list[Obj], query: dict[str, str], link_path: str
+    ) -> dict[str, Any]:
+        expand = query.get("expandSubcollections") == "true"
+        total = len(objs)
+        out: dict[str, Any] = {
+            "kind": t.collection_kind,
+            "selfLink": f"https://localhost{link_path}?ver={self.version}",
+        }
+        top, skip = query.get("$top"), query.get("$skip")
+        page = objs
+        if top is not None or skip is not None:
+            try:
+                n_top = int(top) if top is not None else total
+                n_skip = int(skip) if skip is not None else 0
+            except ValueError:
+                raise bad_request("Query parameters $top and $skip must be numbers.") from None
+            if n_top < 1 or n_skip < 0:
+                raise bad_request("Query parameter $top must be positive and $skip not negative.")
+            page = objs[n_skip : n_skip + n_top]
+            out.update(
+                {
+                    "currentItemCount": len(page),
+                    "itemsPerPage": n_top,
+                    "pageIndex": n_skip // n_top + 1,
+                    "startIndex": n_skip + 1,
+                    "totalItems": total,
+                    "totalPages": (total + n_top - 1) // n_top,
+                }
+            )
+            if n_skip + n_top < total:
+                params = {
+                    **query,
+                    "$top": str(n_top),
+                    "$skip": str(n_skip + n_top),
+                    "ver": self.version,
+                }
+                out["nextLink"] = f"https://localhost{link_path}?{urlencode(params, safe='$ ')}"
+            if n_skip > 0:
+                params = {
+                    **query,
+                    "$top": str(n_top),
+                    "$skip": str(max(n_skip - n_top, 0)),
+                    "ver": self.version,
+                }
+                out["previousLink"] = f"https://localhost{link_path}?{urlencode(params, safe='$ ')}"
+        out["items"] = [self._select(self._render(t, o, expand), query) for o in page]
+        return out
+
+    # --- stats --------------------------------------------------------------------------
+
+    def _member_state(self, pool: Obj, member: Obj) -> tuple[str, str, str]:
+        state = self.availability.get((pool["fullPath"], member["fullPath"]))
+        if state is None:
+            monitored = member.get("monitor", "default") != "default" or pool.get(
+                "monitor"
+            ) not in (None, "", "none")
+            state = "available" if monitored else "unknown"
+        enabled = "disabled" if member.get("session") == "user-disabled" else "enabled"
+        reason = {
+            "available": "Pool member is available",
+            "offline": "Pool member has been marked down by a monitor",
+            "unknown": "Pool member does not have service checking enabled",
+        }[state]
+        return state, enabled, reason
+
+    def _member_entries(self, pool: Obj, member: Obj) -> dict[str, Any]:
+        state, enabled, reason = self._member_state(pool, member)
+        host, port = addresses.split_port(member["name"])
+        return {
+            "addr": {"description": host.split("%")[0]},
+            "port": {"value": port},
+            "nodeName": {"description": f"/{member['partition']}/{host}"},
+            "poolName": {"description": pool["fullPath"]},
+            "monitorStatus": {
+                "description": {"available": "up", "offline": "down"}.get(state, "unchecked")
+            },
+            "status.availabilityState": {"description": state},
+            "status.enabledState": {"description": enabled},
+            "status.statusReason": {"description": reason},
+            "serverside.curConns": {"value": 0},
+            "totRequests": {"value": 0},
+        }
+
+    def _stats(self, t: ResourceType, obj: Obj, parent: Obj | None = None) -> dict[str, Any]:
+        link = self._link_path(t, obj)
+        if not t.has_stats:
+            raise ApiError(404, f"URI path {link}/stats not registered.", api_error=1)
+        if t.path == "ltm/pool/members" and parent is not None:
+            entries = self._member_entries(parent, obj)
+        elif t.path == "ltm/pool":
+            entries = self._pool_entries(obj)
+        elif t.path == "ltm/virtual":
+            pool = (
+                self.device.store.get("ltm/pool", obj.get("pool", "")) if obj.get("pool") else None
+            )
+            state = (
+                self._pool_entries(pool)["status.availabilityState"]["description"]
+                if pool
+                else "unknown"
+            )
+            entries = {
+                "tmName": {"description": obj["fullPath"]},
+                "destination": {"description": obj.get("destination", "")},
+                "status.availabilityState": {"description": state},
+                "status.enabledState": {
+                    "description": "disabled" if obj.get("disabled") else "enabled"
+                },
+                "clientside.curConns": {"value": 0},
+            }
+        else:
+            entries = {
+                "tmName": {"description": obj["fullPath"]},
+                "status.availabilityState": {"description": "unknown"},
+                "status.enabledState": {"description": "enabled"},
+            }
+        inner = link.rsplit("/", 1)
+        return {
+            "kind": t.stats_kind,
+            "generation": obj.get("generation", 0),
+            "selfLink": f"https://localhost{link}/stats?ver={self.version}",
+            "entries": {
+                f"https://localhost{link}/{inner[-1]}/stats": {"nestedStats": {"entries": entries}}
+            },
+        }
+
+    def _pool_entries(self, pool: Obj) -> dict[str, Any]:
+        members = self.device.items(BY_PATH["ltm/pool/members"], None, pool)
+        states = [self._member_state(pool, m) for m in members]
+        available = sum(1 for s, e, _ in states if s == "available" and e == "enabled")
+        if any(s == "available" for s, _, _ in states):
+            state = "available"
+        elif members and all(s == "offline" for s, _, _ in states):
+            state = "offline"
+        else:
+            state = "unknown"
+        return {
+            "tmName": {"description": pool["fullPath"]},
+            "status.availabilityState": {"description": state},
+            "status.enabledState": {"description": "enabled"},
+            "status.statusReason": {
+                "description": f"{available} of {len(members)} members are available"
+            },
+            "activeMemberCnt": {"value": available},
+            "memberCnt": {"value": len(members)},
+            "serverside.curConns": {"value": 0},
+        }
+
+    def _member_collection_stats(self, pool: Obj, members: list[Obj]) -> dict[str, Any]:
+        child_t = BY_PATH["ltm/pool/members"]
+        entries = {}
+        for member in members:
+            link = self._link_path(child_t, member)
+            entries[f"https://localhost{link}/stats"] = {
+                "nestedStats": {"entries": self._member_entries(pool, member)}
+            }
+        base = self._link_path(BY_PATH["ltm/pool"], pool)
+        return {
+            "kind": "tm:ltm:pool:members:memberscollectionstats",
+            "selfLink": f"https://localhost{base}/members/stats?ver={self.version}",
+            "entries": entries,
+        }
+
+    # --- commands -----------------------------------------------------------------------
+
+    def _install(self, t: ResourceType, body: dict[str, Any]) -> Obj:
+        source = str(body.get("from-local-file") or body.get("fromLocalFile") or "")
+        name = body.get("name")
+        data = (
+            self.files.get(source.rsplit("/", 1)[-1])
+            if source.startswith(UPLOAD_DIR + "/")
+            else None
+        )
+        if data is None:
+            raise bad_request(f"01070712:3: File not found: {source}")
+        fields = {
+            "name": name,
+            "partition": body.get("partition", "Common"),
+            "sourcePath": f"file:{source}",
+            "checksum": f"SHA1:{len(data)}:{hashlib.sha1(bytes(data)).hexdigest()}",
+        }
+        with self.device.atomic():
+            full = str(name) if str(name).startswith("/") else f"/{fields['partition']}/{name}"
+            try:
+                self.device.lookup(t, full)
+            except ApiError:
+                return self.device.create(t, fields)
+            return self.device.modify(t, full, fields, replace=True)
+
+    def _command(self, rest: str, body: Any) -> Response:
+        if not isinstance(body, dict):
+            raise bad_request("Found invalid JSON body in the request.")
+        command, args = body.get("command"), str(body.get("utilCmdArgs", ""))
+        kind = {
+            "sys/config": "tm:sys:config:{}state",
+            "util/bash": "tm:util:bash:{}state",
+            "cm": "tm:cm:{}state",
+            "sys/failover": "tm:sys:failover:{}state",
+        }[rest]
+        answer = {"kind": kind.format(command), **body}
+        if rest == "sys/config" and command == "save":
+            self.save_config()
+        elif rest == "sys/config" and command == "load":
+            self.device_load(copy.deepcopy(self.saved) if self.saved else Device().dump())
+            self._changed()
+        elif rest == "util/bash" and command == "run":
+            if "save sys config" in args:
+                self.save_config()
+            elif "config-sync" in args:
+                self._config_sync(args.split("run cm ", 1)[-1].strip("'\" "))
+            answer["commandResult"] = ""
+            answer.pop("commandResult")
+        elif rest == "cm" and command == "run":
+            self._config_sync(args)
+        elif rest == "sys/failover" and command == "run":
+            if self.group is None:
+                raise bad_request(
+                    "01070734:3: Configuration error: device is not in a failover device group."
+                )
+            if body.get("standby") and self.failover_state == "active":
+                self.group.failover()
+        else:
+            raise bad_request(f"Invalid command {command!r} for {rest}.")
+        return Response(200, answer)
+
+    def _config_sync(self, args: str) -> None:
+        match = re.match(r"^config-sync\s+(to-group|from-group)\s+(\S+)$", args.strip())
+        if match is None:
+            raise bad_request(
+                f"Invalid utilCmdArgs {args!r}; expected 'config-sync to-group <group>'."
+            )
+        direction, name = match.groups()
+        name = name.rsplit("/", 1)[-1]
+        if self.group is None or self.group.name != name:
+            raise bad_request(
+                f"01070734:3: Configuration error: The device group /Common/{name} was not found."
+            )
+        if direction == "to-group":
+            self.group.sync_from(self)
+        else:
+            source = next(
+                (a for a in self.group.members if a.failover_state == "active" and a is not self),
+                None,
+            )
+            if source is None:
+                source = (
+                    next(a for a in self.group.members if a is not self)
+                    if len(self.group.members) > 1
+                    else self
+                )
+            self.group.sync_from(source)
+        log.info("config-sync", device=self.hostname, device_group=name, direction=direction)
+
+    # --- transactions -------------------------------------------------------------------
+
+    def _transaction(self, method: str, rest: str, body: Any) -> Response:
+        segs = rest.split("/")
+        txns = self.transactions
+        if len(segs) == 1:
+            if method == "POST":
+                return Response(200, txns.start().describe(self.version))
+            if method == "GET":
+                return Response(
+                    200,
+                    {
+                        "kind": "tm:transactioncollectionstate",
+                        "selfLink": f"https://localhost{TM}transaction?ver={self.version}",
+                        "items": [t.describe(self.version) for t in list(txns.open.values())],
+                    },
+                )
+        elif len(segs) == 2:
+            txn = txns.get(segs[1])
+            if method == "GET":
+                return Response(200, txn.describe(self.version))
+            if method == "DELETE":
+                txns.remove(segs[1])
+                return Response(200, None)
+            if method == "PATCH":
+                if not isinstance(body, dict) or body.get("state") != "VALIDATING":
+                    raise bad_request('A transaction is committed with {"state": "VALIDATING"}.')
+                return self._commit(txn.trans_id, bool(body.get("validateOnly")))
+        elif len(segs) >= 3 and segs[2] == "commands" and method == "GET":
+            txn = txns.get(segs[1])
+            described = [c.describe(txn.trans_id, self.version) for c in txn.commands]
+            if len(segs) == 4:
+                found = [c for c in described if str(c["commandId"]) == segs[3]]
+                if not found:
+                    raise ApiError(
+                        404,
+                        f"Command {segs[3]} not found in transaction {txn.trans_id}.",
+                        api_error=1,
+                    )
+                return Response(200, found[0])
+            return Response(
+                200, {"kind": "tm:transaction:commandscollectionstate", "items": described}
+            )
+        raise ApiError(405, f"Method {method} is not supported on {TM}{rest}.", api_error=1)
+
+    def _commit(self, trans_id: int, validate_only: bool) -> Response:
+        txn = self.transactions.get(trans_id)
+        if not txn.commands:
+            raise bad_request("transaction failed:there is no command to commit in the transaction")
+        failed: dict[str, Any] = {}
+        try:
+            with self.device.atomic():
+                for command in txn.commands:
+                    failed = {
+                        "commandId": command.command_id,
+                        "method": command.method,
+                        "uri": command.uri,
+                    }
+                    self._route(command.method, command.uri, command.query, command.body)
+                if validate_only:
+                    raise _ValidateOnly
+        except _ValidateOnly:
+            pass
+        except ApiError as exc:
+            txn.state, txn.failure_reason = "FAILED", exc.message
+            self.transactions.remove(trans_id)
+            message = (
+                f"transaction failed:{exc.message} (command {failed['commandId']}: "
+                f"{failed['method']} {failed['uri']})"
+            )
+            return Response(
+                exc.status if exc.status != 404 else 400,
+                {"code": 400, "message": message, "errorStack": [], "apiError": 2},
+            )
+        txn.state = "COMPLETED"
+        self.transactions.remove(trans_id)
+        log.debug("transaction committed", device=self.hostname, commands=len(txn.commands))
+        return Response(200, txn.describe(self.version))
+
+    # --- cm -----------------------------------------------------------------------------
+
+    def _peers(self) -> list[BigipApp]:
+        return self.group.members if self.group is not None else [self]
+
+    def _device_view(self, app: BigipApp) -> dict[str, Any]:
+        name = app.hostname
+        return {
+            "kind": "tm:cm:device:devicestate",
+            "name": name,
+            "partition": "Common",
+            "fullPath": f"/Common/{name}",
+            "generation": 1,
+            "selfLink": f"https://localhost{TM}cm/device/~Common~{name}?ver={self.version}",
+            "hostname": name,
+            "managementIp": app.management_ip,
+            "configsyncIp": app.management_ip,
+            "failoverState": app.failover_state,
+            "selfDevice": "true" if app is self else "false",
+            "version": app.version,
+            "product": "BIG-IP",
+            "edition": "Final",
+            "build": "0.0.6",
+            "marketingName": "BIG-IP Virtual Edition",
+            "platformId": "Z100",
+            "timeZone": "UTC",
+            "haCapacity": 0,
+            "activeModules": ["LTM"],
+            "unicastAddress": [
+                {
+                    "effectiveIp": app.management_ip,
+                    "effectivePort": 1026,
+                    "ip": app.management_ip,
+                    "port": 1026,
+                }
+            ],
+        }
+
+    def _group_view(self) -> dict[str, Any]:
+        dg = self.group
+        assert dg is not None
+        link = f"https://localhost{TM}cm/device-group/~Common~{dg.name}"
+        return {
+            "kind": "tm:cm:device-group:device-groupstate",
+            "name": dg.name,
+            "partition": "Common",
+            "fullPath": f"/Common/{dg.name}",
+            "generation": 1,
+            "selfLink": f"{link}?ver={self.version}",
+            "type": dg.type,
+            **dg.fields,
+            "devicesReference": {
+                "link": f"{link}/devices?ver={self.version}",
+                "isSubcollection": True,
+            },
+        }
+
+    def _group_devices(self) -> list[dict[str, Any]]:
+        dg = self.group
+        assert dg is not None
+        return [
+            {
+                "kind": "tm:cm:device-group:devices:devicesstate",
+                "name": a.hostname,
+                "partition": "Common",
+                "fullPath": f"/Common/{a.hostname}",
+                "generation": 1,
+                "selfLink": f"https://localhost{TM}cm/device-group/~Common~{dg.name}/devices/~Common~{a.hostname}?ver={self.version}",
+            }
+            for a in dg.members
+        ]
+
+    def _stats_view(self, name: str, entries: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "kind": f"tm:cm:{name}:{name}stats",
+            "selfLink": f"https://localhost{TM}cm/{name}?ver={self.version}",
+            "entries": {f"https://localhost{TM}cm/{name}/0": {"nestedStats": {"entries": entries}}},
+        }
+
+    def _cm(self, method: str, rest: str, body: Any) -> Response:
+        segs = rest.split("/")
+        kind = segs[1]
+        if kind == "sync-status" and len(segs) == 2 and method == "GET":
+            if self.group is None:
+                status, color, summary, mode = "Standalone", "green", " ", "standalone"
+            else:
+                (status, color, summary), mode = self.group.status(), "high-availability"
+            return Response(
+                200,
+                self._stats_view(
+                    "sync-status",
+                    {
+                        "color": {"description": color},
+                        "mode": {"description": mode},
+                        "status": {"description": status},
+                        "summary": {"description": summary},
+                    },
+                ),
+            )
+        if kind == "failover-status" and len(segs) == 2 and method == "GET":
+            active = sum(1 for a in self._peers() if a.failover_state == "active")
+            return Response(
+                200,
+                self._stats_view(
+                    "failover-status",
+                    {
+                        "color": {
+                            "description": "green" if self.failover_state == "active" else "gray"
+                        },
+                        "status": {"description": self.failover_state.upper()},
+                        "summary": {"description": f"{active}/{len(self._peers())} active"},
+                    },
+                ),
+            )
+        if kind == "device" and method == "GET":
+            views = [self._device_view(a) for a in self._peers()]
+            if len(segs) == 2:
+                return Response(
+                    200,
+                    {
+                        "kind": "tm:cm:device:devicecollectionstate",
+                        "selfLink": f"https://localhost{TM}cm/device?ver={self.version}",
+                        "items": views,
+                    },
+                )
+            wanted = segs[2].split("~")[-1]
+            found = [v for v in views if v["name"] == wanted]
+            if found:
+                return Response(200, found[0])
+            raise ApiError(
+                404, f"01020036:3: The requested device (/Common/{wanted}) was not found."
+            )
+        if kind == "device-group":
+            groups = [self.group] if self.group is not None else []
+            if len(segs) == 2 and method == "GET":
+                return Response(
+                    200,
+                    {
+                        "kind": "tm:cm:device-group:device-groupcollectionstate",
+                        "selfLink": f"https://localhost{TM}cm/device-group?ver={self.version}",
+                        "items": [self._group_view()] if groups else [],
+                    },
+                )
+            wanted = segs[2].split("~")[-1] if len(segs) > 2 else ""
+            if not groups or groups[0].name != wanted:
+                raise ApiError(
+                    404, f"01020036:3: The requested device group (/Common/{wanted}) was not found."
+                )
+            if len(segs) == 3 and method == "GET":
+                return Response(200, self._group_view())
+            if len(segs) == 3 and method in ("PATCH", "PUT"):
+                if not isinstance(body, dict):
+                    raise bad_request("Found invalid JSON body in the request.")
+                for key in (
+                    "autoSync",
+                    "fullLoadOnSync",
+                    "networkFailover",
+                    "saveOnAutoSync",
+                    "incrementalConfigSyncSizeMax",
+                    "asmSync",
+                    "description",
+                ):
+                    if key in body:
+                        groups[0].fields[key] = body[key]
+                return Response(200, self._group_view())
+            if len(segs) == 4 and segs[3] == "devices" and method == "GET":
+                return Response(
+                    200,
+                    {
+                        "kind": "tm:cm:device-group:devices:devicescollectionstate",
+                        "selfLink": f"https://localhost{TM}cm/device-group/~Common~{wanted}/devices?ver={self.version}",
+                        "items": self._group_devices(),
+                    },
+                )
+        raise ApiError(404, f"URI path {TM}{rest} not registered.", api_error=1)
+
+
+class _ValidateOnly(Exception):
+    """Raised inside the atomic block to undo a validate-only commit."""
+
+
+def full_tilde(full_path: str) -> str:
+    return full_path.replace("/", "~").replace("%", "%25")
+
+
+def dumps(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
