@@ -1,0 +1,177 @@
+"""Each integrity rule of the real API server, seen as the vnc_api exception it raises."""
+
+from __future__ import annotations
+
+import pytest
+from vnc_api.vnc_api import (
+    BadRequest,
+    InstanceIp,
+    KeyValuePair,
+    KeyValuePairs,
+    Loadbalancer,
+    LoadbalancerHealthmonitor,
+    LoadbalancerListener,
+    LoadbalancerListenerType,
+    LoadbalancerPool,
+    LoadbalancerPoolType,
+    LoadbalancerType,
+    NoIdError,
+    Project,
+    RefsExistError,
+    VirtualMachineInterface,
+    VirtualNetwork,
+)
+
+from emulators.contrail import topology as t
+
+
+def test_duplicate_fq_name_is_409(vnc, topo):
+    with pytest.raises(RefsExistError, match="already exists"):
+        vnc.project_create(Project("demo"))
+
+
+def test_missing_parent_is_404(vnc):
+    ghost = Project("ghost")
+    ghost.fq_name = ["no-such-domain", "ghost"]
+    with pytest.raises(NoIdError):
+        vnc.project_create(ghost)
+
+
+def test_missing_ref_target_is_404(vnc, topo):
+    project = vnc.project_read(id=topo.project)
+    lb = Loadbalancer("lb", parent_obj=project, loadbalancer_properties=LoadbalancerType())
+    lb.add_virtual_machine_interface(VirtualMachineInterface("nope", parent_obj=project))
+    with pytest.raises(NoIdError):
+        vnc.loadbalancer_create(lb)
+    with pytest.raises(NoIdError):
+        vnc.ref_update("loadbalancer", topo.project, "service-appliance-set", topo.sas, None, "ADD")
+
+
+def test_delete_with_children_is_409_naming_them(vnc, topo):
+    with pytest.raises(RefsExistError, match="children.*virtual-network:management"):
+        vnc.project_delete(id=topo.project)
+
+
+def test_delete_with_back_refs_is_409_naming_them(vnc, topo):
+    ids = t.add_load_balancer(vnc, topo, "web")
+    with pytest.raises(
+        RefsExistError, match=f"loadbalancer:default-domain:demo:web \\({ids.loadbalancer}\\)"
+    ):
+        vnc.service_appliance_set_delete(id=topo.sas)
+    with pytest.raises(RefsExistError, match="instance-ip"):
+        vnc.virtual_machine_interface_delete(id=ids.vmi)
+
+
+def test_create_only_property_cannot_change(vnc, topo):
+    ids = t.add_load_balancer(vnc, topo, "web")
+    lb = vnc.loadbalancer_read(id=ids.loadbalancer)
+    lb.set_loadbalancer_provider("opencontrail")
+    with pytest.raises(BadRequest, match="create-only"):
+        vnc.loadbalancer_update(lb)
+    lb = vnc.loadbalancer_read(id=ids.loadbalancer)
+    assert lb.get_loadbalancer_provider() == "f5"
+    lb.set_loadbalancer_provider("f5")  # same value: fine
+    vnc.loadbalancer_update(lb)
+
+
+def test_mandatory_property_missing_is_400(vnc, topo):
+    project = vnc.project_read(id=topo.project)
+    with pytest.raises(BadRequest, match="loadbalancer_healthmonitor_properties"):
+        vnc.loadbalancer_healthmonitor_create(LoadbalancerHealthmonitor("hm", parent_obj=project))
+
+
+def test_enum_violation_is_400(vnc, topo):
+    project = vnc.project_read(id=topo.project)
+    listener = LoadbalancerListener(
+        "l",
+        parent_obj=project,
+        loadbalancer_listener_properties=LoadbalancerListenerType(
+            protocol="SMTP", protocol_port=25
+        ),
+    )
+    with pytest.raises(BadRequest, match="SMTP"):
+        vnc.loadbalancer_listener_create(listener)
+
+
+def _iip(vnc, topo, name, address=None, network="internal"):
+    vn = vnc.virtual_network_read(id=topo.networks[network])
+    iip = InstanceIp(name, instance_ip_address=address)
+    iip.set_virtual_network(vn)
+    vnc.instance_ip_create(iip)
+    return vnc.instance_ip_read(id=iip.uuid)
+
+
+def test_instance_ip_allocation_skips_reserved_addresses(vnc, topo):
+    vn = VirtualNetwork("tiny", parent_obj=vnc.project_read(id=topo.project))
+    ipam = vnc.network_ipam_read(id=topo.ipam)
+    from vnc_api.vnc_api import IpamSubnetType, SubnetType, VnSubnetsType
+
+    vn.add_network_ipam(
+        ipam,
+        VnSubnetsType([IpamSubnetType(subnet=SubnetType("192.0.2.0", 29), addr_from_start=True)]),
+    )
+    vnc.virtual_network_create(vn)
+    topo.networks["tiny"] = vn.uuid
+    # /29: .0 network, .1 gateway, .2 DNS, .7 broadcast -> .3 .4 .5 .6 are usable
+    got = [_iip(vnc, topo, f"i{n}", network="tiny").get_instance_ip_address() for n in range(4)]
+    assert got == ["192.0.2.3", "192.0.2.4", "192.0.2.5", "192.0.2.6"]
+    with pytest.raises(RefsExistError, match="exhausted"):
+        _iip(vnc, topo, "i5", network="tiny")
+
+
+def test_instance_ip_outside_subnet_is_400_and_in_use_is_409(vnc, topo):
+    with pytest.raises(BadRequest, match="not in any subnet"):
+        _iip(vnc, topo, "outside", "192.168.99.9")
+    _iip(vnc, topo, "first", "10.2.0.50")
+    with pytest.raises(RefsExistError, match="already in use"):
+        _iip(vnc, topo, "second", "10.2.0.50")
+
+
+def test_subnet_with_addresses_in_use_cannot_be_removed(vnc, topo):
+    _iip(vnc, topo, "busy", "10.2.0.60")
+    vn = vnc.virtual_network_read(id=topo.networks["internal"])
+    ipam = vnc.network_ipam_read(id=topo.ipam)
+    vn.del_network_ipam(ipam)
+    with pytest.raises(RefsExistError, match="in use"):
+        vnc.virtual_network_update(vn)
+
+
+def test_sas_update_rejected_while_pools_refer_to_it(vnc, topo):
+    ids = t.add_load_balancer(
+        vnc, topo, "web", listeners=[t.ListenerSpec("TCP", 22, pool=t.PoolSpec())]
+    )
+    sas = vnc.service_appliance_set_read(id=topo.sas)
+    sas.set_service_appliance_set_properties(KeyValuePairs([KeyValuePair("address", "10.0.0.1")]))
+    vnc.service_appliance_set_update(sas)  # only a load balancer refers to it: allowed
+    pool = vnc.loadbalancer_pool_read(id=ids.listeners[0].pool)
+    pool.set_service_appliance_set(sas)
+    vnc.loadbalancer_pool_update(pool)
+    sas = vnc.service_appliance_set_read(id=topo.sas)
+    sas.set_service_appliance_driver("other.Driver")
+    with pytest.raises(RefsExistError, match="loadbalancer pools refer"):
+        vnc.service_appliance_set_update(sas)
+    assert vnc.service_appliance_set_read(id=topo.sas).get_service_appliance_driver() == t.F5_DRIVER
+
+
+def test_unknown_uuid_is_noiderror(vnc):
+    with pytest.raises(NoIdError):
+        vnc.loadbalancer_read(id="00000000-0000-0000-0000-000000000001")
+    with pytest.raises(NoIdError):
+        vnc.loadbalancer_delete(id="00000000-0000-0000-0000-000000000001")
+    with pytest.raises(NoIdError):
+        vnc.id_to_fq_name("00000000-0000-0000-0000-000000000001")
+
+
+def test_fq_name_to_id_unknown_raises_noiderror(vnc):
+    with pytest.raises(NoIdError):
+        vnc.fq_name_to_id("project", ["default-domain", "nope"])
+
+
+def test_uuid_taken_is_409(vnc, topo):
+    project = vnc.project_read(id=topo.project)
+    pool = LoadbalancerPool(
+        "p", parent_obj=project, loadbalancer_pool_properties=LoadbalancerPoolType(protocol="TCP")
+    )
+    pool.uuid = topo.project
+    with pytest.raises(RefsExistError, match="uuid"):
+        vnc.loadbalancer_pool_create(pool)
