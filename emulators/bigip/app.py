@@ -370,6 +370,12 @@ class BigipApp:
                     and t.path.startswith("sys/crypto/")
                 ):
                     return Response(200, self._render(t, self._install(t, body), False))
+                if (
+                    isinstance(body, dict)
+                    and body.get("command") == "publish"
+                    and t.path == "ltm/policy"
+                ):
+                    return Response(200, self._render(t, self._publish(t, body), False))
                 return Response(200, self._render(t, device.create(t, body), False))
             raise ApiError(405, f"Method {method} is not supported on a collection.", api_error=1)
         full_path = self._full_path(t, rest[0])
@@ -675,6 +681,26 @@ class BigipApp:
             except ApiError:
                 return self.device.create(t, fields)
             return self.device.modify(t, full, fields, replace=True)
+
+    def _publish(self, t: ResourceType, body: dict[str, Any]) -> Obj:
+        """``publish`` moves a draft policy (``/P/Drafts/x``) to ``/P/x``."""
+        draft_path = str(body.get("name", ""))
+        with self.device.atomic():
+            draft = self.device.lookup(t, draft_path)
+            if draft.get("subPath") != "Drafts":
+                raise bad_request(f"01071726:3: Policy {draft_path} is not a draft.")
+            fields = {
+                k: v
+                for k, v in draft.items()
+                if k not in ("subPath", "fullPath", "generation", "status")
+            }
+            self.device.delete(t, draft_path)
+            published = f"/{draft['partition']}/{draft['name']}"
+            try:
+                self.device.lookup(t, published)
+            except ApiError:
+                return self.device.create(t, fields)
+            return self.device.modify(t, published, fields, replace=True)
 
     def _command(self, rest: str, body: Any) -> Response:
         if not isinstance(body, dict):

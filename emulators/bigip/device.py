@@ -364,6 +364,7 @@ class Device:
 
     def _store(self, t: ResourceType, obj: Obj) -> Obj:
         identity = {k: obj.pop(k) for k in IDENTITY_FIELDS if k in obj}
+        obj.pop("generation", None)
         parent = identity.pop("_parent", None)
         stored: Obj = {
             k: identity[k] for k in ("name", "partition", "subPath", "fullPath") if k in identity
@@ -698,6 +699,11 @@ def _hook_ref_child(device: Device, t: ResourceType, obj: Obj, existing: Obj | N
     obj.update({"name": base, "partition": part, "fullPath": path})
 
 
+def _hook_policy(device: Device, t: ResourceType, obj: Obj, existing: Obj | None) -> None:
+    """Policies under ``Drafts`` are drafts until published (TMOS 12.1+)."""
+    obj["status"] = "draft" if obj.get("subPath") == "Drafts" else "published"
+
+
 _HOOKS: dict[str, Callable[[Device, ResourceType, Obj, Obj | None], None]] = {
     "partition": _hook_partition,
     "folder": _hook_folder,
@@ -710,4 +716,5 @@ _HOOKS: dict[str, Callable[[Device, ResourceType, Obj, Obj | None], None]] = {
     "self": _hook_self,
     "virtual": _hook_virtual,
     "ref-child": _hook_ref_child,
+    "policy": _hook_policy,
 }

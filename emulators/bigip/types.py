@@ -428,6 +428,7 @@ TYPES: tuple[ResourceType, ...] = (
         "ltm/policy",
         "policy",
         "policy",
+        hook="policy",
         defaults={
             "controls": [],
             "requires": [],
