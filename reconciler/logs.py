@@ -32,6 +32,11 @@ def _redact_secrets(
     return event_dict
 
 
+def _stderr_logger(*_args: Any) -> structlog.PrintLogger:
+    """Resolve sys.stderr when logging, not once: tests and daemons may swap the stream."""
+    return structlog.PrintLogger(file=sys.stderr)
+
+
 def configure(level: str = "INFO", json: bool | None = None) -> None:
     """Configure structlog and the stdlib root logger; later calls only change the level.
 
@@ -65,15 +70,18 @@ def configure(level: str = "INFO", json: bool | None = None) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
     _configured = True
 
 
 def get_logger(name: str | None = None, **context: Any) -> Any:
-    """A structlog logger bound to ``component=name`` and any extra context."""
-    log = structlog.get_logger()
+    """A structlog logger bound to ``component=name`` and any extra context.
+
+    It stays lazy: modules create theirs at import time, before ``configure`` runs, and
+    still log with the configuration in force when they log.
+    """
     if name:
-        log = log.bind(component=name)
-    return log.bind(**context) if context else log
+        context = {"component": name, **context}
+    return structlog.get_logger(**context)

@@ -1,0 +1,72 @@
+"""`reconcile --once [--dry-run]` against both emulators: the seed's vLTM use case end to end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulators.contrail.topology import (
+    ListenerSpec,
+    MonitorSpec,
+    PoolSpec,
+    add_load_balancer,
+)
+from tests.integration.conftest import DEVICE_PASSWORD, counters, device
+
+MEMBERS = [("10.2.0.11", 8080, 1), ("10.2.0.12", 8080, 1), ("10.2.0.13", 8080, 1)]
+
+
+def seed_service(vnc: Any, topo: Any, name: str = "web", **pool: Any) -> Any:
+    spec = PoolSpec("ROUND_ROBIN", members=MEMBERS, monitor=MonitorSpec("HTTP"), **pool)
+    return add_load_balancer(vnc, topo, name, listeners=[ListenerSpec("HTTP", 80, pool=spec)])
+
+
+def test_seed_vltm_use_case_plan_apply_and_idempotence(bigip, vnc, topo, cli) -> None:
+    ids = seed_service(vnc, topo)
+    partition = f"Contrail_{topo.project}"
+
+    plan = cli("--once", "--dry-run", "--output", "json")
+    assert plan.code == 2, plan.err
+    created = {(op["kind"], op["name"]) for d in plan.json()["devices"] for op in d["operations"]}
+    listener = ids.listeners[0]
+    assert created == {
+        ("sys/folder", partition),
+        ("ltm/virtual-address", f"Contrail_{ids.loadbalancer}"),
+        ("ltm/virtual", f"Contrail_{listener.listener}"),
+        ("ltm/pool", f"Contrail_{listener.pool}"),
+        ("ltm/monitor/http", f"Contrail_{listener.monitor}"),
+        *{("ltm/pool/members", f"{a}:{p}") for a, p, _w in MEMBERS},
+        *{("ltm/node", a) for a, _p, _w in MEMBERS},
+    }
+    assert counters(bigip)["writes"] == 0  # a dry run writes nothing
+    text = cli("--once", "--dry-run")
+    assert "11 to create, 0 to update, 0 to delete" in text.out
+    assert DEVICE_PASSWORD not in text.out + text.err
+
+    applied = cli("--once")
+    assert applied.code == 0, applied.out + applied.err
+
+    mgmt = device(bigip)
+    vs = mgmt.tm.ltm.virtuals.virtual.load(
+        name=f"Contrail_{listener.listener}", partition=partition
+    )
+    assert vs.destination == f"/{partition}/{ids.vip}:80"
+    assert vs.pool == f"/{partition}/Contrail_{listener.pool}"
+    assert {p.name for p in vs.profiles_s.get_collection()} == {"http", "oneconnect"}
+    pool = mgmt.tm.ltm.pools.pool.load(name=f"Contrail_{listener.pool}", partition=partition)
+    assert pool.loadBalancingMode == "round-robin"
+    assert pool.monitor.strip() == f"/{partition}/Contrail_{listener.monitor}"
+    assert {m.name for m in pool.members_s.get_collection()} == {f"{a}:{p}" for a, p, _ in MEMBERS}
+    http = mgmt.tm.ltm.monitor.https.http.load(
+        name=f"Contrail_{listener.monitor}", partition=partition
+    )
+    assert (http.interval, http.timeout) == (5, 16)
+
+    lb = vnc.loadbalancer_read(id=ids.loadbalancer).get_loadbalancer_properties()
+    assert (lb.provisioning_status, lb.operating_status) == ("ACTIVE", "ONLINE")
+
+    again = cli("--once", "--dry-run")
+    assert again.code == 0, again.out
+    assert "0 to create, 0 to update, 0 to delete" in again.out
+    counters(bigip, reset=True)
+    assert cli("--once").code == 0
+    assert counters(bigip)["writes"] == 0
