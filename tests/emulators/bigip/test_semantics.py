@@ -1,0 +1,243 @@
+"""Device behaviour reconcilers trip over: defaults, %RD spelling, integrity errors, generation."""
+
+from __future__ import annotations
+
+import pytest
+from icontrol.exceptions import iControlUnexpectedHTTPError
+
+
+def error_of(call, *args, **kwargs):
+    with pytest.raises(iControlUnexpectedHTTPError) as err:
+        call(*args, **kwargs)
+    return err.value.response.status_code, err.value.response.json()
+
+
+def test_duplicate_is_409_with_device_message(mgmt, partition):
+    mgmt.tm.ltm.pools.pool.create(name="x", partition=partition)
+    status, body = error_of(mgmt.tm.ltm.pools.pool.create, name="x", partition=partition)
+    assert status == 409
+    assert body["message"] == "01020066:3: The requested Pool (/P/x) already exists in partition P."
+    assert body["errorStack"] == [] and body["apiError"] == 3
+
+
+def test_missing_pool_is_404_with_device_message(mgmt, partition):
+    status, body = error_of(mgmt.tm.ltm.pools.pool.load, name="x", partition=partition)
+    assert (status, body["message"]) == (
+        404,
+        "01020036:3: The requested Pool (/P/x) was not found.",
+    )
+
+
+def test_pool_in_use_cannot_be_deleted(mgmt, partition):
+    pool = mgmt.tm.ltm.pools.pool.create(name="x", partition=partition)
+    mgmt.tm.ltm.virtuals.virtual.create(
+        name="vs", partition=partition, destination="10.0.0.1:80", pool="/P/x"
+    )
+    status, body = error_of(pool.delete)
+    assert status == 400
+    assert body["message"] == (
+        "01070265:3: The Pool (/P/x) cannot be deleted because it is in use by a Virtual Server (/P/vs)."
+    )
+
+
+def test_defaults_are_filled_in(mgmt, partition):
+    pool = mgmt.tm.ltm.pools.pool.create(name="x", partition=partition)
+    assert pool.loadBalancingMode == "round-robin"
+    vs = mgmt.tm.ltm.virtuals.virtual.create(
+        name="vs", partition=partition, destination="10.0.0.1:80"
+    )
+    assert vs.source == "0.0.0.0/0"
+    assert vs.translateAddress == "enabled"
+    assert vs.sourceAddressTranslation == {"type": "none"}
+    assert vs.vlansDisabled is True
+    assert [p.fullPath for p in vs.profiles_s.get_collection()] == ["/Common/tcp"]
+    monitor = mgmt.tm.ltm.monitor.https.http.create(name="m", partition=partition)
+    assert (monitor.interval, monitor.timeout) == (5, 16)
+
+
+def test_route_domain_spelling(mgmt, partition):
+    mgmt.tm.net.route_domains.route_domain.create(name="rd3", partition=partition, id=3)
+    pool = mgmt.tm.ltm.pools.pool.create(name="x", partition=partition)
+    default_rd = pool.members_s.members.create(name="10.0.0.1%2:80", partition=partition)
+    other_rd = pool.members_s.members.create(name="10.0.0.1%3:80", partition=partition)
+    assert (default_rd.name, default_rd.address) == ("10.0.0.1:80", "10.0.0.1")
+    assert (other_rd.name, other_rd.address) == ("10.0.0.1%3:80", "10.0.0.1%3")
+    # Both spellings find the member in the default route domain; %-names are URL-encoded.
+    assert pool.members_s.members.exists(name="10.0.0.1%252:80", partition=partition)
+    vs = mgmt.tm.ltm.virtuals.virtual.create(
+        name="vs", partition=partition, destination="/P/10.1.1.1%3:443"
+    )
+    assert vs.destination == "/P/10.1.1.1%3:443"
+    assert vs.source == "0.0.0.0%3/0"
+    nodes = {n.name for n in mgmt.tm.ltm.nodes.get_collection()}
+    assert nodes == {"10.0.0.1", "10.0.0.1%3"}
+
+
+def test_unknown_route_domain_is_400(mgmt, partition):
+    pool = mgmt.tm.ltm.pools.pool.create(name="x", partition=partition)
+    status, body = error_of(
+        pool.members_s.members.create, name="10.0.0.1%9:80", partition=partition
+    )
+    assert status == 400 and "route domain (9)" in body["message"]
+
+
+def test_member_auto_creates_node_and_node_in_use(mgmt, partition):
+    pool = mgmt.tm.ltm.pools.pool.create(name="x", partition=partition)
+    member = pool.members_s.members.create(name="10.0.0.7:8080", partition=partition)
+    node = mgmt.tm.ltm.nodes.node.load(name="10.0.0.7", partition=partition)
+    assert node.address == "10.0.0.7"
+    status, body = error_of(node.delete)
+    assert status == 400 and "referenced by a member of pool '/P/x'" in body["message"]
+    member.delete()
+    node.delete()
+
+
+def test_virtual_address_auto_created_and_deleted(mgmt, partition):
+    vs1 = mgmt.tm.ltm.virtuals.virtual.create(
+        name="a", partition=partition, destination="10.2.0.1:80"
+    )
+    vs2 = mgmt.tm.ltm.virtuals.virtual.create(
+        name="b", partition=partition, destination="10.2.0.1:443"
+    )
+    va = mgmt.tm.ltm.virtual_address_s.virtual_address.load(name="10.2.0.1", partition=partition)
+    assert va.autoDelete == "true"
+    vs1.delete()
+    assert mgmt.tm.ltm.virtual_address_s.virtual_address.exists(
+        name="10.2.0.1", partition=partition
+    )
+    vs2.delete()
+    assert not mgmt.tm.ltm.virtual_address_s.virtual_address.exists(
+        name="10.2.0.1", partition=partition
+    )
+
+
+def test_explicit_virtual_address_is_used_and_kept(mgmt, partition):
+    mgmt.tm.ltm.virtual_address_s.virtual_address.create(
+        name="Project_lb1", partition=partition, address="10.3.0.1%2", autoDelete="false"
+    )
+    vs = mgmt.tm.ltm.virtuals.virtual.create(
+        name="vs", partition=partition, destination="10.3.0.1:80"
+    )
+    assert [v.name for v in mgmt.tm.ltm.virtual_address_s.get_collection()] == ["Project_lb1"]
+    va = mgmt.tm.ltm.virtual_address_s.virtual_address.load(name="Project_lb1", partition=partition)
+    status, body = error_of(va.delete)
+    assert status == 400 and "in use by a Virtual Server (/P/vs)" in body["message"]
+    vs.delete()
+    assert mgmt.tm.ltm.virtual_address_s.virtual_address.exists(
+        name="Project_lb1", partition=partition
+    )
+
+
+def test_read_only_fields_cannot_change(mgmt, partition, server):
+    from tests.emulators.bigip.conftest import raw
+
+    mgmt.tm.ltm.virtual_address_s.virtual_address.create(
+        name="va", partition=partition, address="10.4.0.1"
+    )
+    url = "/mgmt/tm/ltm/virtual-address/~P~va"
+    assert raw(server, "PATCH", url, json={"address": "10.4.0.2"}).status_code == 400
+    same = raw(server, "PATCH", url, json={"address": "10.4.0.1%2", "description": "same"})
+    assert same.status_code == 200  # the same address in another spelling is no change
+    rd_url = "/mgmt/tm/net/route-domain/~P~P"
+    assert raw(server, "PATCH", rd_url, json={"id": 7}).status_code == 400
+    rd = mgmt.tm.net.route_domains.route_domain.load(name="P", partition=partition)
+    rd.update(description="PUT with id unchanged")
+    assert rd.id == 2
+    pool = mgmt.tm.ltm.pools.pool.create(name="x", partition=partition)
+    pool.members_s.members.create(name="10.0.0.1:80", partition=partition)
+    member_url = "/mgmt/tm/ltm/pool/~P~x/members/~P~10.0.0.1:80"
+    assert raw(server, "PATCH", member_url, json={"address": "10.0.0.2"}).status_code == 400
+
+
+def test_bad_references_are_400(mgmt, partition):
+    create = mgmt.tm.ltm.virtuals.virtual.create
+    cases = [
+        {"pool": "nope"},
+        {"rules": ["/P/nope"]},
+        {"persist": [{"name": "nope"}]},
+        {"profiles": ["/Common/nope"]},
+        {"vlans": ["/P/nope"], "vlansEnabled": True},
+        {"sourceAddressTranslation": {"type": "snat", "pool": "nope"}},
+    ]
+    for i, extra in enumerate(cases):
+        status, body = error_of(
+            create, name=f"vs{i}", partition=partition, destination="10.0.0.1:80", **extra
+        )
+        assert status == 400 and "was not found" in body["message"], extra
+    status, _ = error_of(
+        mgmt.tm.ltm.pools.pool.create, name="p", partition=partition, monitor="/P/nope"
+    )
+    assert status == 400
+    assert mgmt.tm.ltm.virtuals.get_collection() == []
+    assert mgmt.tm.ltm.virtual_address_s.get_collection() == []  # rolled back with the virtual
+
+
+def test_monitor_timeout_must_exceed_interval(mgmt, partition):
+    status, _ = error_of(
+        mgmt.tm.ltm.monitor.https.http.create,
+        name="m",
+        partition=partition,
+        interval=10,
+        timeout=10,
+    )
+    assert status == 400
+    monitor = mgmt.tm.ltm.monitor.https.http.create(name="m", partition=partition)
+    status, _ = error_of(monitor.modify, timeout=3)
+    assert status == 400
+
+
+@pytest.mark.parametrize(
+    "destination", ["10.0.0.300:80", "10.0.0.1:99999", "nonsense", "10.0.0.1%x:80"]
+)
+def test_malformed_address_is_400(mgmt, partition, destination):
+    status, _ = error_of(
+        mgmt.tm.ltm.virtuals.virtual.create, name="vs", partition=partition, destination=destination
+    )
+    assert status == 400
+
+
+def test_folder_not_empty_and_missing_folder(mgmt, partition):
+    mgmt.tm.ltm.pools.pool.create(name="x", partition=partition)
+    status, body = error_of(mgmt.tm.sys.folders.folder.load(name=partition).delete)
+    assert status == 400 and "not empty" in body["message"]
+    status, _ = error_of(mgmt.tm.ltm.pools.pool.create, name="x", partition="Nowhere")
+    assert status == 400
+
+
+def test_generation_strictly_increases(mgmt, partition):
+    seen = []
+    pool = mgmt.tm.ltm.pools.pool.create(name="x", partition=partition)
+    seen.append(pool.generation)
+    for i in range(3):
+        pool.modify(description=str(i))
+        seen.append(pool.generation)
+    member = pool.members_s.members.create(name="10.0.0.1:80", partition=partition)
+    seen.append(member.generation)
+    assert seen == sorted(set(seen))
+
+
+def test_put_resets_unspecified_fields_and_ignores_read_only_keys(mgmt, partition, server):
+    from tests.emulators.bigip.conftest import raw
+
+    pool = mgmt.tm.ltm.pools.pool.create(
+        name="x", partition=partition, description="d", slowRampTime=5
+    )
+    body = dict(pool.raw)
+    body.pop("_meta_data")
+    body.pop("description")
+    body["kind"] = "tm:something:else"
+    body["generation"] = 1
+    response = raw(server, "PUT", "/mgmt/tm/ltm/pool/~P~x", json=body)
+    assert response.status_code == 200
+    assert "description" not in response.json()
+    assert response.json()["slowRampTime"] == 5
+    assert response.json()["kind"] == "tm:ltm:pool:poolstate"
+
+
+def test_builtins_exist_and_cannot_be_deleted(mgmt):
+    tcp = mgmt.tm.ltm.profile.tcps.tcp.load(name="tcp", partition="Common")
+    assert mgmt.tm.ltm.persistence.source_addrs.source_addr.exists(
+        name="source_addr", partition="Common"
+    )
+    status, _ = error_of(tcp.delete)
+    assert status == 400
