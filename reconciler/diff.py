@@ -13,6 +13,7 @@ Rules, each one an invariant of DESIGN.md:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from reconciler.bigip import addresses
@@ -69,7 +70,12 @@ def diff(
     address: str,
     prefix: str,
     guard: DeleteGuard = DeleteGuard(),
+    scope: frozenset[tuple[str, str]] | None = None,
 ) -> DevicePlan:
+    """The plan for one device. ``scope`` (partition, name) limits it to some load balancers'
+    objects (with their pool members, nodes and partition folder); ``live`` stays whole so a
+    node or folder something else still uses is never deleted."""
+    in_scope = _scope_test(scope, desired, live)
     creates: list[Operation] = []
     updates: list[Operation] = []
     replaced: list[Operation] = []  # delete halves of replacements, run first
@@ -77,6 +83,8 @@ def diff(
     foreign: list[BigIPObject] = []
 
     for key, want in desired.objects.items():
+        if not in_scope(want):
+            continue
         have = live.get(key)
         if have is None:
             creates.append(Operation("create", want))
@@ -100,7 +108,7 @@ def diff(
         updates.append(Operation("update", want, changes))
 
     for key, have in live.items():
-        if key in desired.objects:
+        if key in desired.objects or not in_scope(have):
             continue
         if not owned(have, prefix):
             foreign.append(have)
@@ -126,6 +134,35 @@ def diff(
         refused=tuple(refused),
         guard=reason,
     )
+
+
+def _scope_test(
+    scope: frozenset[tuple[str, str]] | None, desired: Desired, live: ObjectSet
+) -> Callable[[BigIPObject], bool]:
+    if scope is None:
+        return lambda obj: True
+    partitions = {partition for partition, _name in scope}
+
+    def named(obj: BigIPObject) -> bool:
+        return (obj.partition, obj.name) in scope or (
+            bool(obj.parent) and (obj.partition, obj.parent) in scope
+        )
+
+    nodes = {
+        (obj.partition, _node_of(obj))
+        for objects in (desired.objects.values(), live.values())
+        for obj in objects
+        if obj.kind == "ltm/pool/members" and named(obj)
+    }
+
+    def test(obj: BigIPObject) -> bool:
+        if obj.kind == "ltm/node":
+            return (obj.partition, obj.name) in nodes
+        if obj.kind == "sys/folder":
+            return obj.partition in partitions
+        return named(obj)
+
+    return test
 
 
 def _dependents_of_replaced(

@@ -128,7 +128,14 @@ class _Index:
                 items.sort(key=lambda o: (o.name, o.uuid))
 
 
-def translate(snapshot: ContrailSnapshot, settings: SetSettings, options: Options) -> Desired:
+def translate(
+    snapshot: ContrailSnapshot,
+    settings: SetSettings,
+    options: Options,
+    only: frozenset[str] | None = None,
+) -> Desired:
+    """The set's desired state; ``only`` limits it to some load balancers (the daemon's
+    per-change reconcile, whose diff is scoped to the same load balancers)."""
     index = _Index(snapshot)
     objects: dict[ObjectKey, BigIPObject] = {}
     owners: dict[ObjectKey, set[str]] = defaultdict(set)
@@ -137,7 +144,11 @@ def translate(snapshot: ContrailSnapshot, settings: SetSettings, options: Option
     clean: list[str] = []
     handled: list[ObjectRef] = []
     lbs = sorted(
-        (lb for lb in snapshot.load_balancers.values() if belongs_to(lb, settings)),
+        (
+            lb
+            for lb in snapshot.load_balancers.values()
+            if belongs_to(lb, settings) and (only is None or lb.uuid in only)
+        ),
         key=lambda lb: lb.uuid,
     )
     for lb in lbs:
@@ -162,7 +173,8 @@ def translate(snapshot: ContrailSnapshot, settings: SetSettings, options: Option
         owners[folder.key].add(lb.uuid)
         clean.append(lb.uuid)
         handled.extend(translator.handled)
-    errors.extend(_orphan_pool_errors(snapshot, settings, index))
+    if only is None:
+        errors.extend(_orphan_pool_errors(snapshot, settings, index))
     return Desired(
         objects=ObjectSet(objects.values()),
         errors=tuple(errors),
@@ -171,6 +183,18 @@ def translate(snapshot: ContrailSnapshot, settings: SetSettings, options: Option
         load_balancers=tuple(clean),
         handled=tuple(handled),
     )
+
+
+def owned_names(
+    snapshot: ContrailSnapshot, lb_uuid: str, options: Options
+) -> frozenset[tuple[str, str]]:
+    """(partition, name) of every BIG-IP object a load balancer leads to in this snapshot."""
+    lb = snapshot.load_balancers.get(lb_uuid)
+    if lb is None:
+        return frozenset()
+    partition = partition_name(options.prefix, lb.project_uuid)
+    translator = _LoadBalancerTranslator(lb, snapshot, _Index(snapshot), options, partition)
+    return frozenset((partition, name) for name in translator.owned_names())
 
 
 def _orphan_pool_errors(

@@ -178,3 +178,21 @@ def test_our_node_is_recognised_by_its_description() -> None:
     )
     ops = plan(desired_of(World()), ObjectSet([node]))
     assert actions(ops) == [("delete", "ltm/node", "10.2.0.1")]
+
+
+def test_a_scoped_diff_touches_only_the_named_load_balancer() -> None:
+    from reconciler.translate import owned_names
+
+    world = World()
+    changed, _l1, pool1 = world.service(members=1)
+    other, _l2, pool2 = world.service(members=1)
+    live = ObjectSet(desired_of(world).objects.values())
+    world.pools[pool1.uuid] = replace(pool1, method="LEAST_CONNECTIONS")
+    world.pools[pool2.uuid] = replace(pool2, method="LEAST_CONNECTIONS")
+    snapshot = world.snapshot()
+    only = frozenset({changed.uuid})
+    desired = translate(snapshot, world.settings, Options(), only=only)
+    scope = owned_names(snapshot, changed.uuid, Options())
+    ops = diff(desired, live, "bigip1", "x", "Contrail", scope=scope).operations
+    assert [(op.action, op.obj.name) for op in ops] == [("update", f"Contrail_{pool1.uuid}")]
+    assert other.uuid not in desired.load_balancers
