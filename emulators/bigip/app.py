@@ -836,10 +836,9 @@ class BigipApp:
                 f"transaction failed:{exc.message} (command {failed['commandId']}: "
                 f"{failed['method']} {failed['uri']})"
             )
-            return Response(
-                exc.status if exc.status != 404 else 400,
-                {"code": 400, "message": message, "errorStack": [], "apiError": 2},
-            )
+            status = 409 if exc.status == 409 else 400
+            body = {"code": status, "message": message, "errorStack": [], "apiError": 2}
+            return Response(status, body)
         txn.state = "COMPLETED"
         self.transactions.remove(trans_id)
         log.debug("transaction committed", device=self.hostname, commands=len(txn.commands))
