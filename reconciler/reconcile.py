@@ -106,7 +106,9 @@ class Reconciler:
             except SettingsError as exc:
                 notes.append(str(exc))
                 continue
-            desired = translate(snapshot, settings, Options(prefix=prefix))
+            desired = translate(
+                snapshot, settings, Options(prefix=prefix, claims=self.config.claims)
+            )
             errors.extend(desired.errors)
             set_work = SetWork(settings, desired)
             for device in settings.devices:

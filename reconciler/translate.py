@@ -17,6 +17,8 @@ from typing import Any
 from reconciler.bigip import addresses
 from reconciler.bigip.objects import BigIPObject, ObjectKey, ObjectSet
 from reconciler.bigip.resources import NODE_DESCRIPTION
+from reconciler.claims import claiming_set
+from reconciler.config import ClaimRule
 from reconciler.contrail.model import (
     ContrailSnapshot,
     HealthMonitor,
@@ -66,6 +68,7 @@ when HTTP_RESPONSE {{
 @dataclass(frozen=True)
 class Options:
     prefix: str = "Contrail"
+    claims: tuple[ClaimRule, ...] = ()  # which set takes kube-manager's load balancers
 
 
 @dataclass(frozen=True)
@@ -100,8 +103,22 @@ class _Invalid(Exception):
         self.errors = errors
 
 
-def belongs_to(lb: LoadBalancer, settings: SetSettings) -> bool:
-    return lb.provider == settings.sas_name or settings.sas_uuid in lb.sas_uuids
+def belongs_to(
+    lb: LoadBalancer,
+    settings: SetSettings,
+    claims: tuple[ClaimRule, ...] = (),
+    f5_sets: Iterable[tuple[str, str]] = (),
+) -> bool:
+    """Named by provider or set ref; or, for kube-manager's shapes, claimed by a config rule
+    (``f5_sets``: (uuid, name) of every F5 set: one that names another set is not claimed)."""
+    if lb.provider == settings.sas_name or settings.sas_uuid in lb.sas_uuids:
+        return True
+    if not claims:
+        return False
+    for uuid, name in f5_sets:
+        if lb.provider == name or uuid in lb.sas_uuids:
+            return False
+    return claiming_set(lb, claims) == settings.sas_name
 
 
 def partition_name(prefix: str, project_uuid: str) -> str:
@@ -143,11 +160,13 @@ def translate(
     held: set[tuple[str, str]] = set()
     clean: list[str] = []
     handled: list[ObjectRef] = []
+    f5_sets = [(s.uuid, s.name) for s in snapshot.appliance_sets.values()]
     lbs = sorted(
         (
             lb
             for lb in snapshot.load_balancers.values()
-            if belongs_to(lb, settings) and (only is None or lb.uuid in only)
+            if belongs_to(lb, settings, options.claims, f5_sets)
+            and (only is None or lb.uuid in only)
         ),
         key=lambda lb: lb.uuid,
     )
