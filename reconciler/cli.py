@@ -77,6 +77,11 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if not (args.once or args.dry_run):
+        # The daemon runs on gevent: patch once, here, before anything opens a socket.
+        from gevent import monkey
+
+        monkey.patch_all()
     if args.dry_run and not args.once:
         args.once = True  # a dry run is always a single pass
     try:

@@ -1,58 +1,90 @@
-"""The long-running ``reconcile``: a full pass now, then again every ``resync_interval``.
+"""The long-running ``reconcile``: notifications, periodic resync, workers, health.
 
-Level-triggered: each pass computes from the full current state, so a pass that failed
-(Contrail or a device unreachable) is simply followed by the next one. SIGTERM and SIGINT
-let the current pass finish, then exit cleanly.
+Wiring only (the machinery is in ``controller``): connect to Contrail (retrying while it is
+down), start the controller's Contrail stage and device workers, subscribe to RabbitMQ when a
+broker is configured (each bind asks for a full resync; without a broker the periodic resync
+alone drives the reconciler: polling), serve ``/healthz``, ``/readyz`` and ``/metrics``, and
+on SIGTERM let every worker finish its current apply before exiting.
+
+The entry point (``cli.main``) has monkey-patched the process with gevent before importing
+this module, so threads here are greenlets and sockets cooperate.
 """
 
 from __future__ import annotations
 
 import signal
 import threading
-import time
 from typing import Any
 
 from reconciler.config import Config
+from reconciler.contrail.connect import ContrailUnavailable, connect
+from reconciler.controller import Controller
+from reconciler.health import serve
 from reconciler.logs import get_logger
+from reconciler.metrics import Metrics
+from reconciler.watch import Watcher, amqp_url
 
 log = get_logger("daemon")
 
 
-def run_daemon(config: Config, stop: threading.Event | None = None) -> int:
-    from reconciler.contrail.connect import ContrailUnavailable, connect
-    from reconciler.contrail.reader import ContrailReadError
-    from reconciler.reconcile import Reconciler
+def _connect_until_stopped(config: Config, stop: threading.Event) -> Any | None:
+    backoff = 1.0
+    while not stop.is_set():
+        try:
+            return connect(config)
+        except ContrailUnavailable as exc:
+            log.warning("contrail not reachable; retrying", error=str(exc), retry_in=backoff)
+            stop.wait(backoff)
+            backoff = min(backoff * 2, 30.0)
+    return None
 
+
+def run_daemon(config: Config, stop: threading.Event | None = None) -> int:
     stop = stop or threading.Event()
 
     def _stop(signum: int, _frame: Any) -> None:
-        log.info("stopping after the current pass", signal=signal.Signals(signum).name)
+        log.info("stopping: finishing the current applies", signal=signal.Signals(signum).name)
         stop.set()
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
 
-    reconciler: Reconciler | None = None
-    backoff = 1.0
-    while not stop.is_set():
-        started = time.monotonic()
-        try:
-            if reconciler is None:
-                reconciler = Reconciler(config, connect(config))
-            result = reconciler.run()
-            backoff = 1.0
-            log.info(
-                "pass finished",
-                ok=result.ok,
-                summary=result.plan.summary(),
-                seconds=round(time.monotonic() - started, 3),
-            )
-            wait = config.resync_interval
-        except (ContrailUnavailable, ContrailReadError) as exc:
-            log.warning("contrail unavailable; retrying", error=str(exc), retry_in=backoff)
-            reconciler = None
-            wait, backoff = backoff, min(backoff * 2, config.resync_interval)
-        stop.wait(wait)
+    metrics = Metrics()
+    watcher: Watcher | None = None
+    controller: Controller | None = None
+
+    def readiness() -> dict[str, bool]:
+        checks = {"contrail_connected": controller is not None}
+        if controller is not None:
+            checks.update(controller.readiness())
+        else:
+            checks.update(initial_sync=False)
+        if config.rabbit_server:
+            checks["broker_connected"] = bool(watcher and watcher.connected)
+        return checks
+
+    health = serve(config.http_listen, readiness, metrics)
+    log.info("serving health and metrics", listen=config.http_listen)
+    vnc = _connect_until_stopped(config, stop)
+    if vnc is None:
+        health.stop()
+        return 0
+    controller = Controller(config, vnc, metrics)
+    controller.start()
+    controller.resync()
+    if config.rabbit_server:
+        watcher = Watcher(amqp_url(config), controller.notify, controller.resync)
+        threading.Thread(target=watcher.run, daemon=True, name="watch").start()
+    else:
+        log.info(
+            "no broker configured: polling every resync_interval", seconds=config.resync_interval
+        )
+    while not stop.wait(config.resync_interval):
+        controller.resync()
+    if watcher is not None:
+        watcher.stop()
+    controller.stop(timeout=8.0)
+    health.stop(timeout=1)
     log.info("stopped")
     return 0

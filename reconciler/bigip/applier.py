@@ -76,8 +76,13 @@ def _culprit(error: DeviceError, ops: list[Operation]) -> Operation | None:
 
 
 def apply_plan(
-    client: DeviceClient, plan: DevicePlan, owners: Mapping[ObjectKey, frozenset[str]]
+    client: DeviceClient,
+    plan: DevicePlan,
+    owners: Mapping[ObjectKey, frozenset[str]],
+    save: bool = True,
 ) -> ApplyResult:
+    """Apply; ``save=False`` leaves the ``save sys config`` to the caller (the daemon batches
+    saves so a single change costs a single write)."""
     result = ApplyResult(plan.device)
     for partition, ops in _by_partition(plan).items():
         pending = list(ops)
@@ -115,7 +120,7 @@ def apply_plan(
             break
         else:
             result.errors.append(f"partition {partition}: gave up after {MAX_ROUNDS} rounds")
-    if result.applied:
+    if result.applied and save:
         try:
             client.save_config()
             result.saved = True

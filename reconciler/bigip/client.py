@@ -11,7 +11,7 @@ records auth headers) is never turned on.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -95,6 +95,7 @@ class DeviceClient:
         verify: bool | str = False,
         timeout: float = 30.0,
         attempts: int = 4,
+        on_call: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.name = settings.name
@@ -102,6 +103,7 @@ class DeviceClient:
         self.timeout = timeout
         self.attempts = attempts
         self._mgmt: Any = None
+        self.on_call = on_call or (lambda verb: None)  # counts REST calls (metrics, benches)
         self.base = f"https://{settings.address}:{settings.port}/mgmt/tm/"
 
     # -- connection -------------------------------------------------------------------------
@@ -171,6 +173,7 @@ class DeviceClient:
 
     def get(self, url: str, params: dict[str, str] | None = None) -> Any:
         def call() -> Any:
+            self.on_call("GET")
             return self.mgmt.icrs.get(url, params=params).json()
 
         return self._retrying(call)
@@ -198,6 +201,7 @@ class DeviceClient:
 
     def send(self, verb: str, url: str, body: dict[str, Any] | None = None) -> Any:
         """One write, not retried (a transaction decides what a failure means)."""
+        self.on_call(verb)
         try:
             call = getattr(self.mgmt.icrs, verb.lower())
             response = call(url, json=body) if body is not None else call(url)
@@ -213,16 +217,19 @@ class DeviceClient:
         """Writes inside go into one iControl transaction, committed on exit (all or nothing)."""
         tx = self.mgmt.tm.transactions.transaction
         manager = TransactionContextManager(tx)
-        try:
-            self._retrying(manager.__enter__)
-        except DeviceError:
-            raise
+
+        def begin() -> None:
+            self.on_call("POST")
+            manager.__enter__()
+
+        self._retrying(begin)
         try:
             yield
         except BaseException:
             # Abandon: drop the coordination header; the device discards an uncommitted tx.
             manager.icr.session.headers = manager.original_headers
             raise
+        self.on_call("PATCH")
         try:
             manager.__exit__(None, None, None)
         except TransactionSubmitException as exc:

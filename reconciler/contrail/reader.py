@@ -9,6 +9,7 @@ Contrail holds them and judged in translate, where a bad one becomes that object
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from reconciler.contrail.model import (
@@ -121,6 +122,84 @@ class ContrailReader:
             members=len(members),
         )
         return snapshot
+
+    def read_load_balancer(self, lb_uuid: str, base: ContrailSnapshot) -> ContrailSnapshot:
+        """``base`` with one load balancer's subtree re-read (the daemon's per-change read).
+
+        Six or seven calls whatever the size of the cloud: the load balancer, its listeners,
+        their pools, the pools' members and monitors, and the ports behind VIP and members.
+        A load balancer that is gone is removed with everything that hung under it.
+        """
+        try:
+            return self._read_load_balancer(lb_uuid, base)
+        except Exception as exc:
+            raise ContrailReadError(
+                f"reading loadbalancer {lb_uuid} failed: {type(exc).__name__}: {exc}"
+            ) from exc
+
+    def _read_load_balancer(self, lb_uuid: str, base: ContrailSnapshot) -> ContrailSnapshot:
+        from vnc_api.exceptions import NoIdError
+
+        vnc = self.vnc
+        old_listeners = {u for u, x in base.listeners.items() if lb_uuid in x.lb_uuids}
+        old_pools = {u for u, p in base.pools.items() if set(p.listener_uuids) & old_listeners}
+        old_members = {u for u, m in base.members.items() if m.pool_uuid in old_pools}
+        try:
+            lb = self._lb(vnc.loadbalancer_read(id=lb_uuid))
+        except NoIdError:
+            lb = None
+        listeners = pools = members = monitors = ports = []
+        if lb is not None:
+            listeners = [
+                self._listener(x)
+                for x in vnc.loadbalancer_listeners_list(detail=True, back_ref_id=[lb_uuid])
+            ]
+            listener_ids = [x.uuid for x in listeners]
+            pools = [
+                self._pool(p)
+                for p in (
+                    vnc.loadbalancer_pools_list(detail=True, back_ref_id=listener_ids)
+                    if listener_ids
+                    else []
+                )
+            ]
+            pool_ids = [p.uuid for p in pools]
+            members = [
+                self._member(m)
+                for m in (
+                    vnc.loadbalancer_members_list(detail=True, parent_id=pool_ids)
+                    if pool_ids
+                    else []
+                )
+            ]
+            monitor_ids = sorted({hm for p in pools for hm in p.monitor_uuids})
+            monitors = [
+                self._monitor(h)
+                for h in (
+                    vnc.loadbalancer_healthmonitors_list(detail=True, obj_uuids=monitor_ids)
+                    if monitor_ids
+                    else []
+                )
+            ]
+            port_ids = set(lb.vmi_uuids) | {
+                m.annotations["vmi"] for m in members if m.annotations.get("vmi")
+            }
+            ports = self._ports(sorted(port_ids))
+
+        def merged(current: FrozenDict[str, Any], drop: set[str], new: list[Any]) -> Any:
+            data = {k: v for k, v in current.items() if k not in drop}
+            data.update((x.uuid, x) for x in new)
+            return FrozenDict(data)
+
+        return replace(
+            base,
+            load_balancers=merged(base.load_balancers, {lb_uuid}, [lb] if lb else []),
+            listeners=merged(base.listeners, old_listeners, listeners),
+            pools=merged(base.pools, old_pools, pools),
+            members=merged(base.members, old_members, members),
+            monitors=merged(base.monitors, set(), monitors),
+            ports=merged(base.ports, set(), ports),
+        )
 
     # -- conversions ------------------------------------------------------------------------
 

@@ -1,0 +1,427 @@
+"""The daemon's reconcile machinery: a Contrail stage and one worker per device.
+
+Two stages, each behind a coalescing, backing-off work queue:
+
+1. **Contrail stage** (one greenlet). Keys are load balancer uuids or ``*``. ``*`` re-reads
+   the whole snapshot (startup, every resync interval, after a broker reconnect); a uuid
+   re-reads only that load balancer's subtree (a handful of calls). Either way the new
+   snapshot replaces the old one and the affected keys go to the device workers.
+2. **Device workers** (one greenlet per device, so a slow device delays nobody else and
+   writes to one device are naturally serialised). ``*`` reads the device's partitions and
+   diffs everything; a uuid diffs only that load balancer's objects against the worker's
+   cached live state, which the worker keeps current with the writes it made — a single
+   member change costs one Contrail subtree read, no device read and one device write.
+   ``save sys config`` is batched: once the queue is idle (or every 30 s under load).
+
+The reconcile itself is level-triggered: whatever the key, the worker computes from the
+current snapshot and live state, so lost or duplicated events cannot leave drift behind.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from reconciler.bigip.applier import ApplyResult, apply_plan
+from reconciler.bigip.client import DeviceClient, DeviceError
+from reconciler.bigip.objects import BigIPObject, ObjectKey, ObjectSet
+from reconciler.bigip.reader import read_live
+from reconciler.config import Config
+from reconciler.contrail.model import ContrailSnapshot
+from reconciler.contrail.reader import ContrailReader, ContrailReadError
+from reconciler.contrail.status import plan_status, write_status
+from reconciler.diff import DeleteGuard, diff
+from reconciler.events import FULL_RESYNC, Index, keys_for
+from reconciler.logs import get_logger
+from reconciler.metrics import Metrics
+from reconciler.plan import DevicePlan
+from reconciler.settings import DeviceSettings, SetSettings, SettingsError, settings_for
+from reconciler.translate import Options, belongs_to, owned_names, translate
+from reconciler.workqueue import WorkQueue
+
+log = get_logger("controller")
+SAVE_IDLE_SECONDS = 1.0
+EVENT_SETTLE_SECONDS = 0.05  # events this close together become one reconcile
+SAVE_MAX_SECONDS = 30.0
+
+
+@dataclass
+class DeviceState:
+    reachable: bool = False
+    full_synced: bool = False
+    last_error: str = ""
+
+
+class DeviceWorker:
+    """Owns one device: its connection, its cached live state and its queue of keys."""
+
+    def __init__(
+        self,
+        controller: Controller,
+        sas_uuid: str,
+        device: DeviceSettings,
+        client: DeviceClient,
+    ) -> None:
+        self.controller = controller
+        self.sas_uuid = sas_uuid
+        self.device = device
+        self.client = client
+        self.queue: WorkQueue[str] = WorkQueue(base_delay=1.0, max_delay=60.0)
+        self.live: ObjectSet | None = None
+        self.known: dict[str, frozenset[tuple[str, str]]] = {}  # lb → names we placed
+        self.state = DeviceState()
+        self.unsaved_since: float | None = None
+        self.stopped = False
+        self.log = get_logger("worker", device=device.name)
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def run(self) -> None:
+        while not self.stopped:
+            key = self.queue.get(timeout=SAVE_IDLE_SECONDS)
+            if key is None:
+                self._save_if_due(idle=True)
+                continue
+            ok = False
+            try:
+                ok = self.reconcile(key)
+            except Exception:  # a bug must cost one key a retry, not the worker its life
+                self.log.exception("reconcile crashed", key=key)
+            finally:
+                retry = self.queue.done(key, ok)
+                if retry is not None:
+                    self.log.info("will retry", key=key, retry_in=round(retry, 2))
+                self.controller._gauge()
+            self._save_if_due(idle=False)
+        self._save_if_due(idle=True)
+
+    def _save_if_due(self, idle: bool) -> None:
+        if self.unsaved_since is None:
+            return
+        if idle or time.monotonic() - self.unsaved_since > SAVE_MAX_SECONDS:
+            try:
+                self.client.save_config()
+                self.unsaved_since = None
+            except DeviceError as exc:
+                self.log.warning("save sys config failed; will retry", error=str(exc))
+
+    # -- one reconcile --------------------------------------------------------------------
+
+    def reconcile(self, key: str) -> bool:
+        controller = self.controller
+        snapshot = controller.snapshot
+        settings = controller.sets.get(self.sas_uuid)
+        if snapshot is None or settings is None:
+            return True  # the set is gone; the controller stops this worker
+        scope_name = "full" if key == FULL_RESYNC else "load-balancer"
+        started = time.monotonic()
+        structlog.contextvars.bind_contextvars(device=self.device.name, key=key)
+        try:
+            ok = self._reconcile(key, snapshot, settings)
+        finally:
+            structlog.contextvars.unbind_contextvars("device", "key")
+        result = "ok" if ok else "error"
+        metrics = controller.metrics
+        metrics.reconciles.labels(self.device.name, scope_name, result).inc()
+        metrics.reconcile_seconds.labels(scope_name, result).observe(time.monotonic() - started)
+        return ok
+
+    def _reconcile(self, key: str, snapshot: ContrailSnapshot, settings: SetSettings) -> bool:
+        controller = self.controller
+        options = controller.options
+        full = key == FULL_RESYNC or self.live is None
+        try:
+            if full:
+                self.live = read_live(self.client, options.prefix).objects
+            self.state.reachable = True
+        except DeviceError as exc:
+            self._unreachable(exc)
+            return False
+        assert self.live is not None
+        if full:
+            desired = translate(snapshot, settings, options)
+            scope = None
+        else:
+            desired = translate(snapshot, settings, options, only=frozenset({key}))
+            scope = self.known.get(key, frozenset()) | owned_names(snapshot, key, options)
+        guard = DeleteGuard(
+            max_fraction=controller.config.max_delete_fraction,
+            min_objects=controller.config.delete_guard_min_objects,
+            contrail_empty=full and not snapshot.load_balancers,
+        )
+        plan = diff(
+            desired,
+            self.live,
+            self.device.name,
+            f"{self.device.address}:{self.device.port}",
+            options.prefix,
+            guard,
+            scope=scope,
+        )
+        for op in plan.operations:
+            controller.metrics.drift.labels(self.device.name, op.action).inc()
+        applied = apply_plan(self.client, plan, desired.owners, save=False)
+        if applied.applied:
+            self.unsaved_since = self.unsaved_since or time.monotonic()
+        self._update_cache(plan, applied)
+        self._remember(desired.owners, full, key)
+        if full:
+            self.controller.metrics.managed.labels(self.device.name).set(len(self.live or ()))
+        # Outcome per load balancer in scope.
+        results: dict[str, str | None] = {lb: None for lb in desired.load_balancers}
+        for error in desired.errors:
+            if error.lb_uuid:
+                results[error.lb_uuid] = str(error)
+        for lb, reason in applied.failed_lbs.items():
+            results[lb] = f"device {self.device.name}: {reason}"
+        if not full and key not in results and key in snapshot.load_balancers:
+            results[key] = None
+        controller.report(self.device.name, results)
+        ok = applied.ok and not plan.guard
+        if applied.errors and any("partition" in e for e in applied.errors):
+            self.state.reachable = not any(_transport(e) for e in applied.errors)
+        if full and ok:
+            self.state.full_synced = True
+            controller.metrics.last_sync.labels(self.device.name).set(time.time())
+        if plan.guard:
+            self.log.warning("deletion guard", reason=plan.guard)
+        self.state.last_error = "; ".join(applied.errors)
+        return ok
+
+    def _unreachable(self, exc: DeviceError) -> None:
+        self.state.reachable = False
+        self.state.last_error = str(exc)
+        self.live = None
+        self.log.warning("device unreachable", error=str(exc))
+
+    def _update_cache(self, plan: DevicePlan, applied: ApplyResult) -> None:
+        """Keep the live cache equal to the device: what we wrote is what it now holds."""
+        if applied.errors or applied.failed_lbs:
+            self.live = None  # re-read on the next key: we do not know what stuck
+            return
+        assert self.live is not None
+        objects: dict[ObjectKey, BigIPObject] = dict(self.live.items())
+        deleted_pools: set[tuple[str, str]] = set()
+        for op in applied.applied:
+            if op.action == "delete":
+                objects.pop(op.key, None)
+                if op.obj.kind == "ltm/pool":
+                    deleted_pools.add((op.obj.partition, op.obj.name))
+            else:
+                objects[op.key] = op.obj
+        if deleted_pools:
+            objects = {
+                k: o
+                for k, o in objects.items()
+                if not (o.kind == "ltm/pool/members" and (o.partition, o.parent) in deleted_pools)
+            }
+        self.live = ObjectSet(objects.values())
+
+    def _remember(self, owners: dict[ObjectKey, frozenset[str]], full: bool, key: str) -> None:
+        names: dict[str, set[tuple[str, str]]] = {}
+        for (kind, partition, _parent, name), lbs in owners.items():
+            if kind in ("ltm/pool/members", "ltm/node", "sys/folder"):
+                continue
+            for lb in lbs:
+                names.setdefault(lb, set()).add((partition, name))
+        if full:
+            self.known = {lb: frozenset(n) for lb, n in names.items()}
+        else:
+            self.known[key] = frozenset(names.get(key, ()))
+
+
+def _transport(error: str) -> bool:
+    return "Connection" in error or "Timeout" in error or "timed out" in error
+
+
+@dataclass
+class Controller:
+    """Holds the snapshot, the sets and their device workers; owns the Contrail stage."""
+
+    config: Config
+    vnc: Any
+    metrics: Metrics
+    client_factory: Callable[[DeviceSettings], DeviceClient] | None = None
+    snapshot: ContrailSnapshot | None = None
+    index: Index = field(default_factory=Index)
+    sets: dict[str, SetSettings] = field(default_factory=dict)
+    workers: dict[str, DeviceWorker] = field(default_factory=dict)
+    contrail_synced: bool = False
+    stopped: bool = False
+
+    def __post_init__(self) -> None:
+        self.options = Options(prefix=self.config.environment_prefix)
+        self.reader = ContrailReader(self.vnc, self.config.sas_driver_pattern)
+        self.queue: WorkQueue[str] = WorkQueue(base_delay=1.0, max_delay=30.0)
+        self.results: dict[str, dict[str, str | None]] = {}  # lb → device → reason
+        self._threads: list[threading.Thread] = []
+
+    # -- inputs ---------------------------------------------------------------------------
+
+    def notify(self, event: dict[str, Any]) -> None:
+        """A RabbitMQ notification: map it to keys and queue them (never blocks)."""
+        kind = str(event.get("type", "")).replace("-", "_")
+        self.metrics.notifications.labels(kind or "unknown").inc()
+        for key in keys_for(event, self.index):
+            self.queue.add(key, delay=EVENT_SETTLE_SECONDS)
+        self._gauge()
+
+    def resync(self) -> None:
+        self.queue.add(FULL_RESYNC)
+
+    # -- the Contrail stage ---------------------------------------------------------------
+
+    def run(self) -> None:
+        while not self.stopped:
+            key = self.queue.get(timeout=1.0)
+            if key is None:
+                continue
+            ok = False
+            try:
+                ok = self.sync_contrail(key)
+            except Exception:
+                log.exception("contrail stage crashed", key=key)
+            finally:
+                self.queue.done(key, ok)
+                self._gauge()
+
+    def sync_contrail(self, key: str) -> bool:
+        scope = "full" if key == FULL_RESYNC or self.snapshot is None else "load-balancer"
+        try:
+            if scope == "full":
+                snapshot = self.reader.read()
+            else:
+                assert self.snapshot is not None
+                snapshot = self.reader.read_load_balancer(key, self.snapshot)
+        except ContrailReadError as exc:
+            self.metrics.contrail_reads.labels(scope, "error").inc()
+            log.warning("contrail read failed; will retry", key=key, error=str(exc))
+            return False
+        self.metrics.contrail_reads.labels(scope, "ok").inc()
+        previous = self.snapshot
+        self.snapshot = snapshot
+        self.index = Index.of(snapshot)
+        if scope == "full":
+            self._install_sets(snapshot)
+            for worker in self.workers.values():
+                worker.queue.add(FULL_RESYNC)
+            self.contrail_synced = True
+        else:
+            for worker in self.workers.values():
+                if self._concerns(worker, key, previous, snapshot):
+                    worker.queue.add(key)
+        self._gauge()
+        return True
+
+    def _concerns(
+        self,
+        worker: DeviceWorker,
+        lb_uuid: str,
+        previous: ContrailSnapshot | None,
+        current: ContrailSnapshot,
+    ) -> bool:
+        settings = self.sets.get(worker.sas_uuid)
+        if settings is None:
+            return False
+        for snapshot in (previous, current):
+            lb = snapshot.load_balancers.get(lb_uuid) if snapshot else None
+            if lb is not None and belongs_to(lb, settings):
+                return True
+        return lb_uuid in worker.known
+
+    def _install_sets(self, snapshot: ContrailSnapshot) -> None:
+        """Start workers for new devices, stop those of devices that went away."""
+        sets: dict[str, SetSettings] = {}
+        wanted: dict[str, tuple[str, DeviceSettings]] = {}
+        for sas in snapshot.appliance_sets.values():
+            try:
+                settings = settings_for(sas)
+            except SettingsError as exc:
+                log.warning("unusable service-appliance-set", error=str(exc))
+                continue
+            sets[sas.uuid] = settings
+            for device in settings.devices:
+                wanted[_device_key(sas.uuid, device)] = (sas.uuid, device)
+        self.sets = sets
+        for key in list(self.workers):
+            worker = self.workers[key]
+            if key not in wanted or wanted[key][1] != worker.device:
+                worker.stopped = True
+                worker.queue.close()
+                del self.workers[key]
+        for key, (sas_uuid, device) in wanted.items():
+            if key not in self.workers:
+                worker = DeviceWorker(self, sas_uuid, device, self._client(device))
+                self.workers[key] = worker
+                self._start(worker.run)
+
+    def _client(self, device: DeviceSettings) -> DeviceClient:
+        if self.client_factory is not None:
+            return self.client_factory(device)
+        counter = self.metrics.rest_calls
+        return DeviceClient(
+            device,
+            verify=self.config.device_verify,
+            timeout=self.config.device_timeout,
+            on_call=lambda verb: counter.labels(device.name, verb).inc(),
+        )
+
+    def _start(self, fn: Callable[[], None]) -> None:
+        """A thread — a greenlet once the daemon's entry point has monkey-patched."""
+        thread = threading.Thread(target=fn, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def start(self) -> None:
+        self._start(self.run)
+
+    # -- outputs --------------------------------------------------------------------------
+
+    def report(self, device: str, results: dict[str, str | None]) -> None:
+        """Per-device outcomes; write the combined status of load balancers that changed."""
+        changed: dict[str, str | None] = {}
+        for lb, reason in results.items():
+            per_device = self.results.setdefault(lb, {})
+            per_device[device] = reason
+            combined = next((r for r in per_device.values() if r), None)
+            changed[lb] = combined
+        self.metrics.lbs_in_error.set(sum(1 for d in self.results.values() if any(d.values())))
+        snapshot = self.snapshot
+        if snapshot is None or not changed:
+            return
+        updates = plan_status(snapshot, changed)
+        if updates:
+            for failure in write_status(self.vnc, snapshot, updates):
+                log.warning("status write failed", error=failure)
+
+    def readiness(self) -> dict[str, bool]:
+        return {
+            "initial_sync": self.contrail_synced
+            and all(w.state.full_synced for w in self.workers.values()),
+            "devices_reachable": all(w.state.reachable for w in self.workers.values()),
+        }
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Let every worker finish its current key (and save), then return."""
+        self.stopped = True
+        self.queue.close()
+        for worker in self.workers.values():
+            worker.stopped = True
+            worker.queue.close()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _gauge(self) -> None:
+        self.metrics.queue_depth.labels("contrail").set(len(self.queue))
+        for key, worker in self.workers.items():
+            self.metrics.queue_depth.labels(key).set(len(worker.queue))
+
+
+def _device_key(sas_uuid: str, device: DeviceSettings) -> str:
+    return f"{device.name}@{device.address}:{device.port}"

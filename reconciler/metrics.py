@@ -1,0 +1,73 @@
+"""Prometheus metrics of the daemon, in one registry per process (tests make their own).
+
+Label values are device names, verbs, object types and results — never addresses with
+credentials, never secrets.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+PREFIX = "contrail_f5"
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        r = self.registry = registry or CollectorRegistry()
+        self.reconciles = Counter(
+            f"{PREFIX}_reconciles",
+            "Reconciles, by scope (full or load balancer) and result",
+            ["device", "scope", "result"],
+            registry=r,
+        )
+        self.reconcile_seconds = Histogram(
+            f"{PREFIX}_reconcile_duration_seconds",
+            "Time of one reconcile, by scope and result",
+            ["scope", "result"],
+            registry=r,
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+        )
+        self.queue_depth = Gauge(
+            f"{PREFIX}_workqueue_depth", "Keys waiting, per queue", ["queue"], registry=r
+        )
+        self.rest_calls = Counter(
+            f"{PREFIX}_bigip_rest_calls",
+            "iControl REST calls, by device and verb",
+            ["device", "verb"],
+            registry=r,
+        )
+        self.drift = Counter(
+            f"{PREFIX}_drift_operations",
+            "Operations planned because the device differed",
+            ["device", "action"],
+            registry=r,
+        )
+        self.managed = Gauge(
+            f"{PREFIX}_managed_objects",
+            "BIG-IP objects we own, per device",
+            ["device"],
+            registry=r,
+        )
+        self.last_sync = Gauge(
+            f"{PREFIX}_last_successful_sync_timestamp_seconds",
+            "Unix time of the last full reconcile that converged, per device",
+            ["device"],
+            registry=r,
+        )
+        self.notifications = Counter(
+            f"{PREFIX}_notifications",
+            "Contrail notifications received, by object type",
+            ["type"],
+            registry=r,
+        )
+        self.contrail_reads = Counter(
+            f"{PREFIX}_contrail_reads",
+            "Contrail snapshot reads, by scope and result",
+            ["scope", "result"],
+            registry=r,
+        )
+        self.lbs_in_error = Gauge(
+            f"{PREFIX}_load_balancers_in_error",
+            "Load balancers whose last reconcile failed",
+            registry=r,
+        )

@@ -1,0 +1,178 @@
+"""The daemon as a subprocess, against both emulators (in this process) and the real broker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+import emulators.contrail as contrail_emulator
+from emulators.contrail.topology import seed_topology
+from tests.integration.conftest import DEVICE_PASSWORD, DEVICE_USER
+from tests.support.rabbitmq import BROKER_URL, ensure_broker
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, every: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(every)
+
+
+@pytest.fixture
+def broker() -> str:
+    return ensure_broker()
+
+
+@pytest.fixture
+def contrail(broker: str) -> Iterator[Any]:
+    server = contrail_emulator.start(amqp_url=broker)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def vnc(contrail: Any) -> Any:
+    return contrail_emulator.client(contrail)
+
+
+@pytest.fixture
+def bigip() -> Iterator[Any]:
+    from emulators.bigip import start
+
+    server = start(user=DEVICE_USER, password=DEVICE_PASSWORD)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def topo(vnc: Any, bigip: Any) -> Any:
+    return seed_topology(
+        vnc,
+        sas_kv={
+            "address": "127.0.0.1",
+            "port": str(bigip.port),
+            "user": DEVICE_USER,
+            "password": DEVICE_PASSWORD,
+        },
+    )
+
+
+class Daemon:
+    def __init__(self, config: Path, log: Path, listen: str) -> None:
+        self.config, self.log_path, self.listen = config, log, listen
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Daemon:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CONTRAIL_F5_")}
+        self.log_file = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "reconciler.cli", "--config", str(self.config)],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def url(self, path: str) -> str:
+        return f"http://{self.listen}{path}"
+
+    def get(self, path: str) -> requests.Response | None:
+        try:
+            return requests.get(self.url(path), timeout=2)
+        except requests.ConnectionError:
+            return None
+
+    def ready(self) -> bool:
+        answer = self.get("/readyz")
+        return answer is not None and answer.status_code == 200
+
+    def metrics(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        answer = self.get("/metrics")
+        assert answer is not None and answer.status_code == 200
+        values = {}
+        for family in text_string_to_metric_families(answer.text):
+            for sample in family.samples:
+                values[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+        return values
+
+    def metric_sum(self, name: str, **labels: str) -> float:
+        return sum(
+            v
+            for (n, l), v in self.metrics().items()
+            if n == name and all(dict(l).get(k) == val for k, val in labels.items())
+        )
+
+    def terminate(self, timeout: float = 15.0) -> float:
+        assert self.process is not None
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout)
+        return time.monotonic() - started
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(5)
+        if hasattr(self, "log_file"):
+            self.log_file.close()
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def daemon_factory(tmp_path: Path, contrail: Any) -> Iterator[Callable[..., Daemon]]:
+    started: list[Daemon] = []
+
+    def make(resync: float = 60.0, broker: bool = True, **extra: Any) -> Daemon:
+        listen = f"127.0.0.1:{free_port()}"
+        conf = tmp_path / f"daemon{len(started)}.conf"
+        lines = [
+            "[DEFAULTS]",
+            "api_server_ip = 127.0.0.1",
+            f"api_server_port = {extra.pop('api_port', contrail.port)}",
+            f"http_listen = {listen}",
+            f"resync_interval = {resync}",
+            "device_timeout = 5",
+            "log_level = INFO",
+        ]
+        if broker:
+            lines += ["rabbit_server = 127.0.0.1", "rabbit_port = 5672"]
+        lines += [f"{k} = {v}" for k, v in extra.items()]
+        conf.write_text("\n".join(lines) + "\n")
+        daemon = Daemon(conf, tmp_path / f"daemon{len(started)}.log", listen)
+        started.append(daemon)
+        return daemon.start()
+
+    yield make
+    for daemon in started:
+        daemon.stop()
+        if daemon.process and daemon.process.returncode not in (0, -9, None):
+            print(daemon.output()[-3000:])
+
+
+__all__ = ["BROKER_URL", "Daemon", "free_port", "wait_until"]

@@ -1,0 +1,134 @@
+"""`reconcile` as a long-running daemon: it follows every change, and says how it is doing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulators.contrail.topology import (
+    ListenerSpec,
+    MonitorSpec,
+    PoolSpec,
+    add_load_balancer,
+    delete_load_balancer,
+)
+from tests.daemon.conftest import wait_until
+from tests.integration.conftest import counters, device
+
+
+def web(vnc: Any, topo: Any, name: str, members: int = 3, port: int = 80) -> Any:
+    pool = PoolSpec(
+        "ROUND_ROBIN",
+        members=[(f"10.2.3.{i}", 8080, 1) for i in range(1, members + 1)],
+        monitor=MonitorSpec("HTTP"),
+    )
+    return add_load_balancer(vnc, topo, name, listeners=[ListenerSpec("HTTP", port, pool=pool)])
+
+
+def pool_members(bigip: Any, partition: str, pool: str) -> dict[str, Any]:
+    mgmt = device(bigip)
+    if not mgmt.tm.ltm.pools.pool.exists(name=f"Contrail_{pool}", partition=partition):
+        return {}
+    loaded = mgmt.tm.ltm.pools.pool.load(name=f"Contrail_{pool}", partition=partition)
+    return {m.name: m for m in loaded.members_s.get_collection()}
+
+
+def test_the_daemon_follows_create_change_and_delete(bigip, vnc, topo, daemon_factory) -> None:
+    keep = web(vnc, topo, "keep")
+    daemon = daemon_factory(resync=300)  # long: convergence must come from notifications
+    wait_until(daemon.ready, timeout=30)
+    partition = f"Contrail_{topo.project}"
+    assert len(pool_members(bigip, partition, keep.listeners[0].pool)) == 3
+
+    ids = web(vnc, topo, "web", members=2, port=8080)
+    pool = ids.listeners[0].pool
+    wait_until(lambda: len(pool_members(bigip, partition, pool)) == 2)
+
+    member = vnc.loadbalancer_member_read(id=ids.listeners[0].members[0])
+    props = member.get_loadbalancer_member_properties()
+    props.weight = 9
+    member.set_loadbalancer_member_properties(props)
+    vnc.loadbalancer_member_update(member)
+    wait_until(lambda: pool_members(bigip, partition, pool)["10.2.3.1:8080"].ratio == 9)
+
+    delete_load_balancer(vnc, ids)
+    wait_until(lambda: not pool_members(bigip, partition, pool))
+    assert len(pool_members(bigip, partition, keep.listeners[0].pool)) == 3
+    lb = vnc.loadbalancer_read(id=keep.loadbalancer).get_loadbalancer_properties()
+    assert lb.provisioning_status == "ACTIVE"
+
+    assert daemon.terminate() < 10
+    assert daemon.process.returncode == 0
+
+
+def test_ten_rapid_changes_cost_at_most_two_reconciles(bigip, vnc, topo, daemon_factory) -> None:
+    ids = web(vnc, topo, "web", members=1)
+    daemon = daemon_factory(resync=300)
+    wait_until(daemon.ready, timeout=30)
+    before = daemon.metric_sum("contrail_f5_reconciles_total", scope="load-balancer")
+    member = vnc.loadbalancer_member_read(id=ids.listeners[0].members[0])
+    for weight in range(2, 12):
+        props = member.get_loadbalancer_member_properties()
+        props.weight = weight
+        member.set_loadbalancer_member_properties(props)
+        vnc.loadbalancer_member_update(member)
+    partition = f"Contrail_{topo.project}"
+    pool = ids.listeners[0].pool
+    wait_until(lambda: pool_members(bigip, partition, pool)["10.2.3.1:8080"].ratio == 11)
+    wait_until(lambda: daemon.metric_sum("contrail_f5_workqueue_depth") == 0)
+    after = daemon.metric_sum("contrail_f5_reconciles_total", scope="load-balancer")
+    assert 1 <= after - before <= 2
+
+
+def test_a_single_member_change_costs_one_device_write(bigip, vnc, topo, daemon_factory) -> None:
+    ids = web(vnc, topo, "web", members=3)
+    daemon = daemon_factory(resync=300)
+    wait_until(daemon.ready, timeout=30)
+    wait_until(lambda: daemon.metric_sum("contrail_f5_workqueue_depth") == 0)
+    import time
+
+    time.sleep(2)  # let the batched save of the initial sync happen
+    counters(bigip, reset=True)
+    member = vnc.loadbalancer_member_read(id=ids.listeners[0].members[1])
+    props = member.get_loadbalancer_member_properties()
+    props.admin_state = False
+    member.set_loadbalancer_member_properties(props)
+    vnc.loadbalancer_member_update(member)
+    partition = f"Contrail_{topo.project}"
+    pool = ids.listeners[0].pool
+    wait_until(
+        lambda: pool_members(bigip, partition, pool)["10.2.3.2:8080"].session == "user-disabled"
+    )
+    seen = counters(bigip)
+    config_writes = {
+        k: v
+        for k, v in seen["by_path"].items()
+        if not k.startswith("GET") and "sys/config" not in k
+    }
+    assert sum(config_writes.values()) == 1, seen
+    assert not [k for k in seen["by_path"] if k.startswith("GET") and "collection" in k]
+
+
+def test_metrics_parse_and_readiness_waits_for_the_first_sync(
+    bigip, contrail, vnc, topo, daemon_factory
+) -> None:
+    web(vnc, topo, "web")
+    port = contrail.port
+    contrail.stop()  # Contrail down: the daemon cannot sync
+    daemon = daemon_factory(resync=300, api_port=port)
+    wait_until(lambda: daemon.get("/healthz") is not None, timeout=20)
+    assert daemon.get("/healthz").status_code == 200
+    answer = daemon.get("/readyz")
+    assert answer.status_code == 503 and answer.json()["ready"] is False
+    import emulators.contrail as contrail_emulator
+
+    revived = contrail_emulator.start(port=port)
+    revived.app.load(contrail.app.dump())
+    try:
+        wait_until(daemon.ready, timeout=40)
+        names = {name for name, _labels in daemon.metrics()}
+        assert "contrail_f5_bigip_rest_calls_total" in names
+        assert "contrail_f5_last_successful_sync_timestamp_seconds" in names
+        assert "contrail_f5_reconcile_duration_seconds_bucket" in names
+        assert "device-pw" not in daemon.get("/metrics").text
+    finally:
+        revived.stop()
