@@ -122,8 +122,8 @@ class Daemon:
     def metric_sum(self, name: str, **labels: str) -> float:
         return sum(
             v
-            for (n, l), v in self.metrics().items()
-            if n == name and all(dict(l).get(k) == val for k, val in labels.items())
+            for (n, lbl), v in self.metrics().items()
+            if n == name and all(dict(lbl).get(k) == val for k, val in labels.items())
         )
 
     def terminate(self, timeout: float = 15.0) -> float:
