@@ -29,6 +29,7 @@ import structlog
 
 from reconciler.bigip.applier import ApplyResult, apply_plan
 from reconciler.bigip.client import DeviceClient, DeviceError
+from reconciler.bigip.ha import active_device, config_sync, sync_group
 from reconciler.bigip.objects import BigIPObject, ObjectKey, ObjectSet
 from reconciler.bigip.reader import read_live
 from reconciler.config import Config
@@ -64,20 +65,22 @@ class DeviceWorker:
         self,
         controller: Controller,
         sas_uuid: str,
-        device: DeviceSettings,
-        client: DeviceClient,
+        clients: list[DeviceClient],
+        config_sync: bool = False,
     ) -> None:
         self.controller = controller
         self.sas_uuid = sas_uuid
-        self.device = device
-        self.client = client
+        self.clients = clients  # one, or the HA pair whose active member we write
+        self.client = clients[0]
+        self.device = self.client.settings
+        self.config_sync = config_sync
         self.queue: WorkQueue[str] = WorkQueue(base_delay=1.0, max_delay=60.0)
         self.live: ObjectSet | None = None
         self.known: dict[str, frozenset[tuple[str, str]]] = {}  # lb → names we placed
         self.state = DeviceState()
         self.unsaved_since: float | None = None
         self.stopped = False
-        self.log = get_logger("worker", device=device.name)
+        self.log = get_logger("worker", device=self.device.name)
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -106,9 +109,15 @@ class DeviceWorker:
         if idle or time.monotonic() - self.unsaved_since > SAVE_MAX_SECONDS:
             try:
                 self.client.save_config()
+                if self.config_sync:
+                    settings = self.controller.sets.get(self.sas_uuid)
+                    configured = settings.properties.get("device_group") if settings else None
+                    group = sync_group(self.client, configured)
+                    if group:
+                        config_sync(self.client, group)
                 self.unsaved_since = None
             except DeviceError as exc:
-                self.log.warning("save sys config failed; will retry", error=str(exc))
+                self.log.warning("save or config-sync failed; will retry", error=str(exc))
 
     # -- one reconcile --------------------------------------------------------------------
 
@@ -135,6 +144,8 @@ class DeviceWorker:
         controller = self.controller
         options = controller.options
         full = key == FULL_RESYNC or self.live is None
+        if full and self.config_sync and not self._follow_active():
+            return False
         try:
             if full:
                 self.live = read_live(self.client, options.prefix).objects
@@ -192,6 +203,22 @@ class DeviceWorker:
             self.log.warning("deletion guard", reason=plan.guard)
         self.state.last_error = "; ".join(applied.errors)
         return ok
+
+    def _follow_active(self) -> bool:
+        """HA in config-sync mode: write whichever device is active now (after a failover)."""
+        active = active_device(self.clients)
+        if active is None:
+            self.state.reachable = False
+            self.state.last_error = "no device of the HA pair is active"
+            self.log.warning("no active device in the HA pair")
+            return False
+        if active is not self.client:
+            self.log.info(
+                "active device changed", previous=self.device.name, active=active.settings.name
+            )
+            self.client, self.device, self.live = active, active.settings, None
+            self.unsaved_since = None
+        return True
 
     def _unreachable(self, exc: DeviceError) -> None:
         self.state.reachable = False
@@ -337,7 +364,7 @@ class Controller:
     def _install_sets(self, snapshot: ContrailSnapshot) -> None:
         """Start workers for new devices, stop those of devices that went away."""
         sets: dict[str, SetSettings] = {}
-        wanted: dict[str, tuple[str, DeviceSettings]] = {}
+        wanted: dict[str, tuple[str, tuple[DeviceSettings, ...], bool]] = {}
         for sas in snapshot.appliance_sets.values():
             try:
                 settings = settings_for(sas)
@@ -345,18 +372,23 @@ class Controller:
                 log.warning("unusable service-appliance-set", error=str(exc))
                 continue
             sets[sas.uuid] = settings
+            if settings.sync_mode == "config-sync" and len(settings.devices) > 1:
+                wanted[f"{settings.sas_name}/active"] = (sas.uuid, settings.devices, True)
+                continue
             for device in settings.devices:
-                wanted[_device_key(sas.uuid, device)] = (sas.uuid, device)
+                wanted[_device_key(device)] = (sas.uuid, (device,), False)
         self.sets = sets
         for key in list(self.workers):
             worker = self.workers[key]
-            if key not in wanted or wanted[key][1] != worker.device:
+            devices = tuple(c.settings for c in worker.clients)
+            if key not in wanted or wanted[key][1] != devices:
                 worker.stopped = True
                 worker.queue.close()
                 del self.workers[key]
-        for key, (sas_uuid, device) in wanted.items():
+        for key, (sas_uuid, devices, ha) in wanted.items():
             if key not in self.workers:
-                worker = DeviceWorker(self, sas_uuid, device, self._client(device))
+                clients = [self._client(d) for d in devices]
+                worker = DeviceWorker(self, sas_uuid, clients, config_sync=ha)
                 self.workers[key] = worker
                 self._start(worker.run)
 
@@ -423,5 +455,5 @@ class Controller:
             self.metrics.queue_depth.labels(key).set(len(worker.queue))
 
 
-def _device_key(sas_uuid: str, device: DeviceSettings) -> str:
+def _device_key(device: DeviceSettings) -> str:
     return f"{device.name}@{device.address}:{device.port}"

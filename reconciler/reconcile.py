@@ -13,14 +13,17 @@ from typing import Any
 
 from reconciler.bigip.applier import ApplyResult, apply_plan
 from reconciler.bigip.client import DeviceClient, DeviceError
+from reconciler.bigip.ha import active_device, config_sync, sync_group
 from reconciler.bigip.reader import read_live
 from reconciler.config import Config
 from reconciler.contrail.model import ContrailSnapshot
 from reconciler.contrail.reader import ContrailReader
 from reconciler.contrail.status import plan_status, write_status
+from reconciler.contrail.writer import write_changes
 from reconciler.diff import DeleteGuard, diff
 from reconciler.logs import get_logger
-from reconciler.plan import DevicePlan, Plan
+from reconciler.plan import ContrailChange, DevicePlan, Plan
+from reconciler.routes import set_route_changes
 from reconciler.settings import DeviceSettings, SetSettings, SettingsError, settings_for
 from reconciler.translate import Desired, Options, translate
 
@@ -95,6 +98,7 @@ class Reconciler:
         errors = []
         device_plans: list[DevicePlan] = []
         work: list[SetWork] = []
+        contrail: list[ContrailChange] = []
         sets = sorted(snapshot.appliance_sets.values(), key=lambda s: s.name)
         if sas_name and not any(s.name == sas_name for s in sets):
             notes.append(f"no F5 service-appliance-set named {sas_name!r} in Contrail")
@@ -111,7 +115,8 @@ class Reconciler:
             )
             errors.extend(desired.errors)
             set_work = SetWork(settings, desired)
-            for device in settings.devices:
+            devices = self._devices_to_write(settings, notes)
+            for device in devices:
                 client = self.client_for(device)
                 address = f"{device.address}:{device.port}"
                 try:
@@ -124,8 +129,49 @@ class Reconciler:
                 device_plans.append(device_plan)
                 set_work.devices.append((client, device_plan))
             work.append(set_work)
-        plan = Plan(devices=tuple(device_plans), errors=tuple(errors), notes=tuple(notes))
+            outcome = dict.fromkeys(desired.load_balancers)
+            outcome.update((e.lb_uuid, str(e)) for e in desired.errors if e.lb_uuid)
+            changes, problems = set_route_changes(
+                snapshot,
+                settings.sas_uuid,
+                prefix,
+                outcome,
+                not guard.contrail_empty or guard.allow,
+            )
+            contrail.extend(changes)
+            notes.extend(problems)
+        plan = Plan(
+            devices=tuple(device_plans),
+            errors=tuple(errors),
+            notes=tuple(notes),
+            contrail=tuple(contrail),
+        )
         return plan, work, snapshot
+
+    def _devices_to_write(
+        self, settings: SetSettings, notes: list[str]
+    ) -> tuple[DeviceSettings, ...]:
+        """Every device (replication), or only the active one of a config-sync HA pair."""
+        if settings.sync_mode != "config-sync" or len(settings.devices) < 2:
+            return settings.devices
+        active = active_device([self.client_for(d) for d in settings.devices])
+        if active is None:
+            notes.append(
+                f"service-appliance-set {settings.sas_name}: no device of the HA pair is "
+                "active (or none answered); nothing was planned for it"
+            )
+            return ()
+        return (active.settings,)
+
+    def _config_sync(self, client: DeviceClient, settings: SetSettings, applied: Any) -> None:
+        try:
+            group = sync_group(client, settings.properties.get("device_group"))
+            if group is None:
+                applied.errors.append("config-sync: the device is in no sync-failover group")
+                return
+            config_sync(client, group)
+        except DeviceError as exc:
+            applied.errors.append(f"config-sync: {exc}")
 
     # -- applying ----------------------------------------------------------------------------
 
@@ -139,6 +185,7 @@ class Reconciler:
         result = PassResult(plan)
         if dry_run:
             return result
+        contrail_failures: list[str] = []
         for set_work in work:
             outcome: dict[str, str | None] = {}
             for lb_uuid in set_work.desired.load_balancers:
@@ -153,12 +200,22 @@ class Reconciler:
             for client, device_plan in set_work.devices:
                 applied = apply_plan(client, device_plan, set_work.desired.owners)
                 result.applied.append(applied)
+                if applied.applied and set_work.settings.sync_mode == "config-sync":
+                    self._config_sync(client, set_work.settings, applied)
                 for lb_uuid, reason in applied.failed_lbs.items():
                     if lb_uuid in outcome and outcome[lb_uuid] is None:
                         outcome[lb_uuid] = f"device {device_plan.device}: {reason}"
             result.lb_results.update(outcome)
+            changes, _problems = set_route_changes(
+                snapshot,
+                set_work.settings.sas_uuid,
+                self.config.environment_prefix,
+                outcome,
+                bool(snapshot.load_balancers) or allow_mass_delete,
+            )
+            contrail_failures.extend(write_changes(self.vnc, changes))
         updates = plan_status(snapshot, result.lb_results)
-        result.status_failures = write_status(self.vnc, snapshot, updates)
+        result.status_failures = contrail_failures + write_status(self.vnc, snapshot, updates)
         log.info(
             "pass done",
             summary=plan.summary(),
