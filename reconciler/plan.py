@@ -7,6 +7,7 @@ fields that change (old → new) and the Contrail object behind it.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -41,6 +42,30 @@ class Operation:
 
 
 @dataclass(frozen=True)
+class ContrailChange:
+    """One write the pass makes in Contrail: a VIP route table or an address allocation.
+
+    ``fields`` and ``changes`` are for people (rendered in the plan); ``payload`` is the value
+    the Contrail writer acts on (never rendered: it is what the writer needs, nothing more).
+    """
+
+    action: Action
+    type: str  # REST type: "interface-route-table", "route-table", "instance-ip"
+    fq_name: tuple[str, ...]
+    uuid: str | None = None
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    changes: tuple[FieldChange, ...] = ()
+    reason: str = ""
+    source: str = ""  # what it is for, e.g. "service-appliance-set f5"
+    payload: Any = field(default=None, compare=False, repr=False)
+    done: bool = False  # already made before the device apply (address allocations)
+
+    @property
+    def path(self) -> str:
+        return ":".join(self.fq_name)
+
+
+@dataclass(frozen=True)
 class DevicePlan:
     """What one device needs, and what we saw on it but will not touch."""
 
@@ -64,16 +89,20 @@ class Plan:
     devices: tuple[DevicePlan, ...] = ()
     errors: tuple[ObjectError, ...] = ()  # Contrail objects that could not be translated
     notes: tuple[str, ...] = field(default=())  # set-level problems (bad settings, …)
+    contrail: tuple[ContrailChange, ...] = ()  # VIP routes, address allocations
 
     def counts(self) -> Counter[str]:
         counts: Counter[str] = Counter({"create": 0, "update": 0, "delete": 0})
         for device in self.devices:
             counts.update(op.action for op in device.operations)
+        counts.update(change.action for change in self.contrail if not change.done)
         return counts
 
     @property
     def has_changes(self) -> bool:
-        return any(device.operations for device in self.devices)
+        return any(device.operations for device in self.devices) or any(
+            not change.done for change in self.contrail
+        )
 
     @property
     def has_errors(self) -> bool:

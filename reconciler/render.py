@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.plan import DevicePlan, Operation, Plan
+from reconciler.plan import ContrailChange, DevicePlan, Operation, Plan
 from reconciler.values import thaw
 
 COLOURS = {"create": "\033[32m", "update": "\033[33m", "delete": "\033[31m", "error": "\033[31m"}
@@ -70,10 +70,30 @@ class _Text:
                 self.lines.append(f"    = {obj.kind} {obj.path}")
 
 
+def _contrail_text(out: _Text, changes: tuple[ContrailChange, ...]) -> None:
+    out.lines.append(out.paint("Contrail", BOLD))
+    for change in changes:
+        symbol = out.paint(SYMBOLS[change.action], COLOURS[change.action])
+        notes = [n for n in (change.reason, "done before the device apply" if change.done else "")]
+        reason = "".join(f" ({n})" for n in notes if n)
+        source = f"  {out.paint('← ' + change.source, DIM)}" if change.source else ""
+        out.lines.append(f"    {symbol} {change.type} {change.path}{reason}{source}")
+        if change.action == "create":
+            for name, value in change.fields.items():
+                out.lines.append(f"        {name}: {_value(value)}")
+        for field_change in change.changes:
+            out.lines.append(
+                f"        {field_change.name}: {_value(field_change.old)} → "
+                f"{_value(field_change.new)}"
+            )
+
+
 def render_text(plan: Plan, colour: bool = False) -> str:
     out = _Text(colour)
     for device in plan.devices:
         out.device(device)
+    if plan.contrail:
+        _contrail_text(out, plan.contrail)
     if plan.errors or plan.notes:
         out.lines.append(out.paint("Errors (these objects are left as they are):", BOLD))
         for note in plan.notes:
@@ -134,6 +154,22 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
             for e in plan.errors
         ],
         "notes": list(plan.notes),
+        "contrail": [
+            {
+                "action": c.action,
+                "type": c.type,
+                "fq_name": list(c.fq_name),
+                "uuid": c.uuid,
+                "fields": thaw(c.fields) if c.action != "delete" else None,
+                "changes": [
+                    {"field": x.name, "old": thaw(x.old), "new": thaw(x.new)} for x in c.changes
+                ],
+                "reason": c.reason or None,
+                "source": c.source or None,
+                "done": c.done,
+            }
+            for c in plan.contrail
+        ],
     }
 
 

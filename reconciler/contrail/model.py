@@ -15,6 +15,10 @@ from reconciler.values import FrozenDict, Secret
 
 EMPTY: FrozenDict[str, str] = FrozenDict()
 
+#: display_name of every instance-ip the reconciler allocates, so one filtered list call
+#: finds them all (their names say what they are for: ``P_self_…``, ``P_snat_…``).
+OWNED_MARK = "contrail-f5-reconciler"
+
 
 @dataclass(frozen=True)
 class ObjectRef:
@@ -188,9 +192,66 @@ class Port:
     instance_ips: tuple[InstanceIp, ...]
     floating_ips: tuple[str, ...]
     network_uuids: tuple[str, ...]
+    fq_name: tuple[str, ...] = ()
 
     def first_address(self) -> str | None:
         return next((ip.address for ip in self.instance_ips if ip.address), None)
+
+
+@dataclass(frozen=True)
+class Subnet:
+    """One ``ipam_subnets`` entry of a virtual network's ``network_ipam_refs``."""
+
+    uuid: str
+    cidr: str  # "10.0.0.0/24"
+    gateway: str | None = None
+
+
+@dataclass(frozen=True)
+class VirtualNetwork:
+    uuid: str
+    name: str
+    fq_name: tuple[str, ...]
+    project_uuid: str
+    subnets: tuple[Subnet, ...] = ()
+    network_id: int | None = None  # virtual_network_network_id (a VLAN tag when tagged)
+
+
+@dataclass(frozen=True)
+class Route:
+    """A RouteType: ``prefix`` is the VIP/32, ``next_hop`` an IP for network route tables."""
+
+    prefix: str
+    next_hop: str | None = None
+    next_hop_type: str | None = None
+    communities: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RouteTable:
+    """An interface-route-table (``kind`` "interface") or a network route-table ("network").
+
+    ``attached``: uuids of the VMIs (interface) or virtual networks (network) referring to it.
+    """
+
+    uuid: str
+    kind: str
+    name: str
+    fq_name: tuple[str, ...]
+    routes: tuple[Route, ...]
+    attached: tuple[str, ...]
+    annotations: FrozenDict[str, str] = EMPTY
+
+
+@dataclass(frozen=True)
+class OwnedInstanceIp:
+    """An instance-ip the reconciler allocated (self IPs, SNAT addresses in L3 mode)."""
+
+    uuid: str
+    name: str
+    address: str | None
+    subnet_uuid: str | None
+    network_uuid: str | None
 
 
 @dataclass(frozen=True)
@@ -204,3 +265,6 @@ class ContrailSnapshot:
     members: FrozenDict[str, Member] = field(default_factory=FrozenDict)
     monitors: FrozenDict[str, HealthMonitor] = field(default_factory=FrozenDict)
     ports: FrozenDict[str, Port] = field(default_factory=FrozenDict)
+    networks: FrozenDict[str, VirtualNetwork] = field(default_factory=FrozenDict)
+    route_tables: FrozenDict[str, RouteTable] = field(default_factory=FrozenDict)
+    owned_ips: FrozenDict[str, OwnedInstanceIp] = field(default_factory=FrozenDict)  # by name

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from reconciler.contrail.model import (
+    OWNED_MARK,
     Appliance,
     ApplianceSet,
     ContrailSnapshot,
@@ -21,8 +22,13 @@ from reconciler.contrail.model import (
     Listener,
     LoadBalancer,
     Member,
+    OwnedInstanceIp,
     Pool,
     Port,
+    Route,
+    RouteTable,
+    Subnet,
+    VirtualNetwork,
 )
 from reconciler.logs import get_logger
 from reconciler.settings import is_f5_driver
@@ -102,7 +108,23 @@ class ContrailReader:
         member_models = [self._member(m) for m in members]
         port_uuids = {u for lb in lbs for u in _ref_uuids(lb.get_virtual_machine_interface_refs())}
         port_uuids |= {m.annotations["vmi"] for m in member_models if m.annotations.get("vmi")}
+        port_uuids |= _external_vmis(sets, appliances)
         ports = self._ports(sorted(port_uuids))
+        networks = vnc.virtual_networks_list(
+            detail=True, fields=["network_ipam_refs", "virtual_network_network_id"]
+        )
+        irts = vnc.interface_route_tables_list(
+            detail=True,
+            fields=[
+                "interface_route_table_routes",
+                "virtual_machine_interface_back_refs",
+                "annotations",
+            ],
+        )
+        rts = vnc.route_tables_list(
+            detail=True, fields=["routes", "virtual_network_back_refs", "annotations"]
+        )
+        owned = vnc.instance_ips_list(detail=True, filters={"display_name": OWNED_MARK})
 
         snapshot = ContrailSnapshot(
             appliance_sets=FrozenDict((s.uuid, self._set(s, appliances)) for s in sets),
@@ -112,6 +134,13 @@ class ContrailReader:
             members=FrozenDict((m.uuid, m) for m in member_models),
             monitors=FrozenDict((h.uuid, self._monitor(h)) for h in monitors),
             ports=FrozenDict((p.uuid, p) for p in ports),
+            networks=FrozenDict((n.uuid, self._network(n)) for n in networks),
+            route_tables=FrozenDict(
+                (t.uuid, t)
+                for t in [*(self._route_table(t, "interface") for t in irts)]
+                + [self._route_table(t, "network") for t in rts]
+            ),
+            owned_ips=FrozenDict((i.name, i) for i in map(self._owned_ip, owned)),
         )
         log.debug(
             "read contrail",
@@ -202,6 +231,64 @@ class ContrailReader:
         )
 
     # -- conversions ------------------------------------------------------------------------
+
+    def _network(self, vn: Any) -> VirtualNetwork:
+        subnets = []
+        for ref in vn.get_network_ipam_refs() or ():
+            attr = ref.get("attr")
+            for sub in getattr(attr, "ipam_subnets", None) or ():
+                prefix = sub.subnet
+                if prefix is None or not sub.subnet_uuid:
+                    continue
+                cidr = f"{prefix.ip_prefix}/{prefix.ip_prefix_len}"
+                subnets.append(Subnet(sub.subnet_uuid, cidr, sub.default_gateway))
+        network_id = getattr(vn, "virtual_network_network_id", None)
+        return VirtualNetwork(
+            uuid=vn.uuid,
+            name=_name(vn),
+            fq_name=tuple(vn.get_fq_name()),
+            project_uuid=str(getattr(vn, "parent_uuid", "") or ""),
+            subnets=tuple(subnets),
+            network_id=int(network_id) if network_id is not None else None,
+        )
+
+    def _route_table(self, table: Any, kind: str) -> RouteTable:
+        if kind == "interface":
+            routes_type = table.get_interface_route_table_routes()
+            attached = table.get_virtual_machine_interface_back_refs()
+        else:
+            routes_type = table.get_routes()
+            attached = table.get_virtual_network_back_refs()
+        routes = []
+        for route in getattr(routes_type, "route", None) or ():
+            community = getattr(route, "community_attributes", None)
+            routes.append(
+                Route(
+                    prefix=str(route.prefix),
+                    next_hop=route.next_hop,
+                    next_hop_type=route.next_hop_type,
+                    communities=tuple(getattr(community, "community_attribute", None) or ()),
+                )
+            )
+        return RouteTable(
+            uuid=table.uuid,
+            kind=kind,
+            name=_name(table),
+            fq_name=tuple(table.get_fq_name()),
+            routes=tuple(routes),
+            attached=_ref_uuids(attached),
+            annotations=FrozenDict(_kv(table.get_annotations())),
+        )
+
+    def _owned_ip(self, iip: Any) -> OwnedInstanceIp:
+        networks = _ref_uuids(iip.get_virtual_network_refs())
+        return OwnedInstanceIp(
+            uuid=iip.uuid,
+            name=_name(iip),
+            address=iip.get_instance_ip_address(),
+            subnet_uuid=iip.get_subnet_uuid(),
+            network_uuid=networks[0] if networks else None,
+        )
 
     def _set(self, sas: Any, appliances: list[Any]) -> ApplianceSet:
         kv: dict[str, Any] = dict(_kv(sas.get_service_appliance_set_properties()))
@@ -371,6 +458,17 @@ class ContrailReader:
                     instance_ips=tuple(sorted(instance_ips, key=lambda i: i.uuid)),
                     floating_ips=floating,
                     network_uuids=_ref_uuids(vmi.get_virtual_network_refs()),
+                    fq_name=tuple(vmi.get_fq_name()),
                 )
             )
         return ports
+
+
+def _external_vmis(sets: list[Any], appliances: list[Any]) -> set[str]:
+    """The vLTM external VMIs the sets name (kv ``external_vmi``): read with the VIP ports."""
+    found = set()
+    for obj in sets:
+        found.add(_kv(obj.get_service_appliance_set_properties()).get("external_vmi"))
+    for obj in appliances:
+        found.add(_kv(obj.get_service_appliance_properties()).get("external_vmi"))
+    return {str(u) for u in found if u}

@@ -1,0 +1,86 @@
+"""Make the Contrail-side changes of a plan with vnc_api: VIP route tables, address allocations.
+
+Runs after the device apply, so a route never points at a VIP the device does not serve yet
+(allocations run before it: a self IP needs its address first). Each change is one or two
+calls; one failing change is reported and the others still go, as status writes do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vnc_api.gen.resource_client import InterfaceRouteTable, RouteTable
+from vnc_api.gen.resource_xsd import (
+    CommunityAttributes,
+    KeyValuePair,
+    KeyValuePairs,
+    RouteTableType,
+    RouteType,
+)
+
+from reconciler.contrail.model import Route
+from reconciler.logs import get_logger
+from reconciler.plan import ContrailChange
+from reconciler.routes import MANAGED_BY, DesiredRouteTable
+
+log = get_logger("contrail.writer")
+
+
+def _routes(routes: tuple[Route, ...]) -> RouteTableType:
+    return RouteTableType(
+        route=[
+            RouteType(
+                prefix=r.prefix,
+                next_hop=r.next_hop,
+                next_hop_type=r.next_hop_type,
+                community_attributes=(
+                    CommunityAttributes(community_attribute=list(r.communities))
+                    if r.communities
+                    else None
+                ),
+            )
+            for r in routes
+        ]
+    )
+
+
+def _route_table(vnc: Any, change: ContrailChange) -> None:
+    table: DesiredRouteTable = change.payload
+    interface = table.kind == "interface"
+    cls = InterfaceRouteTable if interface else RouteTable
+    rest = "interface_route_table" if interface else "route_table"
+    obj = cls()
+    obj.fq_name = list(table.fq_name)
+    if interface:
+        obj.set_interface_route_table_routes(_routes(table.routes))
+    else:
+        obj.set_routes(_routes(table.routes))
+    if change.action == "create":
+        obj.name = table.fq_name[-1]
+        obj.parent_type = "project"
+        obj.set_annotations(KeyValuePairs([KeyValuePair(*MANAGED_BY)]))
+        uuid = getattr(vnc, f"{rest}_create")(obj)
+    else:
+        obj.uuid = uuid = change.uuid
+        getattr(vnc, f"{rest}_update")(obj)
+    if table.attach:
+        holder = "virtual-machine-interface" if interface else "virtual-network"
+        target = "interface-route-table" if interface else "route-table"
+        vnc.ref_update(holder, table.attach, target, uuid, None, "ADD")
+
+
+def write_changes(vnc: Any, changes: list[ContrailChange]) -> list[str]:
+    """Apply the changes not yet done; returns one message per failed change."""
+    failures: list[str] = []
+    for change in changes:
+        if change.done:
+            continue
+        try:
+            if change.type in ("interface-route-table", "route-table"):
+                _route_table(vnc, change)
+            else:
+                raise ValueError(f"no writer for {change.type}")
+        except Exception as exc:  # one failed write must not stop the others
+            failures.append(f"{change.type} {change.path}: {change.action} failed: {exc}")
+            log.warning("contrail write failed", object=change.path, error=str(exc))
+    return failures

@@ -1,0 +1,346 @@
+"""The VIP static route in Contrail (MAPPING.md, seed §3), as a desired value and a diff (pure).
+
+Once a load balancer is live on the device its VIP must be reachable, so Contrail needs a route
+for it. One route table per F5 set, named ``P_vip_routes_<set name>``, holds exactly the VIPs
+(and the floating IPs of the VIP ports) of that set's live load balancers:
+
+- ``vip_route_mode=interface`` (a virtual LTM): an interface-route-table in the project of the
+  vLTM's external VMI (kv ``external_vmi``), attached to that VMI, routes ``VIP/32`` with no
+  next hop: the vrouter sends VIP traffic to that interface;
+- ``vip_route_mode=network`` (a physical LTM): a network route-table in the project of the
+  external virtual network (kv ``external_network``, default ``external``), attached to that
+  network, routes ``VIP/32`` with ``next_hop`` = the device's external self IP (kv
+  ``external_self_ip``) and ``next_hop_type`` ``ip-address``;
+- ``none``: no route (the default when neither ``external_vmi`` nor ``external_self_ip`` is set).
+
+Optional ``vip_route_community`` (comma-separated, e.g. ``no-export``) tags every route.
+Tables carry the annotation ``managed-by=contrail-f5-reconciler``; a table of that name
+without it was made by someone else and is never touched. Tables are emptied, not deleted,
+when their last VIP goes (the attachment stays, so nothing else has to change).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from reconciler.contrail.model import (
+    OWNED_MARK,
+    ApplianceSet,
+    ContrailSnapshot,
+    LoadBalancer,
+    Route,
+    RouteTable,
+)
+from reconciler.plan import ContrailChange, FieldChange
+
+MANAGED_BY = ("managed-by", OWNED_MARK)
+MODES = ("interface", "network", "none")
+TYPES = {"interface": "interface-route-table", "network": "route-table"}
+
+
+@dataclass(frozen=True)
+class RouteSettings:
+    mode: str
+    external_vmi: str | None
+    external_network: str
+    next_hop: str | None
+    communities: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DesiredRouteTable:
+    """What the writer needs: where the table lives, its routes, what it is attached to."""
+
+    kind: str  # "interface" | "network"
+    fq_name: tuple[str, ...]
+    routes: tuple[Route, ...]
+    attach: str  # uuid of the VMI (interface) or virtual network (network)
+    attach_name: str
+
+
+def table_name(prefix: str, sas_name: str) -> str:
+    return f"{prefix}_vip_routes_{sas_name}"
+
+
+def route_settings(sas: ApplianceSet) -> RouteSettings:
+    """The set's VIP route settings; a child appliance's kv fills in what the set leaves out."""
+
+    def kv(key: str) -> str | None:
+        value = sas.properties.get(key)
+        if value in (None, ""):
+            for appliance in sorted(sas.appliances, key=lambda a: a.name):
+                value = appliance.properties.get(key) or value
+                if value:
+                    break
+        return str(value).strip() if value not in (None, "") else None
+
+    vmi, next_hop = kv("external_vmi"), kv("external_self_ip")
+    mode = (
+        kv("vip_route_mode") or ("interface" if vmi else "network" if next_hop else "none")
+    ).lower()
+    community = kv("vip_route_community") or ""
+    return RouteSettings(
+        mode=mode,
+        external_vmi=vmi,
+        external_network=kv("external_network") or "external",
+        next_hop=next_hop,
+        communities=tuple(c.strip() for c in community.split(",") if c.strip()),
+    )
+
+
+def vip_prefixes(lb: LoadBalancer, snapshot: ContrailSnapshot) -> list[str]:
+    """``VIP/32`` (or /128) and the VIP port's floating IPs, the load balancer's external
+    addresses; nothing when the VIP is unknown or not an address."""
+    addresses: list[str] = []
+    text = lb.vip_address
+    for vmi in lb.vmi_uuids:
+        port = snapshot.ports.get(vmi)
+        if port is None:
+            continue
+        if not text:
+            text = port.first_address()
+        addresses.extend(port.floating_ips)
+    if text:
+        addresses.insert(0, text.partition("%")[0])
+    prefixes = []
+    for text in addresses:
+        try:
+            ip = ipaddress.ip_address(text)
+        except ValueError:
+            continue
+        prefixes.append(f"{ip}/{ip.max_prefixlen}")
+    return list(dict.fromkeys(prefixes))
+
+
+def desired_route_table(
+    snapshot: ContrailSnapshot,
+    sas: ApplianceSet,
+    prefix: str,
+    live: Iterable[str],
+    kept: Iterable[str] = (),
+) -> tuple[DesiredRouteTable | None, list[str]]:
+    """The set's table holding the VIPs of the ``live`` load balancers (and, of the ``kept``
+    ones — in ERROR, their device objects held — whatever routes the table has now).
+    Returns the table (None: mode none) and set-level problems."""
+    settings = route_settings(sas)
+    name = table_name(prefix, sas.name)
+    where = f"service-appliance-set {sas.name}"
+    if settings.mode not in MODES:
+        return None, [f"{where}: vip_route_mode={settings.mode!r} is not one of {', '.join(MODES)}"]
+    if settings.mode == "none":
+        return None, []
+    if settings.mode == "interface":
+        port = snapshot.ports.get(settings.external_vmi or "")
+        if not settings.external_vmi or port is None or len(port.fq_name) < 2:
+            return None, [
+                f"{where}: vip_route_mode=interface needs external_vmi = the uuid of the vLTM's "
+                f"external virtual-machine-interface ({settings.external_vmi or 'not set'} "
+                "was not found)"
+            ]
+        fq_name = (*port.fq_name[:-1], name)
+        attach, attach_name = port.uuid, ":".join(port.fq_name)
+        next_hop, hop_type = None, None
+    else:
+        wanted = settings.external_network
+        networks = [
+            n
+            for n in snapshot.networks.values()
+            if n.name == wanted or ":".join(n.fq_name) == wanted
+        ]
+        if len(networks) != 1:
+            found = "no" if not networks else f"{len(networks)}"
+            return None, [
+                f"{where}: external_network={wanted!r} matches {found} virtual networks "
+                "(give its fq_name, e.g. default-domain:admin:external)"
+            ]
+        if not settings.next_hop:
+            return None, [f"{where}: vip_route_mode=network needs external_self_ip"]
+        network = networks[0]
+        fq_name = (*network.fq_name[:-1], name)
+        attach, attach_name = network.uuid, ":".join(network.fq_name)
+        next_hop, hop_type = settings.next_hop, "ip-address"
+    routes = {
+        p: Route(p, next_hop, hop_type, settings.communities)
+        for lb_uuid in live
+        if (lb := snapshot.load_balancers.get(lb_uuid)) is not None
+        for p in vip_prefixes(lb, snapshot)
+    }
+    current = _find(snapshot, settings.mode, fq_name)
+    if current is not None:
+        kept_prefixes = {
+            p
+            for lb_uuid in kept
+            if (lb := snapshot.load_balancers.get(lb_uuid)) is not None
+            for p in vip_prefixes(lb, snapshot)
+        }
+        for route in current.routes:
+            if route.prefix in kept_prefixes:
+                routes.setdefault(route.prefix, route)
+    table = DesiredRouteTable(
+        settings.mode,
+        fq_name,
+        tuple(sorted(routes.values(), key=_route_key)),
+        attach,
+        attach_name,
+    )
+    return table, []
+
+
+def _route_key(route: Route) -> tuple[int, int, str]:
+    net = ipaddress.ip_network(route.prefix, strict=False)
+    return (net.version, int(net.network_address), route.prefix)
+
+
+def _find(snapshot: ContrailSnapshot, kind: str, fq_name: tuple[str, ...]) -> RouteTable | None:
+    return next(
+        (t for t in snapshot.route_tables.values() if t.kind == kind and t.fq_name == fq_name),
+        None,
+    )
+
+
+def is_ours(table: RouteTable) -> bool:
+    return table.annotations.get(MANAGED_BY[0]) == MANAGED_BY[1]
+
+
+def describe_route(route: Route) -> str:
+    text = route.prefix
+    if route.next_hop:
+        text += f" via {route.next_hop}"
+    if route.communities:
+        text += f" [{', '.join(route.communities)}]"
+    return text
+
+
+def diff_route_tables(
+    desired: DesiredRouteTable | None,
+    snapshot: ContrailSnapshot,
+    prefix: str,
+    sas_name: str,
+    allow_removals: bool = True,
+) -> tuple[list[ContrailChange], list[str]]:
+    """Changes that make Contrail hold ``desired``, and empty our other tables of this set
+    (a mode or external VMI that changed). ``allow_removals=False`` (a suspicious read)
+    adds routes but never takes one away."""
+    changes: list[ContrailChange] = []
+    problems: list[str] = []
+    name = table_name(prefix, sas_name)
+    source = f"service-appliance-set {sas_name}"
+    if desired is not None:
+        current = _find(snapshot, desired.kind, desired.fq_name)
+        kind_type = TYPES[desired.kind]
+        fields = {
+            "routes": tuple(describe_route(r) for r in desired.routes),
+            "attached to": desired.attach_name,
+        }
+        if current is None:
+            changes.append(
+                ContrailChange(
+                    "create",
+                    kind_type,
+                    desired.fq_name,
+                    None,
+                    fields,
+                    source=source,
+                    payload=desired,
+                )
+            )
+        elif not is_ours(current):
+            problems.append(
+                f"{kind_type} {':'.join(current.fq_name)} exists but was not created by the "
+                f"reconciler (no annotation {MANAGED_BY[0]}={MANAGED_BY[1]}): left alone, "
+                "VIP routes not written"
+            )
+        else:
+            want = desired.routes
+            if not allow_removals:
+                have = {r.prefix for r in want}
+                want = tuple(
+                    sorted(
+                        [*want, *(r for r in current.routes if r.prefix not in have)],
+                        key=_route_key,
+                    )
+                )
+                desired = DesiredRouteTable(
+                    desired.kind, desired.fq_name, want, desired.attach, desired.attach_name
+                )
+            diffs = []
+            old = tuple(sorted(current.routes, key=_route_key))
+            if old != want:
+                diffs.append(
+                    FieldChange(
+                        "routes",
+                        tuple(describe_route(r) for r in old),
+                        tuple(describe_route(r) for r in want),
+                    )
+                )
+            if desired.attach not in current.attached:
+                diffs.append(FieldChange("attached to", None, desired.attach_name))
+            if diffs:
+                changes.append(
+                    ContrailChange(
+                        "update",
+                        kind_type,
+                        current.fq_name,
+                        current.uuid,
+                        fields,
+                        tuple(diffs),
+                        source=source,
+                        payload=desired,
+                    )
+                )
+    if allow_removals:
+        for table in sorted(snapshot.route_tables.values(), key=lambda t: t.fq_name):
+            if table.name != name or not is_ours(table) or not table.routes:
+                continue
+            if desired is not None and (table.kind, table.fq_name) == (
+                desired.kind,
+                desired.fq_name,
+            ):
+                continue
+            empty = DesiredRouteTable(table.kind, table.fq_name, (), "", "")
+            changes.append(
+                ContrailChange(
+                    "update",
+                    TYPES[table.kind],
+                    table.fq_name,
+                    table.uuid,
+                    {"routes": ()},
+                    (FieldChange("routes", tuple(describe_route(r) for r in table.routes), ()),),
+                    reason="no longer this set's VIP route table",
+                    source=source,
+                    payload=empty,
+                )
+            )
+    return changes, problems
+
+
+def route_changes(
+    snapshot: ContrailSnapshot,
+    sas: ApplianceSet,
+    prefix: str,
+    live: Iterable[str],
+    kept: Iterable[str] = (),
+    allow_removals: bool = True,
+) -> tuple[list[ContrailChange], list[str]]:
+    """Desired table and its diff in one call: what a pass plans and writes for one set."""
+    desired, problems = desired_route_table(snapshot, sas, prefix, live, kept)
+    changes, more = diff_route_tables(desired, snapshot, prefix, sas.name, allow_removals)
+    return changes, problems + more
+
+
+def set_route_changes(
+    snapshot: ContrailSnapshot,
+    sas_uuid: str,
+    prefix: str,
+    outcome: dict[str, str | None],
+    allow_removals: bool,
+) -> tuple[list[ContrailChange], list[str]]:
+    """``outcome``: lb uuid → None (live on the device) or why it is in ERROR (routes kept)."""
+    sas = snapshot.appliance_sets.get(sas_uuid)
+    if sas is None:
+        return [], []
+    live = sorted(lb for lb, reason in outcome.items() if reason is None)
+    kept = sorted(lb for lb, reason in outcome.items() if reason is not None)
+    return route_changes(snapshot, sas, prefix, live, kept, allow_removals)
