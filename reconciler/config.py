@@ -59,6 +59,7 @@ class Config:
     device_timeout: float = 30.0
     http_listen: str = "127.0.0.1:9180"
     log_level: str = "INFO"
+    tls_certificate_dir: str = ""  # <container>.crt / <container>.key (TERMINATED_HTTPS)
     claims: tuple[ClaimRule, ...] = ()
 
     @property

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler import certificates
 from reconciler.bigip.applier import ApplyResult, apply_plan
 from reconciler.bigip.client import DeviceClient, DeviceError
 from reconciler.bigip.ha import active_device, config_sync, sync_group
@@ -26,6 +27,7 @@ from reconciler.plan import ContrailChange, DevicePlan, Plan
 from reconciler.routes import set_route_changes
 from reconciler.settings import DeviceSettings, SetSettings, SettingsError, settings_for
 from reconciler.translate import Desired, Options, translate
+from reconciler.values import FrozenDict
 
 log = get_logger("reconcile")
 
@@ -83,6 +85,23 @@ class Reconciler:
 
     # -- planning ----------------------------------------------------------------------------
 
+    def options_for(self, snapshot: ContrailSnapshot) -> Options:
+        """Translate options: prefix, claim rules, and the certificates the snapshot's
+        TERMINATED_HTTPS listeners name (read from the configured source once per pass)."""
+        containers = {
+            c
+            for listener in snapshot.listeners.values()
+            if (listener.protocol or "").upper() == "TERMINATED_HTTPS"
+            for c in (listener.default_tls_container, *listener.sni_containers)
+            if c
+        }
+        source = certificates.source_from(self.config.tls_certificate_dir)
+        return Options(
+            prefix=self.config.environment_prefix,
+            claims=self.config.claims,
+            certificates=FrozenDict(certificates.load_all(source, containers)),
+        )
+
     def plan(
         self, sas_name: str | None = None, allow_mass_delete: bool = False
     ) -> tuple[Plan, list[SetWork], ContrailSnapshot]:
@@ -110,9 +129,7 @@ class Reconciler:
             except SettingsError as exc:
                 notes.append(str(exc))
                 continue
-            desired = translate(
-                snapshot, settings, Options(prefix=prefix, claims=self.config.claims)
-            )
+            desired = translate(snapshot, settings, self.options_for(snapshot))
             errors.extend(desired.errors)
             set_work = SetWork(settings, desired)
             devices = self._devices_to_write(settings, notes)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.bigip import addresses
 from reconciler.bigip.objects import BigIPObject, ObjectKey, ObjectSet
 from reconciler.bigip.resources import NODE_DESCRIPTION
+from reconciler.certificates import Certificate, container_name
 from reconciler.claims import claiming_set
 from reconciler.config import ClaimRule
 from reconciler.contrail.model import (
@@ -29,12 +30,14 @@ from reconciler.contrail.model import (
     Pool,
 )
 from reconciler.settings import SetSettings
+from reconciler.values import FrozenDict
 
 PROTOCOLS = ("HTTP", "HTTPS", "TCP", "UDP", "TERMINATED_HTTPS")
 PROFILES = {
     "TCP": ("/Common/fastL4",),
     "HTTPS": ("/Common/fastL4",),  # pass-through: the device never sees inside TLS
     "HTTP": ("/Common/http", "/Common/oneconnect"),
+    "TERMINATED_HTTPS": ("/Common/http", "/Common/oneconnect"),  # + client-ssl profiles
     "UDP": ("/Common/udp",),
 }
 METHODS = {
@@ -69,6 +72,8 @@ when HTTP_RESPONSE {{
 class Options:
     prefix: str = "Contrail"
     claims: tuple[ClaimRule, ...] = ()  # which set takes kube-manager's load balancers
+    # TLS container → its certificate, or why there is none (certificates.load_all)
+    certificates: Mapping[str, Certificate | str] = field(default_factory=FrozenDict)
 
 
 @dataclass(frozen=True)
@@ -240,6 +245,7 @@ class _LoadBalancerTranslator:
         self.snapshot = snapshot
         self.index = index
         self.prefix = options.prefix
+        self.certificates = options.certificates
         self.partition = partition
         self.errors: list[ObjectError] = []
         self.handled: list[ObjectRef] = []
@@ -256,11 +262,17 @@ class _LoadBalancerTranslator:
     def app_cookie_name(self, listener_uuid: str) -> str:
         return f"{self.prefix}_app_cookie_{listener_uuid}"
 
+    def tls_name(self, container: str) -> str:
+        return f"{self.prefix}_{container_name(container) or 'invalid'}"
+
     def owned_names(self) -> set[str]:
         """Names of every BIG-IP object this load balancer leads to (held on error)."""
         names = {self.name(self.lb.uuid)}
         for listener in self.index.listeners_of.get(self.lb.uuid, ()):
             names.update({self.name(listener.uuid), self.app_cookie_name(listener.uuid)})
+            for container in _containers(listener):
+                tls = self.tls_name(container)
+                names.update({tls, f"{tls}.crt", f"{tls}.key"})
             for pool in self.index.pools_of.get(listener.uuid, ()):
                 names.add(self.name(pool.uuid))
                 names.update(self.name(hm) for hm in pool.monitor_uuids)
@@ -338,12 +350,6 @@ class _LoadBalancerTranslator:
                 "loadbalancer_listener_properties.protocol",
                 f"{listener.protocol!r} is not one of {', '.join(PROTOCOLS)}",
             )
-        elif protocol == "TERMINATED_HTTPS":
-            self.fail(
-                listener.ref,
-                "loadbalancer_listener_properties.protocol",
-                "TERMINATED_HTTPS needs a certificate source, which is not configured",
-            )
         if port is None:
             self.fail(
                 listener.ref,
@@ -352,7 +358,18 @@ class _LoadBalancerTranslator:
             )
         pools = self.index.pools_of.get(listener.uuid, [])
         default_pool = pools[0] if pools else None
+        routed = [p for p in pools if p.annotations.get("type") == "acl"]
+        policies: tuple[str, ...] = ()
+        if routed:  # an Ingress: host/path pools become a policy, `type=default` the pool
+            default_pool = next((p for p in pools if p.annotations.get("type") == "default"), None)
+            policy = self.policy(listener, routed)
+            out.append(policy)
+            policies = (f"/{self.partition}/{policy.name}",)
         persist: tuple[str, ...] = ()
+        ssl_profiles: tuple[str, ...] = ()
+        if protocol == "TERMINATED_HTTPS":
+            ssl_profiles, tls_objects = self.tls(listener)
+            out.extend(tls_objects)
         for pool in pools:
             out.extend(self.pool(pool))
         if default_pool is not None:
@@ -372,16 +389,106 @@ class _LoadBalancerTranslator:
                 enabled=bool(listener.admin_state and self.lb.admin_state),
                 connectionLimit=max(0, int(limit)) if isinstance(limit, int) else 0,
                 pool=self.full(default_pool.uuid) if default_pool else "",
-                profiles=tuple(sorted(PROFILES[protocol])),
+                profiles=tuple(sorted(PROFILES[protocol] + ssl_profiles)),
                 persist=persist,
                 fallbackPersistence="",
                 rules=(),
+                policies=policies,
                 sourceAddressTranslation={"type": "automap"},
                 description=self.describe(listener.display_name or listener.name),
             )
         )
         self.handled.append(listener.ref)
         return out
+
+    def policy(self, listener: Listener, pools: list[Pool]) -> BigIPObject:
+        """Ingress host/path rules, most specific first (BIG-IP takes the first match)."""
+
+        def specificity(pool: Pool) -> tuple[int, int, str]:
+            host, path = pool.annotations.get("host") or "", pool.annotations.get("path") or "/"
+            return (0 if host else 1, -len(path), pool.uuid)
+
+        rules = tuple(
+            {
+                "name": self.name(pool.uuid),
+                "host": pool.annotations.get("host") or "",
+                "path": pool.annotations.get("path") or "/",
+                "pool": self.full(pool.uuid),
+            }
+            for pool in sorted(pools, key=specificity)
+        )
+        return self.obj(
+            "ltm/policy",
+            self.name(listener.uuid),
+            listener.ref,
+            strategy="/Common/first-match",
+            requires=("http",),
+            controls=("forwarding",),
+            rules=rules,
+            description=self.describe(listener.display_name or listener.name),
+        )
+
+    def tls(self, listener: Listener) -> tuple[tuple[str, ...], list[BigIPObject]]:
+        """A client-ssl profile (with its certificate and key) per TLS container; the
+        default container's profile is the SNI default."""
+        containers = _containers(listener)
+        field_name = "loadbalancer_listener_properties.default_tls_container"
+        if not containers:
+            self.fail(listener.ref, field_name, "TERMINATED_HTTPS needs a default_tls_container")
+            return (), []
+        out: list[BigIPObject] = []
+        profiles = []
+        for container in containers:
+            found = self.certificates.get(container)
+            if not isinstance(found, Certificate):
+                reason = found or "the certificate source was not asked for it"
+                self.fail(
+                    listener.ref,
+                    field_name
+                    if container == containers[0]
+                    else "loadbalancer_listener_properties.sni_containers",
+                    reason,
+                )
+                continue
+            name = self.tls_name(container)
+            key = self.obj(
+                "sys/crypto/key",
+                f"{name}.key",
+                listener.ref,
+                checksum=Certificate.checksum(found.key),
+            )
+            cert = self.obj(
+                "sys/crypto/cert",
+                f"{name}.crt",
+                listener.ref,
+                checksum=Certificate.checksum(found.cert),
+            )
+            key = BigIPObject(
+                key.kind, key.partition, key.name, key.fields, source=key.source, payload=found.key
+            )
+            cert = BigIPObject(
+                cert.kind,
+                cert.partition,
+                cert.name,
+                cert.fields,
+                source=cert.source,
+                payload=found.cert,
+            )
+            profile = self.obj(
+                "ltm/profile/client-ssl",
+                name,
+                listener.ref,
+                defaultsFrom="/Common/clientssl",
+                cert=f"/{self.partition}/{cert.name}",
+                key=f"/{self.partition}/{key.name}",
+                sniDefault="true"
+                if container == containers[0] and len(containers) > 1
+                else "false",
+                description=f"TLS container {container}",
+            )
+            out.extend((key, cert, profile))
+            profiles.append(f"/{self.partition}/{name}")
+        return tuple(profiles), out
 
     def persistence(
         self, listener: Listener, pool: Pool, protocol: str
@@ -567,6 +674,12 @@ class _LoadBalancerTranslator:
             fields["recv"] = recv
         self.handled.append(hm.ref)
         return self.obj(kind, self.name(hm.uuid), hm.ref, **fields)
+
+
+def _containers(listener: Listener) -> list[str]:
+    """The default TLS container first, then the SNI ones (kube-manager repeats it there)."""
+    found = [listener.default_tls_container or "", *listener.sni_containers]
+    return list(dict.fromkeys(c for c in found if c))
 
 
 def _int(value: Any, default: int | None = None) -> int | None:

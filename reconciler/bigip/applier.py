@@ -40,6 +40,8 @@ def request_for(client: DeviceClient, op: Operation) -> tuple[str, str, dict | N
     """The verb, URL and body of one operation."""
     obj = op.obj
     rtype = resource_type(obj.kind)
+    if op.action != "delete" and getattr(rtype, "installed", False):
+        return "POST", client.base + rtype.path, rtype.to_wire(obj)  # install replaces
     if op.action == "create":
         url = (
             client.url(rtype.path, obj.partition, parent=obj.parent)
@@ -152,7 +154,16 @@ def _without(
     return keep
 
 
+def _upload_files(client: DeviceClient, ops: list[Operation]) -> None:
+    """Certificates and keys travel as files first; the install command then names them."""
+    for op in ops:
+        rtype = resource_type(op.obj.kind)
+        if op.action != "delete" and op.obj.payload is not None and hasattr(rtype, "upload_name"):
+            client.upload(rtype.upload_name(op.obj), op.obj.payload)
+
+
 def _run_transaction(client: DeviceClient, ops: list[Operation]) -> None:
+    _upload_files(client, ops)
     if len(ops) == 1:  # a transaction would cost two more round trips for nothing
         verb, url, body = request_for(client, ops[0])
         client.send(verb, url, body)

@@ -212,6 +212,21 @@ class DeviceClient:
             raise error from None
         return response.json() if response.content else None
 
+    def upload(self, name: str, data: bytes) -> None:
+        """One file to ``/mgmt/shared/file-transfer/uploads/<name>`` (one chunk: certificates
+        and keys are small). Sent through the session directly, not f5-sdk's upload helper,
+        which logs the bytes it sends at DEBUG: those bytes include private keys."""
+        url = self.base.replace("/mgmt/tm/", "/mgmt/shared/file-transfer/uploads/") + quote(name)
+        headers = {
+            "Content-Type": "application/octet-stream",
+            "Content-Range": f"0-{len(data) - 1}/{len(data)}",
+        }
+
+        def call() -> None:
+            self.mgmt.icrs.post(url, data=data, headers=headers)
+
+        self._retrying(call)
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """Writes inside go into one iControl transaction, committed on exit (all or nothing)."""

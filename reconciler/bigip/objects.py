@@ -25,6 +25,9 @@ class BigIPObject:
     parent: str = ""  # the pool of a pool member
     source: ObjectRef | None = field(default=None, compare=False)
     wire_name: str | None = field(default=None, compare=False)  # as the device spells it
+    # File content a create/update uploads first (certificates, keys): never compared, never
+    # rendered in a plan; the device's checksum field is what the diff compares instead.
+    payload: bytes | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> ObjectKey:
@@ -48,8 +51,9 @@ class BigIPObject:
         fields: Mapping[str, Any],
         parent: str = "",
         source: ObjectRef | None = None,
+        payload: bytes | None = None,
     ) -> BigIPObject:
-        return cls(kind, partition, name, freeze(dict(fields)), parent, source)
+        return cls(kind, partition, name, freeze(dict(fields)), parent, source, payload=payload)
 
 
 class ObjectSet(Mapping[ObjectKey, BigIPObject]):

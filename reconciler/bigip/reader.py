@@ -19,7 +19,7 @@ from reconciler.bigip.resources import (
 from reconciler.logs import get_logger
 
 log = get_logger("bigip.reader")
-EXPANDED = frozenset({"ltm/pool", "ltm/virtual"})
+EXPANDED = frozenset({"ltm/pool", "ltm/virtual", "ltm/policy"})
 
 
 @dataclass(frozen=True)

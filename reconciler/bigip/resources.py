@@ -239,6 +239,7 @@ class Virtual(ResourceType):
         "persist",
         "fallbackPersistence",
         "rules",
+        "policies",
         "sourceAddressTranslation",
         "description",
     )
@@ -250,8 +251,8 @@ class Virtual(ResourceType):
                 body["enabled" if value else "disabled"] = True
             elif key == "profiles":
                 body["profiles"] = [{"name": p} for p in value]
-            elif key == "persist":
-                body["persist"] = [{"name": p} for p in value]
+            elif key in ("persist", "policies"):
+                body[key] = [{"name": p} for p in value]
             else:
                 body[key] = thaw(value)
         return body
@@ -273,6 +274,7 @@ class Virtual(ResourceType):
             "persist": tuple(sorted(_path(p, "Common") for p in _items(item, "persist"))),
             "fallbackPersistence": _path(item.get("fallbackPersistence") or ""),
             "rules": tuple(sorted(_path(r, part) for r in item.get("rules") or ())),
+            "policies": tuple(sorted(_path(p, part) for p in _items(item, "policies"))),
             "sourceAddressTranslation": snat_fields,
             "description": item.get("description"),
         }
@@ -295,6 +297,128 @@ def canonical_destination(text: str, ctx: LiveContext) -> str:
         return text
 
 
+UPLOAD_DIR = "/var/config/rest/downloads"  # where file-transfer uploads land on the device
+
+
+class CryptoFile(ResourceType):
+    """``sys/crypto/cert`` and ``sys/crypto/key``: installed from an uploaded file.
+
+    Create and update are the same request (``command: install`` from the upload, which
+    replaces an existing one); the device's ``checksum`` (``SHA1:<size>:<hex>``) is what we
+    compare, so a renewed certificate is re-installed and an unchanged one costs nothing.
+    """
+
+    installed = True
+
+    def __init__(self, kind: str, order: int) -> None:
+        self.kind = self.path = kind
+        self.order = order
+        self.managed = ("checksum",)
+
+    def upload_name(self, obj: BigIPObject) -> str:
+        return f"{obj.partition}_{obj.name}"
+
+    def to_wire(self, obj: BigIPObject) -> dict[str, Any]:
+        return {
+            "command": "install",
+            "name": obj.name,
+            "partition": obj.partition,
+            "from-local-file": f"{UPLOAD_DIR}/{self.upload_name(obj)}",
+        }
+
+
+class ClientSsl(ResourceType):
+    kind, path, order = "ltm/profile/client-ssl", "ltm/profile/client-ssl", 44
+    managed = ("defaultsFrom", "cert", "key", "sniDefault", "description")
+
+    def read_fields(self, item: Mapping[str, Any], ctx: LiveContext) -> dict[str, Any]:
+        return {
+            "defaultsFrom": _path(item.get("defaultsFrom") or "/Common/clientssl"),
+            "cert": _path(item.get("cert"), ctx.partition),
+            "key": _path(item.get("key"), ctx.partition),
+            "sniDefault": str(item.get("sniDefault", "false")).lower(),
+            "description": item.get("description"),
+        }
+
+
+class Policy(ResourceType):
+    """An LTM policy forwarding by host and path (Ingress rules), first match wins.
+
+    Canonical ``rules``: a tuple of ``{name, host, path, pool}`` in ordinal order; the wire
+    form spells them as conditions (``httpHost`` equals, ``httpUri`` path starts-with) and a
+    ``forward`` action. Created with ``legacy: true`` so TMOS 12.1+ publishes it at once.
+    """
+
+    kind, path, order = "ltm/policy", "ltm/policy", 46
+    managed = ("strategy", "requires", "controls", "rules", "description")
+
+    def wire_fields(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        body = {k: thaw(v) for k, v in fields.items() if k != "rules"}
+        if "rules" in fields:
+            body["rules"] = [self._wire_rule(i, r) for i, r in enumerate(fields["rules"])]
+        return body
+
+    def to_wire(self, obj: BigIPObject) -> dict[str, Any]:
+        return {**super().to_wire(obj), "legacy": True}
+
+    @staticmethod
+    def _wire_rule(ordinal: int, rule: Mapping[str, Any]) -> dict[str, Any]:
+        conditions = []
+        if rule.get("host"):
+            conditions.append(
+                {
+                    "name": "0",
+                    "httpHost": True,
+                    "host": True,
+                    "equals": True,
+                    "values": [rule["host"]],
+                }
+            )
+        if rule.get("path") and rule["path"] != "/":
+            conditions.append(
+                {
+                    "name": str(len(conditions)),
+                    "httpUri": True,
+                    "path": True,
+                    "startsWith": True,
+                    "values": [rule["path"]],
+                }
+            )
+        return {
+            "name": rule["name"],
+            "ordinal": ordinal,
+            "conditions": conditions,
+            "actions": [{"name": "0", "forward": True, "request": True, "pool": rule["pool"]}],
+        }
+
+    def read_fields(self, item: Mapping[str, Any], ctx: LiveContext) -> dict[str, Any]:
+        rules = []
+        for rule in sorted(_items(item, "rules"), key=lambda r: int(r.get("ordinal", 0))):
+            host = path = ""
+            for cond in _items(rule, "conditions"):
+                values = cond.get("values") or [""]
+                if cond.get("httpHost"):
+                    host = str(values[0])
+                elif cond.get("httpUri"):
+                    path = str(values[0])
+            pool = next((a.get("pool") for a in _items(rule, "actions") if a.get("pool")), "")
+            rules.append(
+                {
+                    "name": rule.get("name"),
+                    "host": host,
+                    "path": path or "/",
+                    "pool": _path(pool, ctx.partition),
+                }
+            )
+        return {
+            "strategy": _path(item.get("strategy") or "/Common/first-match"),
+            "requires": tuple(sorted(item.get("requires") or ())),
+            "controls": tuple(sorted(item.get("controls") or ())),
+            "rules": tuple(rules),
+            "description": item.get("description"),
+        }
+
+
 RESOURCE_TYPES: dict[str, ResourceType] = {
     t.kind: t
     for t in (
@@ -309,6 +433,10 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         Rule(),
         UniversalPersistence(),
         VirtualAddress(),
+        CryptoFile("sys/crypto/key", 41),
+        CryptoFile("sys/crypto/cert", 42),
+        ClientSsl(),
+        Policy(),
         Virtual(),
     )
 }
