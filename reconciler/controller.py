@@ -36,11 +36,13 @@ from reconciler.config import Config
 from reconciler.contrail.model import ContrailSnapshot
 from reconciler.contrail.reader import ContrailReader, ContrailReadError
 from reconciler.contrail.status import plan_status, write_status
+from reconciler.contrail.writer import write_changes
 from reconciler.diff import DeleteGuard, diff
 from reconciler.events import FULL_RESYNC, Index, keys_for
 from reconciler.logs import get_logger
 from reconciler.metrics import Metrics
 from reconciler.plan import DevicePlan
+from reconciler.routes import set_route_changes
 from reconciler.settings import DeviceSettings, SetSettings, SettingsError, settings_for
 from reconciler.translate import Options, belongs_to, owned_names, translate
 from reconciler.workqueue import WorkQueue
@@ -190,9 +192,13 @@ class DeviceWorker:
                 results[error.lb_uuid] = str(error)
         for lb, reason in applied.failed_lbs.items():
             results[lb] = f"device {self.device.name}: {reason}"
-        if not full and key not in results and key in snapshot.load_balancers:
-            results[key] = None
-        controller.report(self.device.name, results)
+        gone: tuple[str, ...] = ()
+        if not full and key not in results:
+            if key in snapshot.load_balancers:
+                results[key] = None
+            else:
+                gone = (key,)
+        controller.report(self.device.name, results, gone)
         ok = applied.ok and not plan.guard
         if applied.errors and any("partition" in e for e in applied.errors):
             self.state.reachable = not any(_transport(e) for e in applied.errors)
@@ -282,11 +288,13 @@ class Controller:
     stopped: bool = False
 
     def __post_init__(self) -> None:
-        self.options = Options(prefix=self.config.environment_prefix)
+        self.options = Options(prefix=self.config.environment_prefix, claims=self.config.claims)
         self.reader = ContrailReader(self.vnc, self.config.sas_driver_pattern)
         self.queue: WorkQueue[str] = WorkQueue(base_delay=1.0, max_delay=30.0)
         self.results: dict[str, dict[str, str | None]] = {}  # lb → device → reason
         self._threads: list[threading.Thread] = []
+        self._routes_lock = threading.Lock()
+        self._route_problems: dict[str, list[str]] = {}
 
     # -- inputs ---------------------------------------------------------------------------
 
@@ -357,9 +365,13 @@ class Controller:
             return False
         for snapshot in (previous, current):
             lb = snapshot.load_balancers.get(lb_uuid) if snapshot else None
-            if lb is not None and belongs_to(lb, settings):
+            if lb is not None and self._belongs(lb, settings, snapshot):
                 return True
         return lb_uuid in worker.known
+
+    def _belongs(self, lb: Any, settings: SetSettings, snapshot: ContrailSnapshot | None) -> bool:
+        f5_sets = [(s.uuid, s.name) for s in snapshot.appliance_sets.values()] if snapshot else []
+        return belongs_to(lb, settings, self.config.claims, f5_sets)
 
     def _install_sets(self, snapshot: ContrailSnapshot) -> None:
         """Start workers for new devices, stop those of devices that went away."""
@@ -414,8 +426,13 @@ class Controller:
 
     # -- outputs --------------------------------------------------------------------------
 
-    def report(self, device: str, results: dict[str, str | None]) -> None:
-        """Per-device outcomes; write the combined status of load balancers that changed."""
+    def report(
+        self, device: str, results: dict[str, str | None], gone: tuple[str, ...] = ()
+    ) -> None:
+        """Per-device outcomes; write the combined status of load balancers that changed,
+        and the VIP routes of the sets (``gone``: load balancers deleted from Contrail)."""
+        for lb in gone:
+            self.results.pop(lb, None)
         changed: dict[str, str | None] = {}
         for lb, reason in results.items():
             per_device = self.results.setdefault(lb, {})
@@ -424,12 +441,46 @@ class Controller:
             changed[lb] = combined
         self.metrics.lbs_in_error.set(sum(1 for d in self.results.values() if any(d.values())))
         snapshot = self.snapshot
-        if snapshot is None or not changed:
+        if snapshot is None or not (changed or gone):
             return
         updates = plan_status(snapshot, changed)
         if updates:
             for failure in write_status(self.vnc, snapshot, updates):
                 log.warning("status write failed", error=failure)
+        with self._routes_lock:  # workers report concurrently; one route writer at a time
+            self._reconcile_routes(self.snapshot or snapshot)
+
+    def _reconcile_routes(self, snapshot: ContrailSnapshot) -> None:
+        """Keep each set's VIP route table equal to its live VIPs (seed §3)."""
+        prefix = self.options.prefix
+        written = False
+        for sas_uuid, settings in self.sets.items():
+            members = [
+                lb
+                for lb in snapshot.load_balancers.values()
+                if self._belongs(lb, settings, snapshot)
+            ]
+            outcome: dict[str, str | None] = {}
+            for lb in members:
+                per_device = self.results.get(lb.uuid)
+                if not per_device:
+                    outcome[lb.uuid] = "not reconciled yet"  # keep any route it has
+                else:
+                    outcome[lb.uuid] = next((r for r in per_device.values() if r), None)
+            changes, problems = set_route_changes(snapshot, sas_uuid, prefix, outcome, True)
+            if problems != self._route_problems.get(sas_uuid):
+                self._route_problems[sas_uuid] = problems
+                for problem in problems:
+                    log.warning("vip route", problem=problem)
+            if changes:
+                for failure in write_changes(self.vnc, changes):
+                    log.warning("vip route write failed", error=failure)
+                written = True
+        if written:
+            try:
+                self.snapshot = self.reader.refresh_route_tables(self.snapshot or snapshot)
+            except ContrailReadError as exc:
+                log.warning("route tables not re-read; next resync will", error=str(exc))
 
     def readiness(self) -> dict[str, bool]:
         return {

@@ -25,7 +25,15 @@ from typing import Any
 
 import requests
 from f5.bigip import ManagementRoot
-from vnc_api.vnc_api import LoadbalancerMember, LoadbalancerMemberType
+from vnc_api.vnc_api import (
+    GlobalSystemConfig,
+    KeyValuePair,
+    KeyValuePairs,
+    LoadbalancerMember,
+    LoadbalancerMemberType,
+    ServiceApplianceSet,
+    VirtualMachineInterface,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -33,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 import emulators.bigip as bigip_emulator  # noqa: E402
 import emulators.contrail as contrail_emulator  # noqa: E402
 from emulators.contrail.topology import (  # noqa: E402
+    F5_DRIVER,
     ListenerSpec,
     MonitorSpec,
     PoolSpec,
@@ -103,15 +112,31 @@ def main() -> int:
 
     step("Building the seed's vLTM topology in Contrail (through vnc_api)")
     vnc = contrail_emulator.client(contrail)
-    topo = seed_topology(
-        vnc,
-        sas_kv={
-            "address": "127.0.0.1",
-            "port": str(bigip.port),
-            "user": USER,
-            "password": PASSWORD,
-        },
+    # The vLTM is a VM on management, external and internal (seed §3.1); the VIP routes
+    # point at its interface on 'external'.
+    topo = seed_topology(vnc, sas_name=None)
+    vltm_external = VirtualMachineInterface(
+        "vltm-external", parent_obj=vnc.project_read(id=topo.project)
     )
+    vltm_external.set_virtual_network(vnc.virtual_network_read(id=topo.networks["external"]))
+    vnc.virtual_machine_interface_create(vltm_external)
+    settings = {
+        "address": "127.0.0.1",
+        "port": str(bigip.port),
+        "user": USER,
+        "password": PASSWORD,
+        "external_vmi": vltm_external.uuid,
+    }
+    sas = ServiceApplianceSet(
+        "f5",
+        parent_obj=GlobalSystemConfig(),
+        service_appliance_driver=F5_DRIVER,
+        service_appliance_set_properties=KeyValuePairs(
+            [KeyValuePair(k, v) for k, v in settings.items()]
+        ),
+    )
+    vnc.service_appliance_set_create(sas)
+    topo.sas, topo.sas_name = sas.uuid, "f5"
     web = add_load_balancer(
         vnc,
         topo,
@@ -148,7 +173,10 @@ def main() -> int:
             )
         ],
     )
-    print(f"  project demo ({topo.project}), set f5 -> {bigip.url}")
+    print(
+        f"  project demo ({topo.project}), set f5 -> {bigip.url}, "
+        f"vLTM external interface {vltm_external.uuid}"
+    )
     print(f"  load balancer web  VIP {web.vip}  HTTP :80 -> 3 members")
     print(f"  load balancer api  VIP {api.vip}  TCP :443 -> 2 members (weighted)")
 
@@ -251,7 +279,7 @@ def main() -> int:
                 for table_name, prefix, next_hop in routes:
                     print(f"  {table_name}: {prefix} via {next_hop or 'the attached interface'}")
             else:
-                print("  (no VIP route tables yet: this build does not write them)")
+                print("  (no VIP route table)")
 
             step("A few metrics (/metrics)")
             text = requests.get(f"http://{listen}/metrics", timeout=2).text

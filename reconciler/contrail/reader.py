@@ -113,17 +113,7 @@ class ContrailReader:
         networks = vnc.virtual_networks_list(
             detail=True, fields=["network_ipam_refs", "virtual_network_network_id"]
         )
-        irts = vnc.interface_route_tables_list(
-            detail=True,
-            fields=[
-                "interface_route_table_routes",
-                "virtual_machine_interface_back_refs",
-                "annotations",
-            ],
-        )
-        rts = vnc.route_tables_list(
-            detail=True, fields=["routes", "virtual_network_back_refs", "annotations"]
-        )
+        route_tables = self._route_tables()
         owned = vnc.instance_ips_list(detail=True, filters={"display_name": OWNED_MARK})
 
         snapshot = ContrailSnapshot(
@@ -135,11 +125,7 @@ class ContrailReader:
             monitors=FrozenDict((h.uuid, self._monitor(h)) for h in monitors),
             ports=FrozenDict((p.uuid, p) for p in ports),
             networks=FrozenDict((n.uuid, self._network(n)) for n in networks),
-            route_tables=FrozenDict(
-                (t.uuid, t)
-                for t in [*(self._route_table(t, "interface") for t in irts)]
-                + [self._route_table(t, "network") for t in rts]
-            ),
+            route_tables=FrozenDict((t.uuid, t) for t in route_tables),
             owned_ips=FrozenDict((i.name, i) for i in map(self._owned_ip, owned)),
         )
         log.debug(
@@ -151,6 +137,30 @@ class ContrailReader:
             members=len(members),
         )
         return snapshot
+
+    def refresh_route_tables(self, base: ContrailSnapshot) -> ContrailSnapshot:
+        """``base`` with route tables re-read (two calls), after we wrote some."""
+        try:
+            tables = self._route_tables()
+        except Exception as exc:
+            raise ContrailReadError(f"reading route tables failed: {exc}") from exc
+        return replace(base, route_tables=FrozenDict((t.uuid, t) for t in tables))
+
+    def _route_tables(self) -> list[RouteTable]:
+        """Interface and network route tables, with what they are attached to: two calls."""
+        irts = self.vnc.interface_route_tables_list(
+            detail=True,
+            fields=[
+                "interface_route_table_routes",
+                "virtual_machine_interface_back_refs",
+                "annotations",
+            ],
+        )
+        rts = self.vnc.route_tables_list(
+            detail=True, fields=["routes", "virtual_network_back_refs", "annotations"]
+        )
+        tables = [self._route_table(t, "interface") for t in irts]
+        return tables + [self._route_table(t, "network") for t in rts]
 
     def read_load_balancer(self, lb_uuid: str, base: ContrailSnapshot) -> ContrailSnapshot:
         """``base`` with one load balancer's subtree re-read (the daemon's per-change read).

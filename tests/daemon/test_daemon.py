@@ -132,3 +132,24 @@ def test_metrics_parse_and_readiness_waits_for_the_first_sync(
         assert "device-pw" not in daemon.get("/metrics").text
     finally:
         revived.stop()
+
+
+def test_the_daemon_keeps_the_vip_route_table_equal_to_the_live_vips(
+    bigip, vnc, topo, daemon_factory
+) -> None:
+    from tests.integration.test_vip_routes import prefixes, set_kv, vltm_external_vmi
+
+    set_kv(vnc, topo, external_vmi=vltm_external_vmi(vnc, topo))
+    keep = web(vnc, topo, "keep")
+    daemon = daemon_factory(resync=300)
+    wait_until(daemon.ready, timeout=30)
+
+    def routes() -> list[str]:
+        tables = vnc.interface_route_tables_list(detail=True)
+        return prefixes(tables[0], "interface_route_table_routes") if tables else []
+
+    wait_until(lambda: routes() == [f"{keep.vip}/32"])
+    ids = web(vnc, topo, "web", members=1, port=8080)
+    wait_until(lambda: routes() == sorted([f"{keep.vip}/32", f"{ids.vip}/32"]))
+    delete_load_balancer(vnc, ids)
+    wait_until(lambda: routes() == [f"{keep.vip}/32"])
