@@ -8,10 +8,10 @@ set, reads each device, diffs, then applies device by device and writes statuses
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from reconciler import certificates
+from reconciler import certificates, networking
 from reconciler.bigip.applier import ApplyResult, apply_plan
 from reconciler.bigip.client import DeviceClient, DeviceError
 from reconciler.bigip.ha import active_device, config_sync, sync_group
@@ -103,8 +103,13 @@ class Reconciler:
         )
 
     def plan(
-        self, sas_name: str | None = None, allow_mass_delete: bool = False
+        self,
+        sas_name: str | None = None,
+        allow_mass_delete: bool = False,
+        allocate: bool = False,
     ) -> tuple[Plan, list[SetWork], ContrailSnapshot]:
+        """``allocate``: make L3 mode's address allocations in Contrail now (a real pass;
+        a plan only shows them)."""
         snapshot = self.reader.read()
         prefix = self.config.environment_prefix
         guard = DeleteGuard(
@@ -129,20 +134,39 @@ class Reconciler:
             except SettingsError as exc:
                 notes.append(str(exc))
                 continue
-            desired = translate(snapshot, settings, self.options_for(snapshot))
+            options = self.options_for(snapshot)
+            devices = self._devices_to_write(settings, notes)
+            lives: dict[str, Any] = {}
+            for device in devices:
+                try:
+                    lives[device.name] = read_live(self.client_for(device), prefix)
+                except DeviceError as exc:
+                    log.warning("device not readable", device=device.name, error=str(exc))
+                    lives[device.name] = exc
+            network: tuple[list[Any], dict[str, list[Any]]] = ([], {})
+            if networking.is_l3(settings):
+                snapshot, options, network = self._l3(
+                    snapshot, settings, options, devices, lives, allocate, notes, contrail
+                )
+            desired = translate(snapshot, settings, options)
             errors.extend(desired.errors)
             set_work = SetWork(settings, desired)
-            devices = self._devices_to_write(settings, notes)
             for device in devices:
                 client = self.client_for(device)
                 address = f"{device.address}:{device.port}"
-                try:
-                    live = read_live(client, prefix)
-                except DeviceError as exc:
-                    log.warning("device not readable", device=device.name, error=str(exc))
-                    device_plans.append(DevicePlan(device.name, address, error=str(exc)))
+                live = lives[device.name]
+                if isinstance(live, DeviceError):
+                    device_plans.append(DevicePlan(device.name, address, error=str(live)))
                     continue
-                device_plan = diff(desired, live.objects, device.name, address, prefix, guard)
+                extra = network[0] + network[1].get(device.name, [])
+                device_plan = diff(
+                    networking.for_device(desired, extra) if extra else desired,
+                    live.objects,
+                    device.name,
+                    address,
+                    prefix,
+                    guard,
+                )
                 device_plans.append(device_plan)
                 set_work.devices.append((client, device_plan))
             work.append(set_work)
@@ -164,6 +188,72 @@ class Reconciler:
             contrail=tuple(contrail),
         )
         return plan, work, snapshot
+
+    def _l3(
+        self,
+        snapshot: ContrailSnapshot,
+        settings: SetSettings,
+        options: Options,
+        devices: tuple[DeviceSettings, ...],
+        lives: dict[str, Any],
+        allocate: bool,
+        notes: list[str],
+        contrail: list[ContrailChange],
+    ) -> tuple[ContrailSnapshot, Options, tuple[list[Any], dict[str, list[Any]]]]:
+        """L3 mode: allocate the set's addresses in Contrail (unless planning only), choose
+        route-domain ids from every device, and build the network objects."""
+        prefix = self.config.environment_prefix
+        needs = networking.needs_of(snapshot, settings, options)
+        notes.extend(f"service-appliance-set {settings.sas_name}: {p}" for p in needs.problems)
+        wanted = networking.address_needs(needs, settings, prefix)
+        allocations, releases = networking.address_changes(snapshot, settings, prefix, wanted)
+        owned = dict(snapshot.owned_ips)
+        for change in allocations:
+            if allocate:
+                try:
+                    ip = networking.write_instance_ip(self.vnc, change)
+                except Exception as exc:  # one failed allocation: that subnet waits
+                    notes.append(f"instance-ip {change.path}: allocation failed: {exc}")
+                    continue
+                if ip is not None:
+                    owned[ip.name] = ip
+                    change = replace(
+                        change, done=True, fields={**change.fields, "address": ip.address}
+                    )
+            contrail.append(change)
+        unreadable = any(isinstance(lives.get(d.name), DeviceError) for d in devices)
+        if not unreadable:
+            contrail.extend(releases)  # written after the device apply (run)
+        snapshot = replace(snapshot, owned_ips=FrozenDict(owned))
+        live_ids: list[dict[str, int]] = []
+        used_ids: list[set[int]] = []
+        for device in devices:
+            live = lives.get(device.name)
+            if isinstance(live, DeviceError) or live is None:
+                continue
+            ours = {
+                obj.partition: int(obj.fields["id"])
+                for obj in live.objects.values()
+                if obj.kind == "net/route-domain"
+            }
+            live_ids.append(ours)
+            try:
+                every = self.client_for(device).collection("net/route-domain")
+                used_ids.append({int(rd.get("id", 0)) for rd in every})
+            except DeviceError as exc:
+                lives[device.name] = exc
+        route_domains, problems = networking.allocate_route_domains(
+            needs.projects, prefix, live_ids, used_ids
+        )
+        notes.extend(problems)
+        common, per_device, snat_pools, more = networking.network_objects(
+            settings, prefix, needs, route_domains, snapshot.owned_ips
+        )
+        notes.extend(more)
+        options = replace(
+            options, route_domains=FrozenDict(route_domains), snat_pools=FrozenDict(snat_pools)
+        )
+        return snapshot, options, (common, per_device)
 
     def _devices_to_write(
         self, settings: SetSettings, notes: list[str]
@@ -198,7 +288,7 @@ class Reconciler:
         sas_name: str | None = None,
         allow_mass_delete: bool = False,
     ) -> PassResult:
-        plan, work, snapshot = self.plan(sas_name, allow_mass_delete)
+        plan, work, snapshot = self.plan(sas_name, allow_mass_delete, allocate=not dry_run)
         result = PassResult(plan)
         if dry_run:
             return result
@@ -231,6 +321,15 @@ class Reconciler:
                 bool(snapshot.load_balancers) or allow_mass_delete,
             )
             contrail_failures.extend(write_changes(self.vnc, changes))
+            if all(r is None for r in outcome.values()) and not unreachable:
+                releases = [
+                    c
+                    for c in plan.contrail
+                    if c.type == "instance-ip"
+                    and c.action == "delete"
+                    and c.source == f"service-appliance-set {set_work.settings.sas_name}"
+                ]
+                contrail_failures.extend(write_changes(self.vnc, releases))
         updates = plan_status(snapshot, result.lb_results)
         result.status_failures = contrail_failures + write_status(self.vnc, snapshot, updates)
         log.info(

@@ -74,6 +74,9 @@ class Options:
     claims: tuple[ClaimRule, ...] = ()  # which set takes kube-manager's load balancers
     # TLS container → its certificate, or why there is none (certificates.load_all)
     certificates: Mapping[str, Certificate | str] = field(default_factory=FrozenDict)
+    # L3 mode (networking.py): project → route-domain id, project → SNAT pool path
+    route_domains: Mapping[str, int] = field(default_factory=FrozenDict)
+    snat_pools: Mapping[str, str] = field(default_factory=FrozenDict)
 
 
 @dataclass(frozen=True)
@@ -249,7 +252,8 @@ class _LoadBalancerTranslator:
         self.partition = partition
         self.errors: list[ObjectError] = []
         self.handled: list[ObjectRef] = []
-        self.rd = 0  # global routed mode; route domains come with L3 mode
+        self.rd = options.route_domains.get(lb.project_uuid, 0)  # 0: global routed mode
+        self.snat_pool = options.snat_pools.get(lb.project_uuid)
 
     # -- names ------------------------------------------------------------------------------
 
@@ -394,7 +398,11 @@ class _LoadBalancerTranslator:
                 fallbackPersistence="",
                 rules=(),
                 policies=policies,
-                sourceAddressTranslation={"type": "automap"},
+                sourceAddressTranslation=(
+                    {"type": "snat", "pool": self.snat_pool}
+                    if self.snat_pool
+                    else {"type": "automap"}
+                ),
                 description=self.describe(listener.display_name or listener.name),
             )
         )

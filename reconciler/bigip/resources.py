@@ -297,6 +297,88 @@ def canonical_destination(text: str, ctx: LiveContext) -> str:
         return text
 
 
+class Vlan(ResourceType):
+    """A VLAN per connected virtual network (L3 mode); ``interfaces``: ((name, tagged), …)."""
+
+    kind, path, order = "net/vlan", "net/vlan", 2
+    managed = ("interfaces", "tag", "description")
+
+    def wire_fields(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        body = {k: thaw(v) for k, v in fields.items() if k != "interfaces"}
+        if "interfaces" in fields:
+            body["interfaces"] = [
+                {"name": name, "tagged" if tagged else "untagged": True}
+                for name, tagged in fields["interfaces"]
+            ]
+        return body
+
+    def read_fields(self, item: Mapping[str, Any], ctx: LiveContext) -> dict[str, Any]:
+        interfaces = tuple(
+            sorted((str(i.get("name")), bool(i.get("tagged"))) for i in _items(item, "interfaces"))
+        )
+        tag = item.get("tag")
+        return {
+            "interfaces": interfaces,
+            "tag": int(tag) if tag not in (None, "") else None,
+            "description": item.get("description"),
+        }
+
+
+class RouteDomain(ResourceType):
+    """A project's route domain (L3 mode): the id never changes in place (delete + create)."""
+
+    kind, path, order = "net/route-domain", "net/route-domain", 3
+    managed = ("id", "vlans", "description")
+    immutable = ("id",)
+
+    def read_fields(self, item: Mapping[str, Any], ctx: LiveContext) -> dict[str, Any]:
+        return {
+            "id": int(item.get("id", 0)),
+            "vlans": tuple(sorted(_path(v, ctx.partition) for v in item.get("vlans") or ())),
+            "description": item.get("description"),
+        }
+
+
+class SelfIp(ResourceType):
+    kind, path, order = "net/self", "net/self", 4
+    managed = ("address", "vlan", "floating", "trafficGroup", "description")
+
+    def read_fields(self, item: Mapping[str, Any], ctx: LiveContext) -> dict[str, Any]:
+        host, _, length = str(item.get("address", "")).partition("/")
+        return {
+            "address": f"{addresses.canonical(host, ctx.default_rd)}/{length}",
+            "vlan": _path(item.get("vlan"), ctx.partition),
+            "floating": str(item.get("floating", "disabled")),
+            "trafficGroup": _path(item.get("trafficGroup") or ""),
+            "description": item.get("description"),
+        }
+
+
+class SnatTranslation(ResourceType):
+    kind, path, order = "ltm/snat-translation", "ltm/snat-translation", 6
+    managed = ("address", "trafficGroup", "description")
+    immutable = ("address",)
+
+    def read_fields(self, item: Mapping[str, Any], ctx: LiveContext) -> dict[str, Any]:
+        return {
+            "address": addresses.canonical(str(item.get("address", "")), ctx.default_rd),
+            "trafficGroup": _path(item.get("trafficGroup") or ""),
+            "description": item.get("description"),
+        }
+
+
+class SnatPool(ResourceType):
+    kind, path, order = "ltm/snatpool", "ltm/snatpool", 7
+    managed = ("members", "description")
+
+    def read_fields(self, item: Mapping[str, Any], ctx: LiveContext) -> dict[str, Any]:
+        members = item.get("members") or ()
+        return {
+            "members": tuple(sorted(_path(m, ctx.partition) for m in members)),
+            "description": item.get("description"),
+        }
+
+
 UPLOAD_DIR = "/var/config/rest/downloads"  # where file-transfer uploads land on the device
 
 
@@ -423,6 +505,11 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
     t.kind: t
     for t in (
         Folder(),
+        Vlan(),
+        RouteDomain(),
+        SelfIp(),
+        SnatTranslation(),
+        SnatPool(),
         Monitor("ltm/monitor/http", with_http=True),
         Monitor("ltm/monitor/https", with_http=True),
         Monitor("ltm/monitor/tcp", with_http=False),

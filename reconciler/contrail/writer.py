@@ -78,6 +78,10 @@ def write_changes(vnc: Any, changes: list[ContrailChange]) -> list[str]:
         try:
             if change.type in ("interface-route-table", "route-table"):
                 _route_table(vnc, change)
+            elif change.type == "instance-ip":
+                from reconciler.networking import write_instance_ip
+
+                write_instance_ip(vnc, change)
             else:
                 raise ValueError(f"no writer for {change.type}")
         except Exception as exc:  # one failed write must not stop the others

@@ -1,0 +1,382 @@
+"""L3 (route-domain) mode: route domains, VLANs, self IPs and SNAT of a set (pure, but for
+``write_instance_ip``). MAPPING.md "Networking modes"; F5's agent §1.2 where it was right.
+
+Set kv ``global_routed_mode=false`` turns it on. Then, for every project with a load balancer
+of the set:
+
+- a route domain ``P_<project>`` in the project's partition. Its id is chosen once: the id a
+  device already has for it, else the lowest id ≥ 1 that no device of the set uses for anything
+  (unlike the agent, which chose per device and broke HA pairs: agent #1387/#1388). The device
+  is where the id is recorded; it is never renumbered (an id that differs between the devices
+  of a set is an error, not a fix-up);
+- a VLAN ``P_<network uuid>`` per virtual network the project's load balancers use, on the
+  interface the set's kv ``interface_mapping`` gives that network (``external:1.1,internal:
+  1.2:tagged,default:1.3``; tagged VLANs take the network's ``virtual_network_network_id``);
+- a self IP ``P_self_<device>_<subnet uuid>`` per device per subnet, whose address is an
+  instance-ip allocated in Contrail (``P_<set>_self_<device>_<subnet uuid>``), so Contrail's
+  IPAM never hands it to anyone else; released when no load balancer needs the subnet;
+- ``snat_addresses_per_subnet`` (default 1) SNAT translations per subnet, allocated the same
+  way (``P_<set>_snat_<subnet uuid>_<i>``), in a SNAT pool ``P_<project>`` that the project's
+  virtual servers use; 0 means automap.
+
+Every address carries ``%<route domain id>``, so overlapping subnets of two projects coexist.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from reconciler.bigip.objects import BigIPObject, ObjectSet
+from reconciler.contrail.model import (
+    OWNED_MARK,
+    ContrailSnapshot,
+    LoadBalancer,
+    OwnedInstanceIp,
+    Subnet,
+    VirtualNetwork,
+)
+from reconciler.plan import ContrailChange
+from reconciler.settings import SetSettings
+from reconciler.translate import Desired, Options, _Index, belongs_to, partition_name  # noqa: PLC2701
+
+
+@dataclass(frozen=True)
+class AddressNeed:
+    """An instance-ip the set needs: its Contrail name, and where it lives."""
+
+    name: str
+    network: VirtualNetwork
+    subnet: Subnet
+    purpose: str  # "self IP of bigip1", "SNAT"
+
+
+@dataclass
+class Needs:
+    """What the set's load balancers need from the network, per project."""
+
+    subnets: dict[str, dict[str, tuple[VirtualNetwork, Subnet]]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )  # project → subnet uuid → (network, subnet)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def projects(self) -> list[str]:
+        return sorted(self.subnets)
+
+
+def is_l3(settings: SetSettings) -> bool:
+    return not settings.global_routed_mode
+
+
+def snat_count(settings: SetSettings) -> int:
+    raw = settings.properties.get("snat_addresses_per_subnet", "1")
+    return int(raw) if str(raw).isdigit() else 1
+
+
+def _subnet_index(snapshot: ContrailSnapshot) -> dict[str, tuple[VirtualNetwork, Subnet]]:
+    return {s.uuid: (vn, s) for vn in snapshot.networks.values() for s in vn.subnets}
+
+
+def _containing(
+    snapshot: ContrailSnapshot, project: str, address: str
+) -> tuple[VirtualNetwork, Subnet] | None:
+    """The subnet of the project's networks that holds ``address`` (overlaps across projects
+    are why the search stays inside the project)."""
+    try:
+        ip = ipaddress.ip_address(address.partition("%")[0])
+    except ValueError:
+        return None
+    for vn in sorted(snapshot.networks.values(), key=lambda n: n.uuid):
+        if vn.project_uuid != project:
+            continue
+        for subnet in vn.subnets:
+            if ip in ipaddress.ip_network(subnet.cidr, strict=False):
+                return vn, subnet
+    return None
+
+
+def needs_of(snapshot: ContrailSnapshot, settings: SetSettings, options: Options) -> Needs:
+    """The subnets of each project's VIPs and members (their ``subnet_id``, their port's
+    instance-ip, or the project's subnet that contains the address)."""
+    needs = Needs()
+    by_uuid = _subnet_index(snapshot)
+    index = _Index(snapshot)
+    f5_sets = [(s.uuid, s.name) for s in snapshot.appliance_sets.values()]
+
+    def place(project: str, subnet_uuid: str | None, address: str | None, what: str) -> None:
+        found = by_uuid.get(subnet_uuid or "")
+        if found is None and address:
+            found = _containing(snapshot, project, address)
+        if found is None:
+            needs.problems.append(
+                f"{what}: {address or 'no address'} is in no subnet of its project"
+            )
+            return
+        needs.subnets[project][found[1].uuid] = found
+
+    for lb in sorted(snapshot.load_balancers.values(), key=lambda x: x.uuid):
+        if not belongs_to(lb, settings, options.claims, f5_sets):
+            continue
+        project = lb.project_uuid
+        vip_subnet, vip = lb.vip_subnet_id, lb.vip_address
+        for vmi in lb.vmi_uuids:
+            port = snapshot.ports.get(vmi)
+            if port and port.instance_ips:
+                vip_subnet = vip_subnet or port.instance_ips[0].subnet_uuid
+                vip = vip or port.instance_ips[0].address
+        place(project, vip_subnet, vip, f"loadbalancer {lb.name} VIP")
+        for listener in index.listeners_of.get(lb.uuid, ()):
+            for pool in index.pools_of.get(listener.uuid, ()):
+                for member in index.members_of.get(pool.uuid, ()):
+                    subnet, address = member.subnet_id, member.address
+                    port = snapshot.ports.get(member.annotations.get("vmi", ""))
+                    if port and port.instance_ips:
+                        subnet = subnet or port.instance_ips[0].subnet_uuid
+                        address = address or port.instance_ips[0].address
+                    place(project, subnet, address, f"loadbalancer-member {member.name}")
+    return needs
+
+
+def address_needs(needs: Needs, settings: SetSettings, prefix: str) -> list[AddressNeed]:
+    out = []
+    base = f"{prefix}_{settings.sas_name}"
+    for project in needs.projects:
+        for subnet_uuid, (vn, subnet) in sorted(needs.subnets[project].items()):
+            for device in settings.devices:
+                name = f"{base}_self_{device.name}_{subnet_uuid}"
+                out.append(AddressNeed(name, vn, subnet, f"self IP of {device.name}"))
+            for i in range(snat_count(settings)):
+                out.append(AddressNeed(f"{base}_snat_{subnet_uuid}_{i}", vn, subnet, "SNAT"))
+    return out
+
+
+def address_changes(
+    snapshot: ContrailSnapshot, settings: SetSettings, prefix: str, wanted: list[AddressNeed]
+) -> tuple[list[ContrailChange], list[ContrailChange]]:
+    """(allocations to make before the device apply, releases to make after it)."""
+    source = f"service-appliance-set {settings.sas_name}"
+    names = {need.name for need in wanted}
+    allocations = [
+        ContrailChange(
+            "create",
+            "instance-ip",
+            (need.name,),
+            fields={
+                "subnet": need.subnet.cidr,
+                "network": ":".join(need.network.fq_name),
+                "for": need.purpose,
+                "address": "(allocated by Contrail's IPAM)",
+            },
+            source=source,
+            payload=need,
+        )
+        for need in wanted
+        if need.name not in snapshot.owned_ips
+    ]
+    mine = f"{prefix}_{settings.sas_name}_"
+    releases = [
+        ContrailChange(
+            "delete",
+            "instance-ip",
+            (ip.name,),
+            ip.uuid,
+            reason=f"{ip.address}: no load balancer needs it any more",
+            source=source,
+            payload=ip,
+        )
+        for name, ip in sorted(snapshot.owned_ips.items())
+        if name.startswith(mine) and name not in names
+    ]
+    return allocations, releases
+
+
+def write_instance_ip(vnc: Any, change: ContrailChange) -> OwnedInstanceIp | None:
+    """Allocate (create) or release (delete) one of our instance-ips."""
+    from vnc_api.gen.resource_client import InstanceIp
+    from vnc_api.gen.resource_client import VirtualNetwork as VncNetwork
+
+    if change.action == "delete":
+        vnc.instance_ip_delete(id=change.uuid)
+        return None
+    need: AddressNeed = change.payload
+    iip = InstanceIp(need.name, display_name=OWNED_MARK, subnet_uuid=need.subnet.uuid)
+    network = VncNetwork()
+    network.uuid, network.fq_name = need.network.uuid, list(need.network.fq_name)
+    iip.set_virtual_network(network)
+    vnc.instance_ip_create(iip)
+    iip = vnc.instance_ip_read(id=iip.uuid)
+    return OwnedInstanceIp(
+        iip.uuid, need.name, iip.get_instance_ip_address(), need.subnet.uuid, need.network.uuid
+    )
+
+
+def allocate_route_domains(
+    projects: Iterable[str],
+    prefix: str,
+    live_ids: list[Mapping[str, int]],
+    used_ids: list[Iterable[int]],
+) -> tuple[dict[str, int], list[str]]:
+    """Project → route-domain id, the same on every device of the set.
+
+    ``live_ids``: per device, our route domains found (partition name → id); ``used_ids``:
+    per device, every id in use (ours and anybody's)."""
+    taken = {i for ids in used_ids for i in ids} | {0}
+    chosen: dict[str, int] = {}
+    problems = []
+    for project in sorted(projects):
+        name = partition_name(prefix, project)
+        found = {ids[name] for ids in live_ids if name in ids}
+        if len(found) > 1:
+            problems.append(
+                f"route domain {name} has different ids on the devices of the set "
+                f"({', '.join(map(str, sorted(found)))}): fix the devices; nothing is renumbered"
+            )
+            continue
+        if found:
+            chosen[project] = found.pop()
+            continue
+        candidate = 1
+        while candidate in taken:
+            candidate += 1
+        taken.add(candidate)
+        chosen[project] = candidate
+    return chosen, problems
+
+
+def interface_for(settings: SetSettings, network: VirtualNetwork) -> tuple[str, bool] | None:
+    """``interface_mapping`` = ``<network name>:<interface>[:tagged]`` entries; ``default``."""
+    mapping: dict[str, tuple[str, bool]] = {}
+    for entry in str(settings.properties.get("interface_mapping", "")).split(","):
+        parts = [p.strip() for p in entry.split(":")]
+        if len(parts) >= 2 and parts[0] and parts[1]:
+            mapping[parts[0]] = (parts[1], len(parts) > 2 and parts[2] == "tagged")
+    return (
+        mapping.get(network.name)
+        or mapping.get(":".join(network.fq_name))
+        or mapping.get("default")
+    )
+
+
+def network_objects(
+    settings: SetSettings,
+    prefix: str,
+    needs: Needs,
+    route_domains: Mapping[str, int],
+    owned: Mapping[str, OwnedInstanceIp],
+) -> tuple[list[BigIPObject], dict[str, list[BigIPObject]], dict[str, str], list[str]]:
+    """(objects every device gets, objects per device, project → SNAT pool path, problems)."""
+    common: list[BigIPObject] = []
+    per_device: dict[str, list[BigIPObject]] = {d.name: [] for d in settings.devices}
+    snat_pools: dict[str, str] = {}
+    problems: list[str] = []
+    base = f"{prefix}_{settings.sas_name}"
+    pair = len(settings.devices) > 1
+    for project in needs.projects:
+        if project not in route_domains:
+            continue
+        rd = route_domains[project]
+        partition = partition_name(prefix, project)
+        vlans: dict[str, str] = {}
+        translations: list[str] = []
+        for subnet_uuid, (vn, subnet) in sorted(needs.subnets[project].items()):
+            if vn.uuid not in vlans:
+                interface = interface_for(settings, vn)
+                if interface is None:
+                    problems.append(
+                        f"service-appliance-set {settings.sas_name}: interface_mapping has no "
+                        f"entry for network {vn.name} (nor default)"
+                    )
+                    continue
+                name = f"{prefix}_{vn.uuid}"
+                tagged = interface[1] and vn.network_id is not None
+                common.append(
+                    BigIPObject.make(
+                        "net/vlan",
+                        partition,
+                        name,
+                        {
+                            "interfaces": ((interface[0], tagged),),
+                            "tag": vn.network_id if tagged else None,
+                            "description": ":".join(vn.fq_name),
+                        },
+                    )
+                )
+                vlans[vn.uuid] = f"/{partition}/{name}"
+            length = ipaddress.ip_network(subnet.cidr, strict=False).prefixlen
+            for device in settings.devices:
+                ip = owned.get(f"{base}_self_{device.name}_{subnet_uuid}")
+                if ip is None or not ip.address:
+                    continue  # not allocated yet (a dry run): the plan shows the allocation
+                per_device[device.name].append(
+                    BigIPObject.make(
+                        "net/self",
+                        partition,
+                        f"{prefix}_self_{device.name}_{subnet_uuid}",
+                        {
+                            "address": f"{ip.address}%{rd}/{length}",
+                            "vlan": vlans[vn.uuid],
+                            "floating": "disabled",
+                            "trafficGroup": "/Common/traffic-group-local-only",
+                            "description": f"{subnet.cidr} on {vn.name}",
+                        },
+                    )
+                )
+            for i in range(snat_count(settings)):
+                ip = owned.get(f"{base}_snat_{subnet_uuid}_{i}")
+                if ip is None or not ip.address:
+                    continue
+                name = f"{prefix}_snat_{subnet_uuid}_{i}"
+                common.append(
+                    BigIPObject.make(
+                        "ltm/snat-translation",
+                        partition,
+                        name,
+                        {
+                            "address": f"{ip.address}%{rd}",
+                            "trafficGroup": "/Common/traffic-group-1"
+                            if pair
+                            else "/Common/traffic-group-local-only",
+                            "description": f"SNAT on {subnet.cidr}",
+                        },
+                    )
+                )
+                translations.append(f"/{partition}/{name}")
+        common.append(
+            BigIPObject.make(
+                "net/route-domain",
+                partition,
+                partition,
+                {
+                    "id": rd,
+                    "vlans": tuple(sorted(vlans.values())),
+                    "description": f"Contrail project {project}",
+                },
+            )
+        )
+        if translations:
+            common.append(
+                BigIPObject.make(
+                    "ltm/snatpool",
+                    partition,
+                    partition,
+                    {"members": tuple(sorted(translations)), "description": "SNAT"},
+                )
+            )
+            snat_pools[project] = f"/{partition}/{partition}"
+    return common, per_device, snat_pools, problems
+
+
+def for_device(desired: Desired, extra: Iterable[BigIPObject]) -> Desired:
+    """``desired`` with the network objects of one device added."""
+    objects = dict(desired.objects)
+    for obj in extra:
+        objects[obj.key] = obj
+    return replace(desired, objects=ObjectSet(objects.values()))
+
+
+def lb_projects(lbs: Iterable[LoadBalancer]) -> set[str]:
+    return {lb.project_uuid for lb in lbs}
