@@ -42,6 +42,7 @@ from reconciler.events import FULL_RESYNC, Index, keys_for
 from reconciler.logs import get_logger
 from reconciler.metrics import Metrics
 from reconciler.plan import DevicePlan
+from reconciler.reconcile import translate_options
 from reconciler.routes import set_route_changes
 from reconciler.settings import DeviceSettings, SetSettings, SettingsError, settings_for
 from reconciler.translate import Options, belongs_to, owned_names, translate
@@ -339,6 +340,7 @@ class Controller:
             return False
         self.metrics.contrail_reads.labels(scope, "ok").inc()
         previous = self.snapshot
+        self.options = translate_options(self.config, snapshot)  # certificates may change
         self.snapshot = snapshot
         self.index = Index.of(snapshot)
         if scope == "full":

@@ -59,6 +59,24 @@ class PassResult:
         )
 
 
+def translate_options(config: Config, snapshot: ContrailSnapshot) -> Options:
+    """Translate options: prefix, claim rules, and the certificates the snapshot's
+    TERMINATED_HTTPS listeners name (read from the configured source once per pass)."""
+    containers = {
+        c
+        for listener in snapshot.listeners.values()
+        if (listener.protocol or "").upper() == "TERMINATED_HTTPS"
+        for c in (listener.default_tls_container, *listener.sni_containers)
+        if c
+    }
+    source = certificates.source_from(config.tls_certificate_dir)
+    return Options(
+        prefix=config.environment_prefix,
+        claims=config.claims,
+        certificates=FrozenDict(certificates.load_all(source, containers)),
+    )
+
+
 class Reconciler:
     """Holds the long-lived pieces (Contrail client, device connections) between passes."""
 
@@ -86,21 +104,7 @@ class Reconciler:
     # -- planning ----------------------------------------------------------------------------
 
     def options_for(self, snapshot: ContrailSnapshot) -> Options:
-        """Translate options: prefix, claim rules, and the certificates the snapshot's
-        TERMINATED_HTTPS listeners name (read from the configured source once per pass)."""
-        containers = {
-            c
-            for listener in snapshot.listeners.values()
-            if (listener.protocol or "").upper() == "TERMINATED_HTTPS"
-            for c in (listener.default_tls_container, *listener.sni_containers)
-            if c
-        }
-        source = certificates.source_from(self.config.tls_certificate_dir)
-        return Options(
-            prefix=self.config.environment_prefix,
-            claims=self.config.claims,
-            certificates=FrozenDict(certificates.load_all(source, containers)),
-        )
+        return translate_options(self.config, snapshot)
 
     def plan(
         self,
