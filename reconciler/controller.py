@@ -27,6 +27,7 @@ from typing import Any
 
 import structlog
 
+from reconciler import networking
 from reconciler.bigip.applier import ApplyResult, apply_plan
 from reconciler.bigip.client import DeviceClient, DeviceError
 from reconciler.bigip.ha import active_device, config_sync, sync_group
@@ -269,6 +270,68 @@ class DeviceWorker:
             self.known[key] = frozenset(names.get(key, ()))
 
 
+class SetPassWorker:
+    """An L3-mode set: every key runs a full pass of the set (``Reconciler.run``).
+
+    L3 mode allocates addresses in Contrail and route-domain ids across every device of the
+    set before anything is written, so its unit of work is the set, not one device; it
+    shares the one-shot pass's code path rather than a second implementation of it.
+    """
+
+    def __init__(self, controller: Controller, sas_uuid: str, clients: list[DeviceClient]):
+        from reconciler.reconcile import Reconciler
+
+        self.controller = controller
+        self.sas_uuid = sas_uuid
+        self.clients = clients
+        by_device = {c.settings: c for c in clients}
+        self.reconciler = Reconciler(
+            controller.config,
+            controller.vnc,
+            client_factory=lambda d: by_device.get(d) or controller._client(d),
+        )
+        self.queue: WorkQueue[str] = WorkQueue(base_delay=1.0, max_delay=60.0)
+        self.known: dict[str, frozenset[tuple[str, str]]] = {}
+        self.state = DeviceState()
+        self.stopped = False
+        self.log = get_logger("set-worker", sas=sas_uuid)
+
+    def run(self) -> None:
+        while not self.stopped:
+            key = self.queue.get(timeout=1.0)
+            if key is None:
+                continue
+            ok = False
+            try:
+                ok = self.reconcile()
+            except Exception:
+                self.log.exception("set pass crashed")
+            finally:
+                self.queue.done(key, ok)
+                self.controller._gauge()
+
+    def reconcile(self) -> bool:
+        settings = self.controller.sets.get(self.sas_uuid)
+        if settings is None:
+            return True
+        started = time.monotonic()
+        try:
+            result = self.reconciler.run(sas_name=settings.sas_name)
+        except ContrailReadError as exc:
+            self.log.warning("contrail read failed", error=str(exc))
+            return False
+        self.state.reachable = not any(d.error for d in result.plan.devices)
+        self.known = {lb: frozenset() for lb in result.lb_results}
+        outcome = "ok" if result.ok else "error"
+        metrics = self.controller.metrics
+        metrics.reconciles.labels(settings.sas_name, "set", outcome).inc()
+        metrics.reconcile_seconds.labels("set", outcome).observe(time.monotonic() - started)
+        if result.ok:
+            self.state.full_synced = True
+            metrics.last_sync.labels(settings.sas_name).set(time.time())
+        return result.ok
+
+
 def _transport(error: str) -> bool:
     return "Connection" in error or "Timeout" in error or "timed out" in error
 
@@ -284,7 +347,7 @@ class Controller:
     snapshot: ContrailSnapshot | None = None
     index: Index = field(default_factory=Index)
     sets: dict[str, SetSettings] = field(default_factory=dict)
-    workers: dict[str, DeviceWorker] = field(default_factory=dict)
+    workers: dict[str, DeviceWorker | SetPassWorker] = field(default_factory=dict)
     contrail_synced: bool = False
     stopped: bool = False
 
@@ -378,7 +441,7 @@ class Controller:
     def _install_sets(self, snapshot: ContrailSnapshot) -> None:
         """Start workers for new devices, stop those of devices that went away."""
         sets: dict[str, SetSettings] = {}
-        wanted: dict[str, tuple[str, tuple[DeviceSettings, ...], bool]] = {}
+        wanted: dict[str, tuple[str, tuple[DeviceSettings, ...], str]] = {}
         for sas in snapshot.appliance_sets.values():
             try:
                 settings = settings_for(sas)
@@ -386,11 +449,13 @@ class Controller:
                 log.warning("unusable service-appliance-set", error=str(exc))
                 continue
             sets[sas.uuid] = settings
-            if settings.sync_mode == "config-sync" and len(settings.devices) > 1:
-                wanted[f"{settings.sas_name}/active"] = (sas.uuid, settings.devices, True)
-                continue
-            for device in settings.devices:
-                wanted[_device_key(device)] = (sas.uuid, (device,), False)
+            if networking.is_l3(settings):
+                wanted[f"{settings.sas_name}/set"] = (sas.uuid, settings.devices, "set")
+            elif settings.sync_mode == "config-sync" and len(settings.devices) > 1:
+                wanted[f"{settings.sas_name}/active"] = (sas.uuid, settings.devices, "active")
+            else:
+                for device in settings.devices:
+                    wanted[_device_key(device)] = (sas.uuid, (device,), "device")
         self.sets = sets
         for key in list(self.workers):
             worker = self.workers[key]
@@ -399,10 +464,14 @@ class Controller:
                 worker.stopped = True
                 worker.queue.close()
                 del self.workers[key]
-        for key, (sas_uuid, devices, ha) in wanted.items():
+        for key, (sas_uuid, devices, kind) in wanted.items():
             if key not in self.workers:
                 clients = [self._client(d) for d in devices]
-                worker = DeviceWorker(self, sas_uuid, clients, config_sync=ha)
+                worker: DeviceWorker | SetPassWorker = (
+                    SetPassWorker(self, sas_uuid, clients)
+                    if kind == "set"
+                    else DeviceWorker(self, sas_uuid, clients, config_sync=kind == "active")
+                )
                 self.workers[key] = worker
                 self._start(worker.run)
 
