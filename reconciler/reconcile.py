@@ -23,10 +23,11 @@ from reconciler.contrail.status import plan_status, write_status
 from reconciler.contrail.writer import write_changes
 from reconciler.diff import DeleteGuard, diff
 from reconciler.logs import get_logger
+from reconciler.operating import operating_statuses, read_pool_health
 from reconciler.plan import ContrailChange, DevicePlan, Plan
 from reconciler.routes import set_route_changes
 from reconciler.settings import DeviceSettings, SetSettings, SettingsError, settings_for
-from reconciler.translate import Desired, Options, translate
+from reconciler.translate import Desired, ObjectError, Options, translate
 from reconciler.values import FrozenDict
 
 log = get_logger("reconcile")
@@ -123,7 +124,7 @@ class Reconciler:
             contrail_empty=not snapshot.load_balancers,
         )
         notes: list[str] = []
-        errors = []
+        errors: list[ObjectError] = []
         device_plans: list[DevicePlan] = []
         work: list[SetWork] = []
         contrail: list[ContrailChange] = []
@@ -259,6 +260,20 @@ class Reconciler:
         )
         return snapshot, options, (common, per_device)
 
+    def _operating(self, work: list[SetWork], snapshot: ContrailSnapshot) -> dict[str, str]:
+        """Operating status per load balancer from each written device's pool stats."""
+        statuses: dict[str, str] = {}
+        for set_work in work:
+            for client, _device_plan in set_work.devices:
+                try:
+                    health = read_pool_health(client, self.config.environment_prefix)
+                except DeviceError as exc:
+                    log.warning("pool stats not readable", device=client.name, error=str(exc))
+                    continue
+                for lb, status in operating_statuses(snapshot, health).items():
+                    statuses.setdefault(lb, status)  # the first (active) device's view
+        return statuses
+
     def _devices_to_write(
         self, settings: SetSettings, notes: list[str]
     ) -> tuple[DeviceSettings, ...]:
@@ -334,7 +349,7 @@ class Reconciler:
                     and c.source == f"service-appliance-set {set_work.settings.sas_name}"
                 ]
                 contrail_failures.extend(write_changes(self.vnc, releases))
-        updates = plan_status(snapshot, result.lb_results)
+        updates = plan_status(snapshot, result.lb_results, self._operating(work, snapshot))
         result.status_failures = contrail_failures + write_status(self.vnc, snapshot, updates)
         log.info(
             "pass done",

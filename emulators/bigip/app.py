@@ -260,10 +260,10 @@ class BigipApp:
                 if request.method == "PATCH":
                     found = self.auth.set_timeout(token, (request.json() or {}).get("timeout"))
                     return Response(200, found.body())
-                found = self.auth.get_token(token)
-                if found is None:
+                current = self.auth.get_token(token)
+                if current is None:
                     raise AuthError(404, "token not found")
-                return Response(200, found.body())
+                return Response(200, current.body())
             except (AuthError, ValueError) as exc:
                 status = exc.status if isinstance(exc, AuthError) else 400
                 return Response(status, restjavad_error(status, str(exc), uri))
@@ -352,6 +352,8 @@ class BigipApp:
         self, method: str, t: ResourceType, rest: list[str], query: dict[str, str], body: Any
     ) -> Response:
         device = self.device
+        if rest == ["stats"] and method == "GET" and t.path == "ltm/pool":
+            return Response(200, self._pool_collection_stats(device.items(t, None, None)))
         if not rest:
             if method == "GET":
                 return Response(
@@ -639,6 +641,21 @@ class BigipApp:
             "activeMemberCnt": {"value": available},
             "memberCnt": {"value": len(members)},
             "serverside.curConns": {"value": 0},
+        }
+
+    def _pool_collection_stats(self, pools: list[Obj]) -> dict[str, Any]:
+        """``GET /mgmt/tm/ltm/pool/stats``: every pool's availability in one answer."""
+        t = BY_PATH["ltm/pool"]
+        entries = {
+            f"https://localhost{self._link_path(t, pool)}/stats": {
+                "nestedStats": {"entries": self._pool_entries(pool)}
+            }
+            for pool in pools
+        }
+        return {
+            "kind": "tm:ltm:pool:poolcollectionstats",
+            "selfLink": f"https://localhost{TM}ltm/pool/stats?ver={self.version}",
+            "entries": entries,
         }
 
     def _member_collection_stats(self, pool: Obj, members: list[Obj]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ A status that already holds the right value costs no write, so a no-op pass writ
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from vnc_api.gen.resource_xsd import (
     LoadbalancerType,
 )
 
-from reconciler.contrail.model import ContrailSnapshot
+from reconciler.contrail.model import ContrailSnapshot, LoadBalancer, Member, Pool
 from reconciler.logs import get_logger
 
 log = get_logger("contrail.status")
@@ -37,9 +38,14 @@ class StatusUpdate:
 
 
 def plan_status(
-    snapshot: ContrailSnapshot, lb_results: dict[str, str | None]
+    snapshot: ContrailSnapshot,
+    lb_results: dict[str, str | None],
+    operating: Mapping[str, str] | None = None,
 ) -> list[StatusUpdate]:
-    """``lb_results``: lb uuid → None when it converged, else the reason it is in ERROR."""
+    """``lb_results``: lb uuid → None when it converged, else the reason it is in ERROR;
+    ``operating``: lb uuid → operating status read from the device (``operating``), where
+    known — otherwise a converged load balancer keeps the one it has (or ONLINE)."""
+    operating = operating or {}
     updates: list[StatusUpdate] = []
     pools_by_lb: dict[str, list[str]] = {}
     for pool in snapshot.pools.values():
@@ -56,9 +62,15 @@ def plan_status(
         if lb is None:
             continue
         state = ACTIVE if reason is None else ERROR
+        if reason is not None:
+            running = "OFFLINE"
+        else:
+            running = operating.get(lb.uuid) or (
+                lb.operating_status if lb.operating_status not in (None, "OFFLINE") else "ONLINE"
+            )
         want = {
             "provisioning_status": state,
-            "operating_status": "ONLINE" if reason is None else "OFFLINE",
+            "operating_status": running,
             "status": state if reason is None else f"ERROR: {reason}"[:1000],
         }
         if any(lb.raw_properties.get(k) != v for k, v in want.items()):
@@ -95,7 +107,7 @@ _CLASSES: dict[str, tuple[Any, Any, str]] = {
 def write_status(vnc: Any, snapshot: ContrailSnapshot, updates: list[StatusUpdate]) -> list[str]:
     """Apply the updates; one failing write is logged and reported, the others still go."""
     failures: list[str] = []
-    sources = {
+    sources: dict[str, Mapping[str, LoadBalancer | Pool | Member]] = {
         "loadbalancer": snapshot.load_balancers,
         "loadbalancer-pool": snapshot.pools,
         "loadbalancer-member": snapshot.members,

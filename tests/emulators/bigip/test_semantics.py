@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from icontrol.exceptions import iControlUnexpectedHTTPError
 
+from tests.emulators.bigip.conftest import control, raw
+
 
 def error_of(call, *args, **kwargs):
     with pytest.raises(iControlUnexpectedHTTPError) as err:
@@ -241,3 +243,18 @@ def test_builtins_exist_and_cannot_be_deleted(mgmt):
     )
     status, _ = error_of(tcp.delete)
     assert status == 400
+
+
+def test_pool_collection_stats_report_every_pools_availability(server, mgmt) -> None:
+    mgmt.tm.ltm.pools.pool.create(name="web", partition="Common", monitor="/Common/tcp")
+    pool = mgmt.tm.ltm.pools.pool.load(name="web", partition="Common")
+    pool.members_s.members.create(name="10.0.0.1:80", partition="Common")
+    pool.members_s.members.create(name="10.0.0.2:80", partition="Common")
+    control(
+        server, "availability", {"pool": "/Common/web", "member": "10.0.0.2:80", "state": "offline"}
+    )
+    answer = raw(server, "GET", "/mgmt/tm/ltm/pool/stats").json()
+    assert answer["kind"] == "tm:ltm:pool:poolcollectionstats"
+    (entry,) = [e["nestedStats"]["entries"] for k, e in answer["entries"].items() if "~web" in k]
+    assert entry["status.availabilityState"]["description"] == "available"
+    assert (entry["activeMemberCnt"]["value"], entry["memberCnt"]["value"]) == (1, 2)
