@@ -33,6 +33,23 @@ class FrozenDict(Mapping[K, V]):
     def __len__(self) -> int:
         return len(self._data)
 
+    # The dict's own views and lookups: Mapping's generic ones call __getitem__ per item,
+    # which made iterating a 50,000-member snapshot several times slower.
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def get(self, key: K, default: Any = None) -> Any:  # type: ignore[override]
+        return self._data.get(key, default)
+
+    def keys(self) -> Any:
+        return self._data.keys()
+
+    def items(self) -> Any:
+        return self._data.items()
+
+    def values(self) -> Any:
+        return self._data.values()
+
     def __hash__(self) -> int:
         if self._hash is None:
             self._hash = hash(frozenset(self._data.items()))

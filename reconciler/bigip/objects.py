@@ -73,6 +73,35 @@ class ObjectSet(Mapping[ObjectKey, BigIPObject]):
     def __len__(self) -> int:
         return len(self._by_key)
 
+    # The dict's own views and lookups (Mapping's generic ones call __getitem__ per item).
+    def __contains__(self, key: object) -> bool:
+        return key in self._by_key
+
+    def get(self, key: ObjectKey, default: Any = None) -> Any:  # type: ignore[override]
+        return self._by_key.get(key, default)
+
+    def keys(self) -> Any:
+        return self._by_key.keys()
+
+    def items(self) -> Any:
+        return self._by_key.items()
+
+    def values(self) -> Any:
+        return self._by_key.values()
+
+    def replaced(
+        self, put: Iterable[BigIPObject] = (), drop: Iterable[ObjectKey] = ()
+    ) -> ObjectSet:
+        """A copy with some objects put (by key) and some keys dropped, without re-keying
+        every object (the daemon's cache update after a one-object write)."""
+        copy = ObjectSet()
+        copy._by_key = dict(self._by_key)
+        for key in drop:
+            copy._by_key.pop(key, None)
+        for obj in put:
+            copy._by_key[obj.key] = obj
+        return copy
+
     def partitions(self) -> set[str]:
         return {key[1] for key in self._by_key}
 
