@@ -75,6 +75,12 @@ def diff(
     """The plan for one device. ``scope`` (partition, name) limits it to some load balancers'
     objects (with their pool members, nodes and partition folder); ``live`` stays whole so a
     node or folder something else still uses is never deleted."""
+    whole = live
+    if scope is not None:
+        # Everything a scope can touch lives in its partitions: look at those objects only
+        # (a one-load-balancer diff at 5,000 load balancers walked 120,000 objects).
+        partitions = {partition for partition, _name in scope}
+        live = ObjectSet(o for k, o in live.items() if k[1] in partitions)
     in_scope = _scope_test(scope, desired, live)
     creates: list[Operation] = []
     updates: list[Operation] = []
@@ -118,7 +124,7 @@ def diff(
     replaced.extend(_dependents_of_replaced(replaced, desired, live, creates, updates))
     deletes = _keep_what_is_still_used(deletes, live, desired, replaced)
     refused: list[Operation] = []
-    reason = _guard_reason(deletes, live, prefix, guard)  # counts members a pool takes along
+    reason = _guard_reason(deletes, whole, prefix, guard)  # counts members a pool takes along
     deletes = _without_members_of_deleted_pools(deletes)
     if reason:
         refused, deletes = deletes, []
