@@ -70,3 +70,27 @@ def test_seed_vltm_use_case_plan_apply_and_idempotence(bigip, vnc, topo, cli) ->
     counters(bigip, reset=True)
     assert cli("--once").code == 0
     assert counters(bigip)["writes"] == 0
+
+
+def test_reads_do_not_grow_with_the_number_of_load_balancers(bigip, contrail, vnc, topo, cli):
+    """Contrail: one list per type; BIG-IP: one collection GET per type per partition."""
+    from tests.integration.conftest import counters as device_counters
+
+    def contrail_reads() -> int:
+        return device_counters(contrail, reset=True, prefix="/")["total"]
+
+    seed_service(vnc, topo, "one")
+    assert cli("--once").code == 0
+    contrail_reads()
+    device_counters(bigip, reset=True)
+    assert cli("--once", "--dry-run").code == 0
+    few_contrail, few_device = contrail_reads(), device_counters(bigip)["by_verb"]["GET"]
+
+    for i in range(8):
+        seed_service(vnc, topo, f"more{i}")
+    assert cli("--once").code == 0
+    contrail_reads()
+    device_counters(bigip, reset=True)
+    assert cli("--once", "--dry-run").code == 0
+    assert contrail_reads() == few_contrail
+    assert device_counters(bigip)["by_verb"]["GET"] == few_device
