@@ -90,22 +90,18 @@ class DeviceWorker:
     # -- the loop ---------------------------------------------------------------------------
 
     def run(self) -> None:
-        while not self.stopped:
-            key = self.queue.get(timeout=SAVE_IDLE_SECONDS)
-            if key is None:
-                self._save_if_due(idle=True)
-                continue
-            ok = False
-            try:
-                ok = self.reconcile(key)
-            except Exception:  # a bug must cost one key a retry, not the worker its life
-                self.log.exception("reconcile crashed", key=key)
-            finally:
-                retry = self.queue.done(key, ok)
-                if retry is not None:
-                    self.log.info("will retry", key=key, retry_in=round(retry, 2))
-                self.controller._gauge()
+        def after() -> None:
+            self.controller._gauge()
             self._save_if_due(idle=False)
+
+        self.queue.serve(
+            self.reconcile,
+            lambda: self.stopped,
+            self.log,
+            idle=lambda: self._save_if_due(idle=True),
+            after=after,
+            poll=SAVE_IDLE_SECONDS,
+        )
         self._save_if_due(idle=True)
 
     def _save_if_due(self, idle: bool) -> None:
@@ -305,18 +301,12 @@ class SetPassWorker:
         self.log = get_logger("set-worker", sas=sas_uuid)
 
     def run(self) -> None:
-        while not self.stopped:
-            key = self.queue.get(timeout=1.0)
-            if key is None:
-                continue
-            ok = False
-            try:
-                ok = self.reconcile()
-            except Exception:
-                self.log.exception("set pass crashed")
-            finally:
-                self.queue.done(key, ok)
-                self.controller._gauge()
+        self.queue.serve(
+            lambda _key: self.reconcile(),
+            lambda: self.stopped,
+            self.log,
+            after=self.controller._gauge,
+        )
 
     def reconcile(self) -> bool:
         settings = self.controller.sets.get(self.sas_uuid)
@@ -385,18 +375,7 @@ class Controller:
     # -- the Contrail stage ---------------------------------------------------------------
 
     def run(self) -> None:
-        while not self.stopped:
-            key = self.queue.get(timeout=1.0)
-            if key is None:
-                continue
-            ok = False
-            try:
-                ok = self.sync_contrail(key)
-            except Exception:
-                log.exception("contrail stage crashed", key=key)
-            finally:
-                self.queue.done(key, ok)
-                self._gauge()
+        self.queue.serve(self.sync_contrail, lambda: self.stopped, log, after=self._gauge)
 
     def sync_contrail(self, key: str) -> bool:
         scope = "full" if key == FULL_RESYNC or self.snapshot is None else "load-balancer"

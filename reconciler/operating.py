@@ -53,12 +53,7 @@ def operating_statuses(
     snapshot: ContrailSnapshot, health: Mapping[str, PoolHealth]
 ) -> dict[str, str]:
     """Load balancer uuid → operating status, for those whose pools the device reported."""
-    pools_of: dict[str, list[str]] = {}
-    for pool in snapshot.pools.values():
-        for listener_uuid in pool.listener_uuids:
-            listener = snapshot.listeners.get(listener_uuid)
-            for lb_uuid in listener.lb_uuids if listener else ():
-                pools_of.setdefault(lb_uuid, []).append(pool.uuid)
+    pools_of = snapshot.pools_by_load_balancer()
     result: dict[str, str] = {}
     for lb in snapshot.load_balancers.values():
         if not lb.admin_state:

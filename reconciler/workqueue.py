@@ -19,7 +19,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 
@@ -107,6 +107,34 @@ class WorkQueue(Generic[K]):
     def failures(self, key: K) -> int:
         with self._lock:
             return self._failures.get(key, 0)
+
+    def serve(
+        self,
+        handle: Callable[[K], bool],
+        stopped: Callable[[], bool],
+        log: Any,
+        idle: Callable[[], None] = lambda: None,
+        after: Callable[[], None] = lambda: None,
+        poll: float = 1.0,
+    ) -> None:
+        """Work the queue until ``stopped()``: ``handle(key)`` says whether it succeeded (a
+        failure or an exception schedules the backoff retry); ``idle`` runs when nothing came
+        within ``poll`` seconds, ``after`` after every key."""
+        while not stopped():
+            key = self.get(timeout=poll)
+            if key is None:
+                idle()
+                continue
+            ok = False
+            try:
+                ok = handle(key)
+            except Exception:  # a bug must cost one key a retry, not the worker its life
+                log.exception("work item crashed", key=key)
+            finally:
+                retry = self.done(key, ok)
+                if retry is not None:
+                    log.info("will retry", key=key, retry_in=round(retry, 2))
+                after()
 
     def close(self) -> None:
         with self._lock:

@@ -268,3 +268,13 @@ class ContrailSnapshot:
     networks: FrozenDict[str, VirtualNetwork] = field(default_factory=FrozenDict)
     route_tables: FrozenDict[str, RouteTable] = field(default_factory=FrozenDict)
     owned_ips: FrozenDict[str, OwnedInstanceIp] = field(default_factory=FrozenDict)  # by name
+
+    def pools_by_load_balancer(self) -> dict[str, list[str]]:
+        """Load balancer uuid → the uuids of its pools (pool → listener → load balancer)."""
+        pools: dict[str, list[str]] = {}
+        for pool in self.pools.values():
+            for listener_uuid in pool.listener_uuids:
+                listener = self.listeners.get(listener_uuid)
+                for lb_uuid in listener.lb_uuids if listener else ():
+                    pools.setdefault(lb_uuid, []).append(pool.uuid)
+        return pools

@@ -47,12 +47,7 @@ def plan_status(
     known — otherwise a converged load balancer keeps the one it has (or ONLINE)."""
     operating = operating or {}
     updates: list[StatusUpdate] = []
-    pools_by_lb: dict[str, list[str]] = {}
-    for pool in snapshot.pools.values():
-        for listener_uuid in pool.listener_uuids:
-            listener = snapshot.listeners.get(listener_uuid)
-            for lb_uuid in listener.lb_uuids if listener else ():
-                pools_by_lb.setdefault(lb_uuid, []).append(pool.uuid)
+    pools_by_lb = snapshot.pools_by_load_balancer()
     members_by_pool: dict[str, list[str]] = {}
     for member in snapshot.members.values():
         members_by_pool.setdefault(member.pool_uuid, []).append(member.uuid)
