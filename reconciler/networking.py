@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -217,8 +217,8 @@ def write_instance_ip(vnc: Any, change: ContrailChange) -> OwnedInstanceIp | Non
 def allocate_route_domains(
     projects: Iterable[str],
     prefix: str,
-    live_ids: list[Mapping[str, int]],
-    used_ids: list[Iterable[int]],
+    live_ids: Sequence[Mapping[str, int]],
+    used_ids: Sequence[Iterable[int]],
 ) -> tuple[dict[str, int], list[str]]:
     """Project → route-domain id, the same on every device of the set.
 

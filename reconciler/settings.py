@@ -122,7 +122,7 @@ def settings_for(sas: ApplianceSet) -> SetSettings:
             f"service-appliance-set {sas.name}: service_appliance_set_properties "
             f"sync_mode={sync_mode!r} is not replication or config-sync"
         )
-    plain = FrozenDict({k: str(v) for k, v in kv.items() if k != "password"})
+    plain: FrozenDict[str, str] = FrozenDict({k: str(v) for k, v in kv.items() if k != "password"})
     return SetSettings(
         sas_uuid=sas.uuid,
         sas_name=sas.name,

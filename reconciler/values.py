@@ -38,7 +38,7 @@ class FrozenDict(Mapping[K, V]):
     def __contains__(self, key: object) -> bool:
         return key in self._data
 
-    def get(self, key: K, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: K, default: Any = None) -> Any:
         return self._data.get(key, default)
 
     def keys(self) -> Any:

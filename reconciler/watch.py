@@ -34,7 +34,7 @@ def amqp_url(config: Config) -> str:
     )
 
 
-class Watcher(ConsumerMixin):  # type: ignore[misc]
+class Watcher(ConsumerMixin):
     """Calls ``on_event(dict)`` per notification and ``on_bound()`` after every (re)bind."""
 
     def __init__(
@@ -52,7 +52,8 @@ class Watcher(ConsumerMixin):  # type: ignore[misc]
         self.queue = Queue(name, exchange, durable=False, auto_delete=True)
         self.connected = False
 
-    def get_consumers(self, consumer_cls: type[Consumer], channel: Any) -> list[Consumer]:
+    def get_consumers(self, consumer_cls: Callable[..., Consumer], channel: Any) -> list[Consumer]:
+        # kombu passes ``partial(Consumer, channel)``, not the class itself.
         return [consumer_cls(queues=[self.queue], callbacks=[self._on_message], accept=["json"])]
 
     def on_consume_ready(self, connection: Any, channel: Any, consumers: Any, **kw: Any) -> None:

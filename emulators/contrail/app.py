@@ -8,6 +8,7 @@ Routes (as the real ``contrail-api`` on port 8082 serves them, see docs/emulator
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import re
@@ -273,9 +274,10 @@ class ContrailApp:
         if path == "/list-bulk-collection" and method == "POST":
             body = self._body(request) or {}
             rtype = str(body.pop("type", "") or "")
-            if not schema.lookup(rtype):
+            found = schema.lookup(rtype)
+            if not found:
                 raise ApiError(404, f"Unknown type {rtype}")
-            return Response(200, self.list(schema.lookup(rtype).resource_type, body, base))
+            return Response(200, self.list(found.resource_type, body, base))
         if path == "/prop-collection-update" and method == "POST":
             body = self._body(request) or {}
             store.prop_collection_update(str(body.get("uuid")), body.get("updates") or [])
@@ -307,7 +309,7 @@ class ContrailApp:
         if not isinstance(body, dict) or rtype not in body:
             raise ApiError(400, f"Request body must be {{'{rtype}': {{...}}}}")
         rec = self.store.create(rtype, body[rtype] or {})
-        out = {
+        out: dict[str, Any] = {
             "uuid": rec.uuid,
             "fq_name": rec.fq_name,
             "name": rec.fq_name[-1],
@@ -494,7 +496,7 @@ class ContrailApp:
                 if limit > 0 and len(uids) > limit:
                     uids = uids[:limit]
                     marker = uids[-1]
-            items = []
+            items: list[dict[str, Any]] = []
             for uid in uids:
                 rec = store.objects[uid]
                 if detail:
@@ -506,7 +508,7 @@ class ContrailApp:
                         }
                     )
                 else:
-                    item = {"uuid": uid, "fq_name": rec.fq_name}
+                    item: dict[str, Any] = {"uuid": uid, "fq_name": rec.fq_name}
                     if hrefs:
                         item["href"] = f"{base}/{rtype}/{uid}"
                     if fields:
@@ -521,7 +523,7 @@ class ContrailApp:
             return out
 
     @staticmethod
-    def _filters(raw: Any) -> dict[str, list[Any]]:
+    def _filters(raw: Any) -> dict[str, builtins.list[Any]]:
         if not raw:
             return {}
         out: dict[str, list[Any]] = {}
@@ -537,7 +539,7 @@ class ContrailApp:
         return out
 
     @staticmethod
-    def _match(rec: Record, filters: dict[str, list[Any]]) -> bool:
+    def _match(rec: Record, filters: dict[str, builtins.list[Any]]) -> bool:
         for name, values in filters.items():
             if name in ("uuid", "name"):
                 actual: Any = rec.uuid if name == "uuid" else rec.fq_name[-1]

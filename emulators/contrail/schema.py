@@ -72,9 +72,11 @@ MANDATORY_PROPS: dict[str, tuple[str, ...]] = {
 def types() -> dict[str, TypeSchema]:
     """Every resource type of the installed schema, keyed by resource (hyphen) type."""
     out: dict[str, TypeSchema] = {}
-    for cls in vars(resource_common).values():
-        if not (isinstance(cls, type) and "resource_type" in vars(cls)):
+    for obj in vars(resource_common).values():
+        if not (isinstance(obj, type) and "resource_type" in vars(obj)):
             continue
+        # vnc_api's generated classes carry their schema as class attributes mypy can't see.
+        cls: Any = obj
         refs = {
             name: RefSchema(name, spec[0], None if spec[1] in (None, "None") else spec[1])
             for name, spec in cls.ref_field_types.items()

@@ -791,11 +791,12 @@ class Store:
     def _pre_delete_instance_ip(self, rec: Record) -> None:
         for ref in rec.refs.get("virtual_network_refs") or []:
             used = self.ips_in_use.get(ref["uuid"], {})
-            if used.get(rec.props.get("instance_ip_address")) == rec.uuid:
-                used.pop(rec.props["instance_ip_address"])
+            address = rec.props.get("instance_ip_address")
+            if address is not None and used.get(address) == rec.uuid:
+                used.pop(address)
                 vn = self.objects.get(ref["uuid"])
                 if vn is not None:
-                    self._free(vn, rec.props["instance_ip_address"])
+                    self._free(vn, address)
 
     # --- type-specific behaviour: service-appliance-set -----------------------------
 

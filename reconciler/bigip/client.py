@@ -46,7 +46,7 @@ class DeviceError(RuntimeError):
         return self.status is None or self.status >= 500 or self.status == 401
 
 
-class _ManagementRoot(ManagementRoot):  # type: ignore[misc]
+class _ManagementRoot(ManagementRoot):
     """ManagementRoot whose session ignores REQUESTS_CA_BUNDLE & co.
 
     requests lets those variables override ``session.verify`` (psf/requests#3829), so a

@@ -77,7 +77,7 @@ class ObjectSet(Mapping[ObjectKey, BigIPObject]):
     def __contains__(self, key: object) -> bool:
         return key in self._by_key
 
-    def get(self, key: ObjectKey, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: ObjectKey, default: Any = None) -> Any:
         return self._by_key.get(key, default)
 
     def keys(self) -> Any:

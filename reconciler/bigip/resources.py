@@ -120,7 +120,7 @@ class Folder(ResourceType):
 
 class Monitor(ResourceType):
     order = 10
-    managed = ("interval", "timeout", "description")
+    managed: tuple[str, ...] = ("interval", "timeout", "description")
     defaults = {"interval": 5, "timeout": 16}
 
     def __init__(self, kind: str, with_http: bool) -> None:
