@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import structlog
@@ -385,6 +385,8 @@ class Controller:
             else:
                 assert self.snapshot is not None
                 snapshot = self.reader.read_load_balancer(key, self.snapshot)
+                if self.snapshot is not None:  # route tables may have been re-read meanwhile
+                    snapshot = replace(snapshot, route_tables=self.snapshot.route_tables)
         except ContrailReadError as exc:
             self.metrics.contrail_reads.labels(scope, "error").inc()
             log.warning("contrail read failed; will retry", key=key, error=str(exc))
@@ -537,7 +539,10 @@ class Controller:
                 written = True
         if written:
             try:
-                self.snapshot = self.reader.refresh_route_tables(self.snapshot or snapshot)
+                tables = self.reader.read_route_tables()
+                # Swap in the tables only, on the snapshot as it is *now*: the Contrail stage
+                # may have installed a newer one while we were reading.
+                self.snapshot = replace(self.snapshot or snapshot, route_tables=tables)
             except ContrailReadError as exc:
                 log.warning("route tables not re-read; next resync will", error=str(exc))
 

@@ -72,11 +72,15 @@ def broker_url() -> str | None:
         return None
 
 
-def wait_until(predicate: Any, timeout: float, every: float = 0.05) -> float:
+def wait_until(
+    predicate: Any, timeout: float, every: float = 0.05, log: Path | None = None
+) -> float:
     started = time.monotonic()
     while not predicate():
         if time.monotonic() - started > timeout:
-            raise SystemExit(f"demo: gave up waiting after {timeout} s")
+            if log is not None and log.exists():
+                print("".join(log.read_text(errors="replace").splitlines(True)[-40:]))
+            raise SystemExit(f"demo: gave up waiting after {timeout} s (daemon log: {log})")
         time.sleep(every)
     return time.monotonic() - started
 
@@ -188,7 +192,7 @@ def main() -> int:
         f"api_server_port = {contrail.port}",
         f"http_listen = {listen}",
         "resync_interval = 30",
-        "log_level = WARNING",
+        "log_level = INFO",
     ]
     if amqp:
         lines += ["rabbit_server = 127.0.0.1", "rabbit_port = 5672"]
@@ -214,7 +218,7 @@ def main() -> int:
                 except requests.ConnectionError:
                     return False
 
-            took = wait_until(ready, timeout=60)
+            took = wait_until(ready, timeout=60, log=log_path)
             print(f"  ready after {took:.2f} s (/readyz); on the device:")
             mgmt = ManagementRoot("127.0.0.1", USER, PASSWORD, port=bigip.port)
             partition = f"Contrail_{topo.project}"
@@ -249,7 +253,7 @@ def main() -> int:
                     and members["10.2.0.11:8080"].session == "user-disabled"
                 )
 
-            wait_until(converged, timeout=60, every=0.02)
+            wait_until(converged, timeout=60, every=0.02, log=log_path)
             print(
                 f"  converged on the device {time.monotonic() - started:.3f} s after the "
                 "Contrail writes"

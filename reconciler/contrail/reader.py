@@ -138,13 +138,13 @@ class ContrailReader:
         )
         return snapshot
 
-    def refresh_route_tables(self, base: ContrailSnapshot) -> ContrailSnapshot:
-        """``base`` with route tables re-read (two calls), after we wrote some."""
+    def read_route_tables(self) -> FrozenDict[str, RouteTable]:
+        """Route tables re-read (two calls), after we wrote some."""
         try:
             tables = self._route_tables()
         except Exception as exc:
             raise ContrailReadError(f"reading route tables failed: {exc}") from exc
-        return replace(base, route_tables=FrozenDict((t.uuid, t) for t in tables))
+        return FrozenDict((t.uuid, t) for t in tables)
 
     def _route_tables(self) -> list[RouteTable]:
         """Interface and network route tables, with what they are attached to: two calls."""
