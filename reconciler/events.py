@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.contrail.model import ContrailSnapshot
+from reconciler.values import FrozenDict
 
 FULL_RESYNC = "*"
 RELEVANT = frozenset(
@@ -69,8 +70,54 @@ class Index:
         }
         return cls({k: frozenset(v) for k, v in lbs_of.items() if v}, by_fq)
 
+    def with_load_balancer(self, snapshot: ContrailSnapshot, lb_uuid: str) -> Index:
+        """This index once ``snapshot`` has re-read one load balancer's subtree (the daemon's
+        per-change read): that load balancer leaves every entry, then the entries
+        ``Index.of`` gives its subtree in ``snapshot`` are added. Rebuilding the whole index
+        instead cost ~20 ms at 1,000 and ~150 ms at 5,000 load balancers per change, and its
+        80,000 fresh sets set off full garbage collections of ~250 ms."""
+        sub = Index.of(_subtree(snapshot, lb_uuid))
+        lbs_of = dict(self.lbs_of)
+        for key in [k for k, lbs in self.lbs_of.items() if lb_uuid in lbs]:
+            lbs_of[key] = lbs_of[key] - {lb_uuid}
+            if not lbs_of[key]:
+                del lbs_of[key]
+        for key, lbs in sub.lbs_of.items():
+            lbs_of[key] = lbs_of.get(key, frozenset()) | lbs
+        by_fq = dict(self.lbs_of_pool_fq_name)
+        for key in [k for k, lbs in by_fq.items() if lb_uuid in lbs]:
+            by_fq[key] = by_fq[key] - {lb_uuid}
+            if not by_fq[key]:
+                del by_fq[key]
+        for key, lbs in sub.lbs_of_pool_fq_name.items():
+            by_fq[key] = by_fq.get(key, frozenset()) | lbs
+        return Index(lbs_of, by_fq)
+
     def lookup(self, uuid: str | None) -> frozenset[str]:
         return self.lbs_of.get(uuid or "", frozenset())
+
+
+def _subtree(snapshot: ContrailSnapshot, lb_uuid: str) -> ContrailSnapshot:
+    """The part of ``snapshot`` ``Index.of`` looks at for one load balancer."""
+    lb = snapshot.load_balancers.get(lb_uuid)
+    if lb is None:
+        return ContrailSnapshot()
+    listeners = {u: x for u, x in snapshot.listeners.items() if lb_uuid in x.lb_uuids}
+    pools = {
+        u: p for u, p in snapshot.pools.items() if any(x in listeners for x in p.listener_uuids)
+    }
+    members = {u: m for u, m in snapshot.members.items() if m.pool_uuid in pools}
+    ports = set(lb.vmi_uuids) | {
+        m.annotations["vmi"] for m in members.values() if m.annotations.get("vmi")
+    }
+    return replace(
+        snapshot,
+        load_balancers=FrozenDict({lb_uuid: lb}),
+        listeners=FrozenDict(listeners),
+        pools=FrozenDict(pools),
+        members=FrozenDict(members),
+        ports=FrozenDict((u, snapshot.ports[u]) for u in ports if u in snapshot.ports),
+    )
 
 
 def _ref_uuids(obj: Mapping[str, Any], field_name: str) -> list[str]:
