@@ -923,6 +923,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from tests.support.rabbitmq import ensure_broker
 
+    def _terminate(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)  # unwinds through bench_size: its subprocesses stop
+
+    signal.signal(signal.SIGTERM, _terminate)
+
     broker = ensure_broker()
     began = time.perf_counter()
     results = []
