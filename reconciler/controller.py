@@ -175,6 +175,14 @@ class DeviceWorker:
             guard,
             scope=scope,
         )
+        self.log.debug(
+            "planned",
+            desired=len(desired.objects),
+            live=len(self.live),
+            scope=len(scope) if scope is not None else None,
+            operations=len(plan.operations),
+            snapshot_load_balancers=len(snapshot.load_balancers),
+        )
         for op in plan.operations:
             controller.metrics.drift.labels(self.device.name, op.action).inc()
         applied = apply_plan(self.client, plan, desired.owners, save=False)
@@ -365,7 +373,15 @@ class Controller:
         """A RabbitMQ notification: map it to keys and queue them (never blocks)."""
         kind = str(event.get("type", "")).replace("-", "_")
         self.metrics.notifications.labels(kind or "unknown").inc()
-        for key in keys_for(event, self.index):
+        keys = keys_for(event, self.index)
+        if FULL_RESYNC in keys:
+            log.info(
+                "notification needs a full resync",
+                type=kind,
+                oper=event.get("oper"),
+                uuid=event.get("uuid"),
+            )
+        for key in keys:
             self.queue.add(key, delay=EVENT_SETTLE_SECONDS)
         self._gauge()
 
@@ -392,6 +408,7 @@ class Controller:
             log.warning("contrail read failed; will retry", key=key, error=str(exc))
             return False
         self.metrics.contrail_reads.labels(scope, "ok").inc()
+        log.debug("contrail read", key=key, scope=scope)
         previous = self.snapshot
         self.options = translate_options(self.config, snapshot)  # certificates may change
         self.snapshot = snapshot

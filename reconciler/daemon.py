@@ -22,7 +22,7 @@ from reconciler.controller import Controller
 from reconciler.health import serve
 from reconciler.logs import get_logger
 from reconciler.metrics import Metrics
-from reconciler.watch import Watcher, amqp_url
+from reconciler.watch import Watcher, broker_connection
 
 log = get_logger("daemon")
 
@@ -74,7 +74,7 @@ def run_daemon(config: Config, stop: threading.Event | None = None) -> int:
     controller.start()
     controller.resync()
     if config.rabbit_server:
-        watcher = Watcher(amqp_url(config), controller.notify, controller.resync)
+        watcher = Watcher(broker_connection(config), controller.notify, controller.resync)
         threading.Thread(target=watcher.run, daemon=True, name="watch").start()
     else:
         log.info(

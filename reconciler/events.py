@@ -85,12 +85,12 @@ class Index:
         for key, lbs in sub.lbs_of.items():
             lbs_of[key] = lbs_of.get(key, frozenset()) | lbs
         by_fq = dict(self.lbs_of_pool_fq_name)
-        for key in [k for k, lbs in by_fq.items() if lb_uuid in lbs]:
-            by_fq[key] = by_fq[key] - {lb_uuid}
-            if not by_fq[key]:
-                del by_fq[key]
-        for key, lbs in sub.lbs_of_pool_fq_name.items():
-            by_fq[key] = by_fq.get(key, frozenset()) | lbs
+        for fq_name in [k for k, lbs in by_fq.items() if lb_uuid in lbs]:
+            by_fq[fq_name] = by_fq[fq_name] - {lb_uuid}
+            if not by_fq[fq_name]:
+                del by_fq[fq_name]
+        for fq_name, lbs in sub.lbs_of_pool_fq_name.items():
+            by_fq[fq_name] = by_fq.get(fq_name, frozenset()) | lbs
         return Index(lbs_of, by_fq)
 
     def lookup(self, uuid: str | None) -> frozenset[str]:

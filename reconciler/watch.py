@@ -25,12 +25,17 @@ log = get_logger("watch")
 EXCHANGE = "vnc_config.object-update"
 
 
-def amqp_url(config: Config) -> str:
-    vhost = config.rabbit_vhost.lstrip("/") or ""
-    password = config.rabbit_password.reveal()
-    return (
-        f"amqp://{config.rabbit_user}:{password}@{config.rabbit_server}:{config.rabbit_port}/"
-        f"{vhost}"
+def broker_connection(config: Config) -> Connection:
+    """The broker from our configuration, as parameters (no URL: a password with ``@`` or
+    ``/`` needs no escaping, and nothing can print it inside a URL)."""
+    return Connection(
+        hostname=config.rabbit_server,
+        port=config.rabbit_port,
+        userid=config.rabbit_user,
+        password=config.rabbit_password.reveal(),
+        virtual_host=config.rabbit_vhost or "/",
+        heartbeat=30,
+        connect_timeout=5,
     )
 
 
@@ -39,12 +44,12 @@ class Watcher(ConsumerMixin):
 
     def __init__(
         self,
-        url: str,
+        connection: Connection,
         on_event: Callable[[dict[str, Any]], None],
         on_bound: Callable[[], None],
         queue_name: str | None = None,
     ) -> None:
-        self.connection = Connection(url, heartbeat=30, connect_timeout=5)
+        self.connection = connection
         self.on_event = on_event
         self.on_bound = on_bound
         exchange = Exchange(EXCHANGE, type="fanout", durable=False)
@@ -71,6 +76,12 @@ class Watcher(ConsumerMixin):
     def _on_message(self, body: Any, message: Any) -> None:
         try:
             if isinstance(body, dict):
+                log.debug(
+                    "notification",
+                    type=body.get("type"),
+                    oper=body.get("oper"),
+                    uuid=body.get("uuid"),
+                )
                 self.on_event(body)
         finally:
             message.ack()

@@ -17,9 +17,11 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 import emulators.contrail as contrail_emulator
-from emulators.contrail.topology import seed_topology
-from tests.integration.conftest import DEVICE_PASSWORD, DEVICE_USER
-from tests.support.rabbitmq import BROKER_URL, ensure_broker
+
+# The same device, client and topology as the one-shot tests; only `contrail` differs (it
+# publishes to the broker).
+from tests.integration.conftest import bigip, topo, vnc  # noqa: F401
+from tests.support.rabbitmq import BROKER_URL, drop_vhost, ensure_broker, private_vhost
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,9 +43,18 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, every: float
         time.sleep(every)
 
 
+@pytest.fixture(scope="session")
+def vhost() -> Iterator[str]:
+    name = f"contrail-f5-tests-{os.getpid()}"
+    private_vhost(name)
+    yield name
+    drop_vhost(name)
+
+
 @pytest.fixture
-def broker() -> str:
-    return ensure_broker()
+def broker(vhost: str) -> str:
+    """The local broker, on this session's own vhost (see ``private_vhost``)."""
+    return ensure_broker(private_vhost(vhost))
 
 
 @pytest.fixture
@@ -51,33 +62,6 @@ def contrail(broker: str) -> Iterator[Any]:
     server = contrail_emulator.start(amqp_url=broker)
     yield server
     server.stop()
-
-
-@pytest.fixture
-def vnc(contrail: Any) -> Any:
-    return contrail_emulator.client(contrail)
-
-
-@pytest.fixture
-def bigip() -> Iterator[Any]:
-    from emulators.bigip import start
-
-    server = start(user=DEVICE_USER, password=DEVICE_PASSWORD)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def topo(vnc: Any, bigip: Any) -> Any:
-    return seed_topology(
-        vnc,
-        sas_kv={
-            "address": "127.0.0.1",
-            "port": str(bigip.port),
-            "user": DEVICE_USER,
-            "password": DEVICE_PASSWORD,
-        },
-    )
 
 
 class Daemon:
@@ -145,10 +129,12 @@ class Daemon:
 
 
 @pytest.fixture
-def daemon_factory(tmp_path: Path, contrail: Any) -> Iterator[Callable[..., Daemon]]:
+def daemon_factory(tmp_path: Path, contrail: Any, vhost: str) -> Iterator[Callable[..., Daemon]]:
     started: list[Daemon] = []
+    broker_vhost = vhost
 
     def make(resync: float = 60.0, broker: bool = True, **extra: Any) -> Daemon:
+        vhost = broker_vhost
         listen = f"127.0.0.1:{free_port()}"
         conf = tmp_path / f"daemon{len(started)}.conf"
         lines = [
@@ -161,7 +147,7 @@ def daemon_factory(tmp_path: Path, contrail: Any) -> Iterator[Callable[..., Daem
             "log_level = INFO",
         ]
         if broker:
-            lines += ["rabbit_server = 127.0.0.1", "rabbit_port = 5672"]
+            lines += ["rabbit_server = 127.0.0.1", "rabbit_port = 5672", f"rabbit_vhost = {vhost}"]
         lines += [f"{k} = {v}" for k, v in extra.items()]
         conf.write_text("\n".join(lines) + "\n")
         daemon = Daemon(conf, tmp_path / f"daemon{len(started)}.log", listen)
@@ -171,8 +157,9 @@ def daemon_factory(tmp_path: Path, contrail: Any) -> Iterator[Callable[..., Daem
     yield make
     for daemon in started:
         daemon.stop()
-        if daemon.process and daemon.process.returncode not in (0, -9, None):
-            print(daemon.output()[-3000:])
+        # pytest shows this only when the test failed: the daemon's own account of it
+        print(f"--- daemon log {daemon.log_path} (tail) ---")
+        print(daemon.output()[-6000:])
 
 
 __all__ = ["BROKER_URL", "Daemon", "free_port", "wait_until"]

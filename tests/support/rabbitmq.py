@@ -105,3 +105,28 @@ class QueueCollector:
                 if len(found) >= count or left <= 0:
                     return found
                 self._cond.wait(left)
+
+
+def private_vhost(name: str, url: str = BROKER_URL) -> str:
+    """A vhost of our own on the local broker (created if missing), as an AMQP URL.
+
+    Contrail's exchange name is fixed, so every emulator and reconciler on one broker vhost
+    hears every other's notifications; a test session that shares the broker with anything
+    else (a benchmark, another checkout's tests) keeps to its own vhost.
+    """
+    ensure_broker(url)
+    ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    subprocess.run([ctl, "add_vhost", name], capture_output=True, timeout=60)
+    subprocess.run(
+        [ctl, "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    authority = url[: url.index("/", len("amqp://"))]  # amqp://user:pw@host:port
+    return f"{authority}/{name}"
+
+
+def drop_vhost(name: str) -> None:
+    ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    subprocess.run([ctl, "delete_vhost", name], capture_output=True, timeout=60)
