@@ -153,6 +153,7 @@ class DeviceWorker:
             self.state.reachable = True
         except DeviceError as exc:
             self._unreachable(exc)
+            self._report_unreachable(key, snapshot, settings, exc)
             return False
         assert self.live is not None
         if full:
@@ -213,8 +214,7 @@ class DeviceWorker:
                 gone = (key,)
         controller.report(self.device.name, results, gone)
         ok = applied.ok and not plan.guard
-        if applied.errors and any("partition" in e for e in applied.errors):
-            self.state.reachable = not any(_transport(e) for e in applied.errors)
+        self.state.reachable = not applied.transport_failed
         if full and ok:
             self.state.full_synced = True
             controller.metrics.last_sync.labels(self.device.name).set(time.time())
@@ -238,6 +238,22 @@ class DeviceWorker:
             self.client, self.device, self.live = active, active.settings, None
             self.unsaved_since = None
         return True
+
+    def _report_unreachable(
+        self, key: str, snapshot: ContrailSnapshot, settings: SetSettings, exc: DeviceError
+    ) -> None:
+        """The load balancers this key covers cannot be configured: say so in Contrail."""
+        controller = self.controller
+        if key == FULL_RESYNC:
+            lbs = [
+                lb.uuid
+                for lb in snapshot.load_balancers.values()
+                if controller._belongs(lb, settings, snapshot)
+            ]
+        else:
+            lbs = [key] if key in snapshot.load_balancers else []
+        reason = f"device {self.device.name} unreachable: {exc}"
+        controller.report(self.device.name, dict.fromkeys(lbs, reason))
 
     def _unreachable(self, exc: DeviceError) -> None:
         self.state.reachable = False
@@ -336,10 +352,6 @@ class SetPassWorker:
             self.state.full_synced = True
             metrics.last_sync.labels(settings.sas_name).set(time.time())
         return result.ok
-
-
-def _transport(error: str) -> bool:
-    return "Connection" in error or "Timeout" in error or "timed out" in error
 
 
 @dataclass

@@ -30,6 +30,7 @@ class ApplyResult:
     failed_lbs: dict[str, str] = field(default_factory=dict)  # lb uuid → device's reason
     errors: list[str] = field(default_factory=list)  # partition-level failures
     saved: bool = False
+    transport_failed: bool = False  # reset, timeout, 5xx: the device, not our config
 
     @property
     def ok(self) -> bool:
@@ -96,6 +97,7 @@ def apply_plan(
             except DeviceError as exc:
                 culprit = None if exc.transient else _culprit(exc, pending)
                 if culprit is None:
+                    result.transport_failed = result.transport_failed or exc.transient
                     log.warning(
                         "apply failed", device=plan.device, partition=partition, error=str(exc)
                     )

@@ -57,6 +57,14 @@ def test_converges_after_the_device_failed_for_30_seconds(bigip, vnc, topo, daem
     set_weight(vnc, ids.listeners[0].members[0], 3)
     extra = web(vnc, topo, "extra", members=1, port=8443)
     wait_until(lambda: not daemon.ready(), timeout=20)
+
+    def provisioning() -> str:
+        props = vnc.loadbalancer_read(id=ids.loadbalancer).get_loadbalancer_properties()
+        return str(props.provisioning_status)
+
+    wait_until(lambda: provisioning() == "ERROR", timeout=20)  # users see why, in Contrail
+    props = vnc.loadbalancer_read(id=ids.loadbalancer).get_loadbalancer_properties()
+    assert "device f5" in props.status  # which device, and what it answered
     time.sleep(max(0.0, 30 - (time.monotonic() - failed_at)))
     control(bigip, "faults", {}, method="DELETE")
     partition = f"Contrail_{topo.project}"
@@ -71,6 +79,7 @@ def test_converges_after_the_device_failed_for_30_seconds(bigip, vnc, topo, daem
     wait_until(lambda: len(pool_members(bigip, partition, extra.listeners[0].pool)) == 1, 60)
     assert len(pool_members(bigip, partition, ids.listeners[0].pool)) == 2  # nothing lost
     wait_until(daemon.ready, timeout=30)
+    wait_until(lambda: provisioning() == "ACTIVE", timeout=30)
 
 
 @pytest.fixture
