@@ -144,7 +144,7 @@ def daemon_factory(tmp_path: Path, contrail: Any, vhost: str) -> Iterator[Callab
             f"http_listen = {listen}",
             f"resync_interval = {resync}",
             "device_timeout = 5",
-            "log_level = INFO",
+            "log_level = DEBUG",
         ]
         if broker:
             lines += ["rabbit_server = 127.0.0.1", "rabbit_port = 5672", f"rabbit_vhost = {vhost}"]

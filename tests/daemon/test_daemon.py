@@ -58,6 +58,9 @@ def test_the_daemon_follows_create_change_and_delete(bigip, vnc, topo, daemon_fa
 
     assert daemon.terminate() < 10
     assert daemon.process.returncode == 0
+    from tests.integration.conftest import DEVICE_PASSWORD
+
+    assert DEVICE_PASSWORD not in daemon.output()  # never in logs, whatever the level
 
 
 def test_ten_rapid_changes_cost_at_most_two_reconciles(bigip, vnc, topo, daemon_factory) -> None:
