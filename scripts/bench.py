@@ -473,8 +473,8 @@ def bench_size(
         result = SizeResult(n, projects, objects, latency, seed_seconds=seed_seconds)
         print(f"  N={n}: seeded {n} load balancers / {projects} projects in {seed_seconds:.1f} s")
         sync_latency = latency if n <= sync_latency_up_to else 0.0
-        for d in (device, baseline_device):
-            d.control("PUT", "latency", {"fixed": sync_latency})
+        device.control("PUT", "latency", {"fixed": sync_latency})
+        baseline_device.control("PUT", "latency", {"fixed": latency})  # always a device's
 
         config = write_config(logdir / "once.conf", contrail_url, "127.0.0.1:0", broker=False)
         device.counters(reset=True)
@@ -787,7 +787,8 @@ def render(results: list[SizeResult], meta: dict[str, Any]) -> str:
         )
     out += ["", "### 2. No-op resync (`reconcile --once` again, nothing changed)", ""]
     out += [
-        "| N | wall | writes | reads | reads minimum (10 types × partitions + 2) | CPU s | "
+        f"| N | wall | writes | reads | reads minimum ({partition_types()} types × partitions + 2) "
+        "| CPU s | "
         "peak RSS | daemon full resync (startup, to ready) |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -830,7 +831,7 @@ def render(results: list[SizeResult], meta: dict[str, Any]) -> str:
     out += ["", "### 4. Baseline: the same scenarios done the agent's way", ""]
     out += [
         "| N | sampled LBs | initial sync | calls | no-op resync | reads | change p50 | "
-        "change p99 | calls per change | ours ÷ agent: initial / no-op / change p50 |",
+        "change p99 | calls per change | agent ÷ ours: initial / no-op / change p50 |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
@@ -840,7 +841,7 @@ def render(results: list[SizeResult], meta: dict[str, Any]) -> str:
             f"{b['initial']['calls']:,.0f} | {b['noop']['wall']:.0f} s | "
             f"{b['noop']['reads']:,.0f} | {ms(b['changes']['p50'])} | {ms(b['changes']['p99'])}"
             f" | {b['changes']['calls_mean']:.0f} | "
-            f"{b['initial']['wall'] / r.initial['wall']:.1f}× / "
+            f"{_initial_ratio(r)} / "
             f"{b['noop']['wall'] / r.noop['wall']:.1f}× / "
             f"{b['changes']['p50'] / r.changes['p50']:.1f}× |"
         )
@@ -863,6 +864,12 @@ def update_markdown(path: Path, generated: str) -> None:
     path.write_text(text)
 
 
+def _initial_ratio(r: SizeResult) -> str:
+    if r.initial.get("latency", r.latency) != r.latency:
+        return "– (ours ran without latency)"
+    return f"{r.baseline['initial']['wall'] / r.initial['wall']:.1f}×"
+
+
 def plot(results: list[SizeResult], path: Path) -> None:
     import matplotlib
 
@@ -871,9 +878,26 @@ def plot(results: list[SizeResult], path: Path) -> None:
 
     ns = [r.n for r in results]
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
-    left.plot(ns, [r.initial["wall"] for r in results], "o-", label="initial sync")
+    with_latency = [r for r in results if r.initial.get("latency", r.latency) == r.latency]
+    without = [r for r in results if r not in with_latency]
+    left.plot(
+        [r.n for r in with_latency],
+        [r.initial["wall"] for r in with_latency],
+        "o-",
+        label="initial sync",
+    )
+    if without:
+        left.plot(
+            [r.n for r in without],
+            [r.initial["wall"] for r in without],
+            "x",
+            color="C0",
+            markersize=9,
+            label="initial sync, device without latency",
+        )
     left.plot(ns, [r.noop["wall"] for r in results], "s-", label="no-op resync")
     left.plot(ns, [r.changes["p99"] for r in results], "^-", label="single change p99")
+    left.plot(ns, [r.changes["p50"] for r in results], "v-", label="single change p50")
     left.plot(
         ns, [r.baseline["initial"]["wall"] for r in results], "o--", label="agent: initial sync"
     )
@@ -910,6 +934,16 @@ def main(argv: list[str] | None = None) -> int:
         help="above this N the initial sync runs without device latency (keeps make bench "
         "~20 min; its calls, CPU and memory are still measured)",
     )
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="only re-render OUT/BENCHMARKS.md and the plot from OUT/bench-results.json",
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the other sizes' results already in OUT/bench-results.json",
+    )
     parser.add_argument("--out", type=Path, help="where results go (default docs/)")
     args = parser.parse_args(argv)
     sizes = args.sizes or ([100] if args.quick else [100, 1000, 5000])
@@ -918,6 +952,12 @@ def main(argv: list[str] | None = None) -> int:
     baseline_changes = args.baseline_changes or (6 if args.quick else 12)
     out = args.out or (ROOT / "build" / "bench" if args.quick else ROOT / "docs")
     out.mkdir(parents=True, exist_ok=True)
+    if args.render_only:
+        saved = json.loads((out / "bench-results.json").read_text())
+        results = [SizeResult(**r) for r in saved["results"]]
+        plot(results, out / "bench-scaling.png")
+        update_markdown(out / "BENCHMARKS.md", render(results, saved["meta"]))
+        return 0
     workdir = ROOT / "build" / "bench" / "run"
     workdir.mkdir(parents=True, exist_ok=True)
 
@@ -946,6 +986,13 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     duration = time.perf_counter() - began
+    previous = out / "bench-results.json"
+    if args.merge and previous.exists():
+        old = json.loads(previous.read_text())
+        fresh = {r.n for r in results}
+        kept = [SizeResult(**r) for r in old["results"] if r["n"] not in fresh]
+        results = sorted(kept + results, key=lambda r: r.n)
+        print(f"merged with the results for N = {sorted(r.n for r in kept)} in {previous}")
     command = "make bench" + (" QUICK=1" if args.quick else "")
     if argv or sys.argv[1:] not in ([], ["--quick"]):
         command = "python scripts/bench.py " + " ".join(sys.argv[1:] if argv is None else argv)
