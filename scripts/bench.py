@@ -763,6 +763,7 @@ def render(results: list[SizeResult], meta: dict[str, Any]) -> str:
         f"{meta['machine']['memory']}, {meta['machine']['os']}, Python "
         f"{meta['machine']['python']}).",
         "",
+        *([meta["note"], ""] if meta.get("note") else []),
         f"The BIG-IP emulator answers every request after **{results[0].latency * 1000:.0f} ms**"
         " (a real device's order); both emulators and the reconciler run as separate processes."
         f" Each load balancer: 1 listener, 1 pool, 10 members, 1 HTTP monitor; "
@@ -877,7 +878,7 @@ def plot(results: list[SizeResult], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     ns = [r.n for r in results]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 6))
     with_latency = [r for r in results if r.initial.get("latency", r.latency) == r.latency]
     without = [r for r in results if r not in with_latency]
     left.plot(
@@ -906,7 +907,7 @@ def plot(results: list[SizeResult], path: Path) -> None:
     left.axhline(0.5, color="grey", lw=0.8, ls=":", label="0.5 s target")
     left.set(xscale="log", yscale="log", xlabel="load balancers (N)", ylabel="seconds")
     left.set_title("Time")
-    left.legend(fontsize=8)
+    left.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3)
     right.plot(ns, [r.initial["calls"] for r in results], "o-", label="initial sync calls")
     right.plot(ns, [r.initial["minimum"] for r in results], "k:", label="minimum")
     right.plot(ns, [r.noop["reads"] for r in results], "s-", label="no-op resync reads")
@@ -914,7 +915,7 @@ def plot(results: list[SizeResult], path: Path) -> None:
     right.plot(ns, [r.baseline["noop"]["reads"] for r in results], "s--", label="agent: no-op")
     right.set(xscale="log", yscale="log", xlabel="load balancers (N)", ylabel="REST calls")
     right.set_title(f"REST calls (BIG-IP latency {results[0].latency * 1000:.0f} ms)")
-    right.legend(fontsize=8)
+    right.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
@@ -948,8 +949,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = args.sizes or ([100] if args.quick else [100, 1000, 5000])
     changes = args.changes or (12 if args.quick else 50)
-    sample = args.baseline_sample or (4 if args.quick else 12)
-    baseline_changes = args.baseline_changes or (6 if args.quick else 12)
+    sample = args.baseline_sample or (3 if args.quick else 12)
+    baseline_changes = args.baseline_changes or (4 if args.quick else 12)
     out = args.out or (ROOT / "build" / "bench" if args.quick else ROOT / "docs")
     out.mkdir(parents=True, exist_ok=True)
     if args.render_only:
