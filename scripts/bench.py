@@ -175,7 +175,7 @@ class ProcessRun:
 
 
 def write_config(
-    path: Path, contrail_url: str, listen: str, broker: bool, log_level: str = "WARNING"
+    path: Path, contrail_url: str, listen: str, broker: str | None, log_level: str = "WARNING"
 ) -> Path:
     port = contrail_url.rsplit(":", 1)[1]
     lines = [
@@ -189,7 +189,8 @@ def write_config(
         f"environment_prefix = {PREFIX}",
     ]
     if broker:
-        lines += ["rabbit_server = 127.0.0.1", "rabbit_port = 5672"]
+        vhost = broker.rsplit("/", 1)[1]
+        lines += ["rabbit_server = 127.0.0.1", "rabbit_port = 5672", f"rabbit_vhost = {vhost}"]
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -476,7 +477,7 @@ def bench_size(
         device.control("PUT", "latency", {"fixed": sync_latency})
         baseline_device.control("PUT", "latency", {"fixed": latency})  # always a device's
 
-        config = write_config(logdir / "once.conf", contrail_url, "127.0.0.1:0", broker=False)
+        config = write_config(logdir / "once.conf", contrail_url, "127.0.0.1:0", broker=None)
         device.counters(reset=True)
         run = run_once(procs, config, "once-initial")
         device.control("PUT", "latency", {"fixed": latency})
@@ -513,7 +514,7 @@ def bench_size(
         )
 
         result.daemon, result.changes = bench_daemon(
-            procs, device, contrail_url, logdir, lbs, changes
+            procs, device, contrail_url, logdir, lbs, changes, broker
         )
         result.baseline = bench_agent(
             baseline_device, contrail_url, lbs, baseline_sample, baseline_changes, n
@@ -530,11 +531,12 @@ def bench_daemon(
     logdir: Path,
     lbs: list[LbIds],
     count: int,
+    broker: str,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     import emulators.contrail as contrail_emulator
 
     listen = f"127.0.0.1:{free_port()}"
-    config = write_config(logdir / "daemon.conf", contrail_url, listen, True, "INFO")
+    config = write_config(logdir / "daemon.conf", contrail_url, listen, broker, "INFO")
     device.counters(reset=True)
     started = time.perf_counter()
     proc = procs.spawn("daemon", ["-m", "reconciler.cli", "--config", str(config)])
@@ -962,30 +964,37 @@ def main(argv: list[str] | None = None) -> int:
     workdir = ROOT / "build" / "bench" / "run"
     workdir.mkdir(parents=True, exist_ok=True)
 
-    from tests.support.rabbitmq import ensure_broker
+    from tests.support.rabbitmq import drop_vhost, ensure_broker, private_vhost
 
     def _terminate(signum: int, _frame: Any) -> None:
         raise SystemExit(128 + signum)  # unwinds through bench_size: its subprocesses stop
 
     signal.signal(signal.SIGTERM, _terminate)
 
-    broker = ensure_broker()
+    # A vhost of our own: Contrail's exchange name is fixed, so on the shared vhost the daemon
+    # under test would also hear (and fully resync for) any other emulator's notifications.
+    vhost = f"contrail-f5-bench-{os.getpid()}"
+    ensure_broker()
+    broker = private_vhost(vhost)
     began = time.perf_counter()
     results = []
-    for n in sizes:
-        print(f"N = {n}")
-        results.append(
-            bench_size(
-                n,
-                args.latency,
-                changes,
-                sample,
-                baseline_changes,
-                workdir,
-                broker,
-                args.sync_latency_up_to,
+    try:
+        for n in sizes:
+            print(f"N = {n}")
+            results.append(
+                bench_size(
+                    n,
+                    args.latency,
+                    changes,
+                    sample,
+                    baseline_changes,
+                    workdir,
+                    broker,
+                    args.sync_latency_up_to,
+                )
             )
-        )
+    finally:
+        drop_vhost(vhost)
     duration = time.perf_counter() - began
     previous = out / "bench-results.json"
     if args.merge and previous.exists():
