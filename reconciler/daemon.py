@@ -25,6 +25,7 @@ from reconciler.metrics import Metrics
 from reconciler.watch import Watcher, broker_connection
 
 log = get_logger("daemon")
+BIND_WAIT_SECONDS = 10.0
 
 
 def _connect_until_stopped(config: Config, stop: threading.Event) -> Any | None:
@@ -72,14 +73,29 @@ def run_daemon(config: Config, stop: threading.Event | None = None) -> int:
         return 0
     controller = Controller(config, vnc, metrics)
     controller.start()
-    controller.resync()
     if config.rabbit_server:
-        watcher = Watcher(broker_connection(config), controller.notify, controller.resync)
+        # Bind first, then resync (each bind asks for one), so no change slips in between.
+        # A broker that is down must not hold the first sync back: after BIND_WAIT seconds
+        # we resync anyway, and the bind, when it comes, resyncs again.
+        bound = threading.Event()
+
+        def on_bound() -> None:
+            bound.set()
+            controller.resync()
+
+        watcher = Watcher(broker_connection(config), controller.notify, on_bound)
         threading.Thread(target=watcher.run, daemon=True, name="watch").start()
+        if not bound.wait(BIND_WAIT_SECONDS):
+            log.warning(
+                "broker not reachable yet; first sync without notifications",
+                waited=BIND_WAIT_SECONDS,
+            )
+            controller.resync()
     else:
         log.info(
             "no broker configured: polling every resync_interval", seconds=config.resync_interval
         )
+        controller.resync()
     while not stop.wait(config.resync_interval):
         controller.resync()
     if watcher is not None:
