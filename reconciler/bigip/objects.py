@@ -16,7 +16,7 @@ from reconciler.values import FrozenDict, freeze
 ObjectKey = tuple[str, str, str, str]  # (kind, partition, parent, name)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BigIPObject:
     kind: str  # a key of resources.RESOURCE_TYPES, e.g. "ltm/pool"
     partition: str

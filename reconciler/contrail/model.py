@@ -20,7 +20,7 @@ EMPTY: FrozenDict[str, str] = FrozenDict()
 OWNED_MARK = "contrail-f5-reconciler"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ObjectRef:
     """Names a Contrail object in plans, errors and status writes."""
 
@@ -36,7 +36,7 @@ class ObjectRef:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Appliance:
     """A child service-appliance: one BIG-IP of the set."""
 
@@ -48,7 +48,7 @@ class Appliance:
     properties: FrozenDict[str, str] = EMPTY
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ApplianceSet:
     """A service-appliance-set whose driver is F5: the device settings live here."""
 
@@ -64,7 +64,7 @@ class ApplianceSet:
         return ObjectRef("service-appliance-set", self.uuid, self.name)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LoadBalancer:
     uuid: str
     name: str
@@ -88,7 +88,7 @@ class LoadBalancer:
         return ObjectRef("loadbalancer", self.uuid, self.name)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Listener:
     uuid: str
     name: str
@@ -109,7 +109,7 @@ class Listener:
         return ObjectRef("loadbalancer-listener", self.uuid, self.name)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pool:
     uuid: str
     name: str
@@ -134,7 +134,7 @@ class Pool:
         return ObjectRef("loadbalancer-pool", self.uuid, self.name)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Member:
     uuid: str
     name: str
@@ -155,7 +155,7 @@ class Member:
         return ObjectRef("loadbalancer-member", self.uuid, self.name)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HealthMonitor:
     uuid: str
     name: str
@@ -175,7 +175,7 @@ class HealthMonitor:
         return ObjectRef("loadbalancer-healthmonitor", self.uuid, self.name)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InstanceIp:
     uuid: str
     address: str | None
@@ -183,7 +183,7 @@ class InstanceIp:
     network_uuids: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Port:
     """A virtual-machine-interface: the VIP port of a load balancer, or a pod's port."""
 
@@ -198,7 +198,7 @@ class Port:
         return next((ip.address for ip in self.instance_ips if ip.address), None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Subnet:
     """One ``ipam_subnets`` entry of a virtual network's ``network_ipam_refs``."""
 
@@ -207,7 +207,7 @@ class Subnet:
     gateway: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VirtualNetwork:
     uuid: str
     name: str
@@ -217,7 +217,7 @@ class VirtualNetwork:
     network_id: int | None = None  # virtual_network_network_id (a VLAN tag when tagged)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Route:
     """A RouteType: ``prefix`` is the VIP/32, ``next_hop`` an IP for network route tables."""
 
@@ -227,7 +227,7 @@ class Route:
     communities: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RouteTable:
     """An interface-route-table (``kind`` "interface") or a network route-table ("network").
 
@@ -243,7 +243,7 @@ class RouteTable:
     annotations: FrozenDict[str, str] = EMPTY
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OwnedInstanceIp:
     """An instance-ip the reconciler allocated (self IPs, SNAT addresses in L3 mode)."""
 
@@ -254,7 +254,7 @@ class OwnedInstanceIp:
     network_uuid: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ContrailSnapshot:
     """Everything the reconciler reads from Contrail in one pass, keyed by uuid."""
 
