@@ -181,6 +181,8 @@ def _validate(config: Config) -> None:
         raise ConfigError(
             f"environment_prefix = {config.environment_prefix!r} must be letters, digits, - or _"
         )
+    if config.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"log_level = {config.log_level!r} is not DEBUG, INFO, WARNING or ERROR")
     host, _, port = config.http_listen.rpartition(":")
     if not port.isdigit():
         raise ConfigError(f"http_listen = {config.http_listen!r} is not host:port")

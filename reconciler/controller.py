@@ -30,8 +30,8 @@ import structlog
 from reconciler import networking
 from reconciler.bigip.applier import ApplyResult, apply_plan
 from reconciler.bigip.client import DeviceClient, DeviceError
-from reconciler.bigip.ha import active_device, config_sync, sync_group
-from reconciler.bigip.objects import ObjectKey, ObjectSet
+from reconciler.bigip.ha import active_device, push_to_group
+from reconciler.bigip.objects import ObjectSet
 from reconciler.bigip.reader import read_live
 from reconciler.config import Config
 from reconciler.contrail.model import ContrailSnapshot
@@ -47,7 +47,7 @@ from reconciler.plan import DevicePlan
 from reconciler.reconcile import translate_options
 from reconciler.routes import set_route_changes
 from reconciler.settings import DeviceSettings, SetSettings, SettingsError, settings_for
-from reconciler.translate import Options, belongs_to, owned_names, translate
+from reconciler.translate import Desired, Options, belongs_to, owned_names, translate
 from reconciler.workqueue import WorkQueue
 
 log = get_logger("controller")
@@ -60,7 +60,6 @@ SAVE_MAX_SECONDS = 30.0
 class DeviceState:
     reachable: bool = False
     full_synced: bool = False
-    last_error: str = ""
 
 
 class DeviceWorker:
@@ -85,6 +84,7 @@ class DeviceWorker:
         self.state = DeviceState()
         self.unsaved_since: float | None = None
         self.stopped = False
+        self.thread: threading.Thread | None = None
         self.log = get_logger("worker", device=self.device.name)
 
     # -- the loop ---------------------------------------------------------------------------
@@ -112,10 +112,9 @@ class DeviceWorker:
                 self.client.save_config()
                 if self.config_sync:
                     settings = self.controller.sets.get(self.sas_uuid)
-                    configured = settings.properties.get("device_group") if settings else None
-                    group = sync_group(self.client, configured)
-                    if group:
-                        config_sync(self.client, group)
+                    push_to_group(
+                        self.client, settings.properties.get("device_group") if settings else None
+                    )
                 self.unsaved_since = None
             except DeviceError as exc:
                 self.log.warning("save or config-sync failed; will retry", error=str(exc))
@@ -190,7 +189,7 @@ class DeviceWorker:
         if applied.applied:
             self.unsaved_since = self.unsaved_since or time.monotonic()
         self._update_cache(plan, applied)
-        self._remember(desired.owners, full, key)
+        self._remember(desired, full, key)
         if full:
             self.controller.metrics.managed.labels(self.device.name).set(len(self.live or ()))
         # Outcome per load balancer in scope.
@@ -207,7 +206,9 @@ class DeviceWorker:
             except DeviceError as exc:
                 self.log.warning("pool stats not readable", error=str(exc))
         gone: tuple[str, ...] = ()
-        if not full and key not in results:
+        if full:  # load balancers deleted while we were not listening
+            gone = tuple(lb for lb in controller.results if lb not in snapshot.load_balancers)
+        elif key not in results:
             if key in snapshot.load_balancers:
                 results[key] = None
             else:
@@ -220,7 +221,6 @@ class DeviceWorker:
             controller.metrics.last_sync.labels(self.device.name).set(time.time())
         if plan.guard:
             self.log.warning("deletion guard", reason=plan.guard)
-        self.state.last_error = "; ".join(applied.errors)
         return ok
 
     def _follow_active(self) -> bool:
@@ -228,7 +228,6 @@ class DeviceWorker:
         active = active_device(self.clients)
         if active is None:
             self.state.reachable = False
-            self.state.last_error = "no device of the HA pair is active"
             self.log.warning("no active device in the HA pair")
             return False
         if active is not self.client:
@@ -257,7 +256,6 @@ class DeviceWorker:
 
     def _unreachable(self, exc: DeviceError) -> None:
         self.state.reachable = False
-        self.state.last_error = str(exc)
         self.live = None
         self.log.warning("device unreachable", error=str(exc))
 
@@ -285,16 +283,23 @@ class DeviceWorker:
         put = [op.obj for op in applied.applied if op.action != "delete"]
         self.live = self.live.replaced(put=put, drop=drop)
 
-    def _remember(self, owners: dict[ObjectKey, frozenset[str]], full: bool, key: str) -> None:
+    def _remember(self, desired: Desired, full: bool, key: str) -> None:
+        """The names each load balancer has on the device, for scoping later per-LB diffs.
+        A load balancer in error keeps what it had: its objects are held, not gone."""
         names: dict[str, set[tuple[str, str]]] = {}
-        for (kind, partition, _parent, name), lbs in owners.items():
+        for (kind, partition, _parent, name), lbs in desired.owners.items():
             if kind in ("ltm/pool/members", "ltm/node", "sys/folder"):
                 continue
             for lb in lbs:
                 names.setdefault(lb, set()).add((partition, name))
+        errored = {e.lb_uuid for e in desired.errors if e.lb_uuid}
+        previous = self.known
         if full:
             self.known = {lb: frozenset(n) for lb, n in names.items()}
-        else:
+            for lb in errored:
+                if lb in previous:
+                    self.known[lb] = previous[lb]
+        elif key not in errored:
             self.known[key] = frozenset(names.get(key, ()))
 
 
@@ -322,6 +327,7 @@ class SetPassWorker:
         self.known: dict[str, frozenset[tuple[str, str]]] = {}
         self.state = DeviceState()
         self.stopped = False
+        self.thread: threading.Thread | None = None
         self.log = get_logger("set-worker", sas=sas_uuid)
 
     def run(self) -> None:
@@ -479,12 +485,15 @@ class Controller:
                 for device in settings.devices:
                     wanted[_device_key(device)] = (sas.uuid, (device,), "device")
         self.sets = sets
+        retiring: dict[str, threading.Thread] = {}
         for key in list(self.workers):
             old = self.workers[key]
             devices = tuple(c.settings for c in old.clients)
             if key not in wanted or wanted[key][1] != devices:
                 old.stopped = True
                 old.queue.close()
+                if old.thread is not None:
+                    retiring[key] = old.thread
                 del self.workers[key]
         for key, (sas_uuid, devices, kind) in wanted.items():
             if key not in self.workers:
@@ -495,7 +504,7 @@ class Controller:
                     else DeviceWorker(self, sas_uuid, clients, config_sync=kind == "active")
                 )
                 self.workers[key] = worker
-                self._start(worker.run)
+                worker.thread = self._start(worker.run, after=retiring.get(key))
 
     def _client(self, device: DeviceSettings) -> DeviceClient:
         if self.client_factory is not None:
@@ -508,11 +517,22 @@ class Controller:
             on_call=lambda verb: counter.labels(device.name, verb).inc(),
         )
 
-    def _start(self, fn: Callable[[], None]) -> None:
-        """A thread — a greenlet once the daemon's entry point has monkey-patched."""
-        thread = threading.Thread(target=fn, daemon=True)
+    def _start(
+        self, fn: Callable[[], None], after: threading.Thread | None = None
+    ) -> threading.Thread:
+        """A thread — a greenlet once the daemon's entry point has monkey-patched. ``after``:
+        a worker being replaced (new settings for the same device) finishes its current
+        apply first, so two workers never write one device at once."""
+
+        def run() -> None:
+            if after is not None:
+                after.join()
+            fn()
+
+        thread = threading.Thread(target=run, daemon=True)
         thread.start()
         self._threads.append(thread)
+        return thread
 
     def start(self) -> None:
         self._start(self.run)
@@ -560,7 +580,9 @@ class Controller:
                     outcome[lb.uuid] = "not reconciled yet"  # keep any route it has
                 else:
                     outcome[lb.uuid] = next((r for r in per_device.values() if r), None)
-            changes, problems = set_route_changes(snapshot, sas_uuid, prefix, outcome, True)
+            changes, problems = set_route_changes(
+                snapshot, sas_uuid, prefix, outcome, bool(snapshot.load_balancers)
+            )
             if problems != self._route_problems.get(sas_uuid):
                 self._route_problems[sas_uuid] = problems
                 for problem in problems:

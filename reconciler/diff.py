@@ -13,6 +13,7 @@ Rules, each one an invariant of DESIGN.md:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,10 +32,20 @@ class DeleteGuard:
     contrail_empty: bool = False  # the snapshot held no load balancer at all
 
 
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+def is_our_partition(name: str, prefix: str) -> bool:
+    """``<prefix>_<project uuid>`` exactly: with prefixes ``Contrail`` and ``Contrail_dc2`` on
+    one device, ``Contrail_dc2_<uuid>`` must not look like one of ``Contrail``'s."""
+    return re.fullmatch(re.escape(prefix) + "_" + _UUID, name) is not None
+
+
 def owned(obj: BigIPObject, prefix: str) -> bool:
-    """Did we create it? Names carry the prefix; members belong to our pools; nodes say so."""
+    """Did we create it? Our partition; names carry the prefix; members belong to our pools;
+    nodes say so."""
     mark = f"{prefix}_"
-    if not obj.partition.startswith(mark):
+    if not is_our_partition(obj.partition, prefix):
         return False
     if obj.kind == "sys/folder":
         return True

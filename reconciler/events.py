@@ -120,8 +120,16 @@ def _subtree(snapshot: ContrailSnapshot, lb_uuid: str) -> ContrailSnapshot:
     )
 
 
+def _text(value: Any) -> str | None:
+    """A uuid as a notification should carry it; anything else (a malformed message) is None."""
+    return value if isinstance(value, str) and value else None
+
+
 def _ref_uuids(obj: Mapping[str, Any], field_name: str) -> list[str]:
-    return [r["uuid"] for r in obj.get(field_name) or () if isinstance(r, Mapping) and "uuid" in r]
+    refs = obj.get(field_name)
+    if not isinstance(refs, list):
+        return []
+    return [r["uuid"] for r in refs if isinstance(r, Mapping) and _text(r.get("uuid"))]
 
 
 def keys_for(event: Mapping[str, Any], index: Index) -> set[str]:
@@ -129,13 +137,14 @@ def keys_for(event: Mapping[str, Any], index: Index) -> set[str]:
     kind = str(event.get("type", "")).replace("-", "_")
     if kind not in RELEVANT:
         return set()
-    uuid = event.get("uuid")
+    uuid = _text(event.get("uuid"))
     oper = event.get("oper")
-    obj: Mapping[str, Any] = event.get("obj_dict") or {}
+    raw = event.get("obj_dict")
+    obj: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     if kind in ("service_appliance_set", "service_appliance"):
         return {FULL_RESYNC}
     if kind == "loadbalancer":
-        return {str(uuid)}
+        return {uuid} if uuid else {FULL_RESYNC}
     keys = set(index.lookup(uuid))
     if kind == "loadbalancer_listener":
         keys.update(_ref_uuids(obj, "loadbalancer_refs"))
@@ -143,8 +152,9 @@ def keys_for(event: Mapping[str, Any], index: Index) -> set[str]:
         for listener in _ref_uuids(obj, "loadbalancer_listener_refs"):
             keys |= index.lookup(listener)
     elif kind == "loadbalancer_member":
-        keys |= index.lookup(obj.get("parent_uuid"))
-        fq_name = tuple(event.get("fq_name") or obj.get("fq_name") or ())
+        keys |= index.lookup(_text(obj.get("parent_uuid")))
+        given = event.get("fq_name") or obj.get("fq_name")
+        fq_name = tuple(str(x) for x in given) if isinstance(given, list) else ()
         keys |= index.lbs_of_pool_fq_name.get(fq_name[:-1], frozenset())
     elif kind == "instance_ip" or kind == "floating_ip":
         for vmi in _ref_uuids(obj, "virtual_machine_interface_refs"):

@@ -25,6 +25,7 @@ Every address carries ``%<route domain id>``, so overlapping subnets of two proj
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -154,6 +155,9 @@ def address_needs(needs: Needs, settings: SetSettings, prefix: str) -> list[Addr
     return out
 
 
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
 def address_changes(
     snapshot: ContrailSnapshot, settings: SetSettings, prefix: str, wanted: list[AddressNeed]
 ) -> tuple[list[ContrailChange], list[ContrailChange]]:
@@ -177,7 +181,19 @@ def address_changes(
         for need in wanted
         if need.name not in snapshot.owned_ips
     ]
-    mine = f"{prefix}_{settings.sas_name}_"
+    base = f"{prefix}_{settings.sas_name}"
+    # This set's names exactly (a set named "f5" must not release set "f5_b"'s addresses):
+    # <base>_self_<one of our devices>_<subnet uuid>, or <base>_snat_<subnet uuid>_<i>.
+    mine = re.compile(
+        re.escape(base)
+        + r"_(?:self_(?:"
+        + "|".join(re.escape(d.name) for d in settings.devices)
+        + r")_"
+        + _UUID
+        + r"|snat_"
+        + _UUID
+        + r"_\d+)"
+    )
     releases = [
         ContrailChange(
             "delete",
@@ -189,7 +205,7 @@ def address_changes(
             payload=ip,
         )
         for name, ip in sorted(snapshot.owned_ips.items())
-        if name.startswith(mine) and name not in names
+        if mine.fullmatch(name) and name not in names
     ]
     return allocations, releases
 

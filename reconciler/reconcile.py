@@ -14,7 +14,7 @@ from typing import Any
 from reconciler import certificates, networking
 from reconciler.bigip.applier import ApplyResult, apply_plan
 from reconciler.bigip.client import DeviceClient, DeviceError
-from reconciler.bigip.ha import active_device, config_sync, sync_group
+from reconciler.bigip.ha import active_device, push_to_group
 from reconciler.bigip.reader import read_live
 from reconciler.config import Config
 from reconciler.contrail.model import ContrailSnapshot
@@ -131,6 +131,7 @@ class Reconciler:
         sets = sorted(snapshot.appliance_sets.values(), key=lambda s: s.name)
         if sas_name and not any(s.name == sas_name for s in sets):
             notes.append(f"no F5 service-appliance-set named {sas_name!r} in Contrail")
+        base_options = self.options_for(snapshot)  # certificates read once per pass
         for sas in sets:
             if sas_name and sas.name != sas_name:
                 continue
@@ -139,7 +140,7 @@ class Reconciler:
             except SettingsError as exc:
                 notes.append(str(exc))
                 continue
-            options = self.options_for(snapshot)
+            options = base_options
             devices = self._devices_to_write(settings, notes)
             lives: dict[str, Any] = {}
             for device in devices:
@@ -151,7 +152,15 @@ class Reconciler:
             network: tuple[list[Any], dict[str, list[Any]]] = ([], {})
             if networking.is_l3(settings):
                 snapshot, options, network = self._l3(
-                    snapshot, settings, options, devices, lives, allocate, notes, contrail
+                    snapshot,
+                    settings,
+                    options,
+                    devices,
+                    lives,
+                    allocate,
+                    notes,
+                    contrail,
+                    release=not guard.contrail_empty or guard.allow,
                 )
             desired = translate(snapshot, settings, options)
             errors.extend(desired.errors)
@@ -204,9 +213,11 @@ class Reconciler:
         allocate: bool,
         notes: list[str],
         contrail: list[ContrailChange],
+        release: bool = True,
     ) -> tuple[ContrailSnapshot, Options, tuple[list[Any], dict[str, list[Any]]]]:
         """L3 mode: allocate the set's addresses in Contrail (unless planning only), choose
-        route-domain ids from every device, and build the network objects."""
+        route-domain ids from every device, and build the network objects. ``release``:
+        addresses no load balancer needs may be released (not after an empty Contrail read)."""
         prefix = self.config.environment_prefix
         needs = networking.needs_of(snapshot, settings, options)
         notes.extend(f"service-appliance-set {settings.sas_name}: {p}" for p in needs.problems)
@@ -227,8 +238,10 @@ class Reconciler:
                     )
             contrail.append(change)
         unreadable = any(isinstance(lives.get(d.name), DeviceError) for d in devices)
-        if not unreadable:
-            contrail.extend(releases)  # written after the device apply (run)
+        # Released after the device apply (run) — never on an unreadable device, nor when
+        # Contrail answered with no load balancer at all (the deletion guard's "empty read").
+        if not unreadable and release:
+            contrail.extend(releases)
         snapshot = replace(snapshot, owned_ips=FrozenDict(owned))
         live_ids: list[dict[str, int]] = []
         used_ids: list[set[int]] = []
@@ -291,11 +304,7 @@ class Reconciler:
 
     def _config_sync(self, client: DeviceClient, settings: SetSettings, applied: Any) -> None:
         try:
-            group = sync_group(client, settings.properties.get("device_group"))
-            if group is None:
-                applied.errors.append("config-sync: the device is in no sync-failover group")
-                return
-            config_sync(client, group)
+            push_to_group(client, settings.properties.get("device_group"))
         except DeviceError as exc:
             applied.errors.append(f"config-sync: {exc}")
 

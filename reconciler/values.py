@@ -58,12 +58,6 @@ class FrozenDict(Mapping[K, V]):
     def __repr__(self) -> str:
         return f"FrozenDict({self._data!r})"
 
-    def set(self, key: K, value: V) -> FrozenDict[K, V]:
-        """A copy with one key changed."""
-        data = dict(self._data)
-        data[key] = value
-        return FrozenDict(data)
-
 
 def freeze(value: Any) -> Any:
     """Deeply convert dicts to FrozenDict and lists/sets to tuples."""

@@ -83,6 +83,8 @@ class Watcher(ConsumerMixin):
                     uuid=body.get("uuid"),
                 )
                 self.on_event(body)
+        except Exception:  # one bad message must not end the subscription
+            log.exception("notification not understood; the next resync covers it")
         finally:
             message.ack()
 

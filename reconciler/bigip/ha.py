@@ -55,3 +55,12 @@ def config_sync(client: DeviceClient, group: str) -> None:
         {"command": "run", "utilCmdArgs": f"config-sync to-group {group}"},
     )
     log.info("config-sync", device=client.name, device_group=group)
+
+
+def push_to_group(client: DeviceClient, configured_group: str | None) -> None:
+    """config-sync the active device's configuration to its group; DeviceError if it is in
+    no sync-failover group (nothing would reach the peers)."""
+    group = sync_group(client, configured_group)
+    if group is None:
+        raise DeviceError("config-sync: the device is in no sync-failover group")
+    config_sync(client, group)

@@ -104,6 +104,3 @@ class ObjectSet(Mapping[ObjectKey, BigIPObject]):
 
     def partitions(self) -> set[str]:
         return {key[1] for key in self._by_key}
-
-    def in_partition(self, partition: str) -> list[BigIPObject]:
-        return [obj for key, obj in self._by_key.items() if key[1] == partition]

@@ -16,6 +16,7 @@ from reconciler.bigip.resources import (
     LiveContext,
     resource_type,
 )
+from reconciler.diff import is_our_partition
 from reconciler.logs import get_logger
 
 log = get_logger("bigip.reader")
@@ -30,16 +31,15 @@ class LiveState:
 
 
 def read_live(client: DeviceClient, prefix: str) -> LiveState:
-    mark = f"{prefix}_"
     folders = [
         f
         for f in client.collection("sys/folder")
-        if str(f.get("name", "")).startswith(mark) and f.get("subPath", "/") == "/"
+        if is_our_partition(str(f.get("name", "")), prefix) and f.get("subPath", "/") == "/"
     ]
     default_rds = {
         str(p["name"]): int(p.get("defaultRouteDomain", 0) or 0)
         for p in client.collection("auth/partition")
-        if str(p.get("name", "")).startswith(mark)
+        if is_our_partition(str(p.get("name", "")), prefix)
     }
     objects: list[BigIPObject] = []
     folder_type = resource_type("sys/folder")

@@ -110,14 +110,23 @@ def write_status(vnc: Any, snapshot: ContrailSnapshot, updates: list[StatusUpdat
     for update in updates:
         cls, props_cls, prop = _CLASSES[update.type]
         current = sources[update.type][update.uuid]
-        props = dict(current.raw_properties)
-        props.update(update.values)
-        obj = cls()
-        obj.uuid = update.uuid
-        obj.fq_name = list(current.fq_name)
-        getattr(obj, f"set_{prop}")(props_cls(**props))
+        method = update.type.replace("-", "_")
         try:
-            getattr(vnc, f"{update.type.replace('-', '_')}_update")(obj)
+            # The property is one struct: read it fresh and change only the status keys, so
+            # a user's edit made since our snapshot (a weight, an address) is never undone.
+            fresh = getattr(vnc, f"{method}_read")(id=update.uuid, fields=[prop])
+            struct = getattr(fresh, f"get_{prop}")()
+            props = (
+                {k: getattr(struct, k, None) for k in struct.attr_fields}
+                if struct is not None
+                else dict(current.raw_properties)
+            )
+            props.update(update.values)
+            obj = cls()
+            obj.uuid = update.uuid
+            obj.fq_name = list(current.fq_name)
+            getattr(obj, f"set_{prop}")(props_cls(**props))
+            getattr(vnc, f"{method}_update")(obj)
         except Exception as exc:  # a deleted object or an API hiccup must not stop the rest
             failures.append(f"{update.type} {update.uuid}: status not written: {exc}")
             log.warning("status write failed", object=update.uuid, type=update.type, error=str(exc))

@@ -41,6 +41,7 @@ def test_a_password_can_come_from_a_file_and_never_prints(tmp_path: Path) -> Non
         ("[DEFAULTS]\napi_server_port = eighty\n", "api_server_port"),
         ("[DEFAULTS]\nverify_device_tls = maybe\n", "verify_device_tls"),
         ("[DEFAULTS]\nmax_delete_fraction = 2\n", "max_delete_fraction"),
+        ("[DEFAULTS]\nlog_level = VERBOSE\n", "log_level"),
         ("[claim:k8s]\nclusters = a\n", "claim:k8s"),
         ("not an ini file", "not valid INI"),
     ],

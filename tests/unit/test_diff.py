@@ -196,3 +196,13 @@ def test_a_scoped_diff_touches_only_the_named_load_balancer() -> None:
     ops = diff(desired, live, "bigip1", "x", "Contrail", scope=scope).operations
     assert [(op.action, op.obj.name) for op in ops] == [("update", f"Contrail_{pool1.uuid}")]
     assert other.uuid not in desired.load_balancers
+
+
+def test_another_environment_whose_prefix_extends_ours_is_not_ours() -> None:
+    other = "Contrail_dc2_0b6c5a2e-1111-4222-8333-444455556666"
+    objects = [
+        BigIPObject.make("sys/folder", other, other, {}),
+        BigIPObject.make("ltm/pool", other, "Contrail_dc2_abc", {}),
+    ]
+    ops = plan(desired_of(World()), ObjectSet(objects))
+    assert ops.operations == ()

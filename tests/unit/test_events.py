@@ -71,3 +71,17 @@ def test_appliance_set_changes_resync_everything_and_unrelated_objects_nothing()
 def test_an_update_of_an_unknown_pool_falls_back_to_a_full_resync() -> None:
     _world, index, _o = world_and_index()
     assert keys_for(event("loadbalancer_pool", "never-seen"), index) == {FULL_RESYNC}
+
+
+def test_malformed_notifications_never_raise() -> None:
+    _world, index, _o = world_and_index()
+    odd = [
+        {"type": "loadbalancer_member", "uuid": ["x"], "oper": "UPDATE"},
+        {"type": "loadbalancer_member", "uuid": "m", "obj_dict": "text", "oper": "CREATE"},
+        {"type": "loadbalancer_member", "uuid": "m", "obj_dict": {"parent_uuid": 7}, "fq_name": 3},
+        {"type": "loadbalancer_listener", "uuid": "l", "obj_dict": {"loadbalancer_refs": "x"}},
+        {"type": "loadbalancer", "uuid": None},
+        {"type": None},
+    ]
+    for event in odd:
+        assert keys_for(event, index) <= {FULL_RESYNC}
