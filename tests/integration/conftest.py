@@ -95,3 +95,18 @@ def counters(server: Any, reset: bool = False, prefix: str = "/mgmt/tm") -> dict
 
 def control(server: Any, action: str, body: Any, method: str = "POST") -> Any:
     return requests.request(method, f"{server.url}/_emulator/{action}", json=body, verify=False)
+
+
+def add_appliances(vnc: Any, sas: Any, servers: list[Any]) -> None:
+    """One child service-appliance per emulated device (bigip1, bigip2, ...): an HA pair."""
+    from vnc_api.vnc_api import KeyValuePair, KeyValuePairs, ServiceAppliance, UserCredentials
+
+    for i, server in enumerate(servers, 1):
+        appliance = ServiceAppliance(
+            f"bigip{i}",
+            parent_obj=sas,
+            service_appliance_ip_address="127.0.0.1",
+            service_appliance_user_credentials=UserCredentials(DEVICE_USER, DEVICE_PASSWORD),
+            service_appliance_properties=KeyValuePairs([KeyValuePair("port", str(server.port))]),
+        )
+        vnc.service_appliance_create(appliance)

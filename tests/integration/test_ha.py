@@ -11,9 +11,7 @@ from vnc_api.vnc_api import (
     GlobalSystemConfig,
     KeyValuePair,
     KeyValuePairs,
-    ServiceAppliance,
     ServiceApplianceSet,
-    UserCredentials,
 )
 
 import emulators.bigip as bigip_emulator
@@ -25,7 +23,13 @@ from emulators.contrail.topology import (
     add_load_balancer,
     seed_topology,
 )
-from tests.integration.conftest import DEVICE_PASSWORD, DEVICE_USER, control, counters
+from tests.integration.conftest import (
+    DEVICE_PASSWORD,
+    DEVICE_USER,
+    add_appliances,
+    control,
+    counters,
+)
 
 
 @pytest.fixture
@@ -49,15 +53,7 @@ def ha_set(vnc: Any, servers: list[Any], sync_mode: str) -> Any:
         service_appliance_set_properties=KeyValuePairs([KeyValuePair("sync_mode", sync_mode)]),
     )
     vnc.service_appliance_set_create(sas)
-    for i, server in enumerate(servers, 1):
-        appliance = ServiceAppliance(
-            f"bigip{i}",
-            parent_obj=sas,
-            service_appliance_ip_address="127.0.0.1",
-            service_appliance_user_credentials=UserCredentials(DEVICE_USER, DEVICE_PASSWORD),
-            service_appliance_properties=KeyValuePairs([KeyValuePair("port", str(server.port))]),
-        )
-        vnc.service_appliance_create(appliance)
+    add_appliances(vnc, sas, servers)
     topo.sas, topo.sas_name = sas.uuid, "f5"
     return topo
 

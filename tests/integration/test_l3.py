@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from vnc_api.vnc_api import (
-    KeyValuePair,
-    KeyValuePairs,
-    ServiceAppliance,
-    UserCredentials,
-)
 
 from emulators.contrail.topology import ListenerSpec, PoolSpec, add_load_balancer, seed_topology
-from tests.integration.conftest import DEVICE_PASSWORD, DEVICE_USER, counters, device
+from tests.integration.conftest import (
+    DEVICE_PASSWORD,
+    DEVICE_USER,
+    add_appliances,
+    counters,
+    device,
+)
 
 NETWORKS = {"external": "10.1.0.0/24", "internal": "10.0.0.0/24"}
 KV = {"global_routed_mode": "false", "interface_mapping": "external:1.1,internal:1.2"}
@@ -29,16 +29,7 @@ def second_bigip() -> Any:
 
 
 def ha_pair(vnc: Any, topo: Any, servers: list[Any]) -> None:
-    sas = vnc.service_appliance_set_read(id=topo.sas)
-    for n, server in enumerate(servers):
-        appliance = ServiceAppliance(
-            f"bigip{n + 1}",
-            parent_obj=sas,
-            service_appliance_ip_address="127.0.0.1",
-            service_appliance_user_credentials=UserCredentials(DEVICE_USER, DEVICE_PASSWORD),
-            service_appliance_properties=KeyValuePairs([KeyValuePair("port", str(server.port))]),
-        )
-        vnc.service_appliance_create(appliance)
+    add_appliances(vnc, vnc.service_appliance_set_read(id=topo.sas), servers)
 
 
 def test_overlapping_subnets_of_two_projects_get_two_route_domains_on_both_devices(
