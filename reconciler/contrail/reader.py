@@ -8,7 +8,7 @@ Contrail holds them and judged in translate, where a bad one becomes that object
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -99,15 +99,16 @@ class ContrailReader:
             if sets
             else []
         )
-        lbs = vnc.loadbalancers_list(detail=True)
-        listeners = vnc.loadbalancer_listeners_list(detail=True)
-        pools = vnc.loadbalancer_pools_list(detail=True)
-        members = vnc.loadbalancer_members_list(detail=True)
-        monitors = vnc.loadbalancer_healthmonitors_list(detail=True)
+        # Each type is converted as soon as it is read, so only one type's vnc_api objects
+        # (50,000 members at 5,000 load balancers) are alive at a time.
+        lbs = _by_uuid(vnc.loadbalancers_list(detail=True), self._lb)
+        listeners = _by_uuid(vnc.loadbalancer_listeners_list(detail=True), self._listener)
+        pools = _by_uuid(vnc.loadbalancer_pools_list(detail=True), self._pool)
+        members = _by_uuid(vnc.loadbalancer_members_list(detail=True), self._member)
+        monitors = _by_uuid(vnc.loadbalancer_healthmonitors_list(detail=True), self._monitor)
 
-        member_models = [self._member(m) for m in members]
-        port_uuids = {u for lb in lbs for u in _ref_uuids(lb.get_virtual_machine_interface_refs())}
-        port_uuids |= {m.annotations["vmi"] for m in member_models if m.annotations.get("vmi")}
+        port_uuids = {u for lb in lbs.values() for u in lb.vmi_uuids}
+        port_uuids |= {m.annotations["vmi"] for m in members.values() if m.annotations.get("vmi")}
         port_uuids |= _external_vmis(sets, appliances)
         ports = self._ports(sorted(port_uuids))
         networks = vnc.virtual_networks_list(
@@ -118,11 +119,11 @@ class ContrailReader:
 
         snapshot = ContrailSnapshot(
             appliance_sets=FrozenDict((s.uuid, self._set(s, appliances)) for s in sets),
-            load_balancers=FrozenDict((lb.uuid, self._lb(lb)) for lb in lbs),
-            listeners=FrozenDict((x.uuid, self._listener(x)) for x in listeners),
-            pools=FrozenDict((p.uuid, self._pool(p)) for p in pools),
-            members=FrozenDict((m.uuid, m) for m in member_models),
-            monitors=FrozenDict((h.uuid, self._monitor(h)) for h in monitors),
+            load_balancers=lbs,
+            listeners=listeners,
+            pools=pools,
+            members=members,
+            monitors=monitors,
             ports=FrozenDict((p.uuid, p) for p in ports),
             networks=FrozenDict((n.uuid, self._network(n)) for n in networks),
             route_tables=FrozenDict((t.uuid, t) for t in route_tables),
@@ -472,6 +473,11 @@ class ContrailReader:
                 )
             )
         return ports
+
+
+def _by_uuid(items: list[Any], convert: Callable[[Any], Any]) -> FrozenDict[str, Any]:
+    """vnc_api objects → our models keyed by uuid (the objects can go once this returns)."""
+    return FrozenDict((item.uuid, convert(item)) for item in items)
 
 
 def _external_vmis(sets: list[Any], appliances: list[Any]) -> set[str]:
