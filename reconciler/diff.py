@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconciler.bigip import addresses
 from reconciler.bigip.objects import BigIPObject, ObjectKey, ObjectSet
 from reconciler.bigip.resources import NODE_DESCRIPTION, resource_type
 from reconciler.plan import DevicePlan, FieldChange, Operation
 from reconciler.translate import Desired
+from reconciler.values import freeze
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,9 @@ def diff(
             deletes.append(Operation("delete", have))
 
     replaced.extend(_dependents_of_replaced(replaced, desired, live, creates, updates))
+    detach, reattach, retyped = _retyped_monitors(desired, live, prefix, in_scope)
+    replaced.extend(op for op in deletes if op.key in retyped)
+    deletes = [op for op in deletes if op.key not in retyped]
     deletes = _keep_what_is_still_used(deletes, live, desired, replaced)
     refused: list[Operation] = []
     reason = _guard_reason(deletes, whole, prefix, guard)  # counts members a pool takes along
@@ -146,11 +150,59 @@ def diff(
     return DevicePlan(
         device=device,
         address=address,
-        operations=tuple(replaced + ordered_updates + deletes),
+        operations=tuple(detach + replaced + ordered_updates + reattach + deletes),
         foreign=tuple(sorted(foreign, key=lambda o: o.key)),
         refused=tuple(refused),
         guard=reason,
     )
+
+
+def _retyped_monitors(
+    desired: Desired, live: ObjectSet, prefix: str, in_scope: Callable[[BigIPObject], bool]
+) -> tuple[list[Operation], list[Operation], set[ObjectKey]]:
+    """A health monitor whose type changes keeps its name, and BIG-IP's monitor names span
+    every type: the old one must go before the new one comes, and no pool may use it then.
+    Returns (pool detaches to run first, pool reattaches to run after the creates, the keys
+    of the old monitors, which become delete-before-create)."""
+    live_monitors = {
+        (obj.partition, obj.name): obj
+        for obj in live.values()
+        if obj.kind.startswith("ltm/monitor/")
+    }
+    detach: list[Operation] = []
+    reattach: list[Operation] = []
+    retyped: set[ObjectKey] = set()
+    for want in desired.objects.values():
+        if not want.kind.startswith("ltm/monitor/") or not in_scope(want):
+            continue
+        have = live_monitors.get((want.partition, want.name))
+        if have is None or have.kind == want.kind or not owned(have, prefix):
+            continue
+        retyped.add(have.key)
+        path = f"/{want.partition}/{want.name}"
+        for pool in live.values():
+            monitor = str(pool.fields.get("monitor") or "")
+            if pool.kind != "ltm/pool" or path not in monitor.split(" and "):
+                continue
+            detached = replace(pool, fields=freeze({**pool.fields, "monitor": ""}))
+            detach.append(
+                Operation(
+                    "update",
+                    detached,
+                    (FieldChange("monitor", monitor, ""),),
+                    reason=f"detach {path}: its type changes",
+                )
+            )
+            target = desired.objects.get(pool.key, pool)
+            reattach.append(
+                Operation(
+                    "update",
+                    target,
+                    (FieldChange("monitor", "", target.fields.get("monitor", "")),),
+                    reason=f"reattach {path}",
+                )
+            )
+    return detach, reattach, retyped
 
 
 def _scope_test(

@@ -231,6 +231,10 @@ class Device:
                 where = f"{parent['fullPath']} /{identity['partition']}/{host} {port}"
                 raise already_exists(t.label, where, identity["partition"])
             raise already_exists(t.label, identity["fullPath"], identity.get("partition", "Common"))
+        if t.family == "monitor" and self.store.exists("monitor", identity["fullPath"]):
+            # Monitors of every type share one name space on a BIG-IP: an http monitor X and
+            # a tcp monitor X cannot both exist in one partition.
+            raise already_exists(t.label, identity["fullPath"], identity.get("partition", "Common"))
         if parent is None and t.hook != "partition":
             folder = identity["fullPath"].rsplit("/", 1)[0]
             if (

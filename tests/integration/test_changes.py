@@ -118,3 +118,28 @@ def test_one_field_change_is_one_minimal_update(case: str, bigip, vnc, topo, cli
     assert cli("--once").code == 0
     after = cli("--once", "--dry-run")
     assert after.code == 0, after.out
+
+
+def test_a_monitor_that_changes_type_is_replaced_under_its_pool(bigip, vnc, topo, cli) -> None:
+    pool = PoolSpec("ROUND_ROBIN", members=[("10.2.0.31", 80, 1)], monitor=MonitorSpec("HTTP"))
+    ids = add_load_balancer(vnc, topo, "web", listeners=[ListenerSpec("HTTP", 80, pool=pool)])
+    assert cli("--once").code == 0
+    change(MONITOR, "loadbalancer_healthmonitor_properties", monitor_type="TCP")(vnc, ids)
+
+    plan = cli("--once", "--dry-run", "--output", "json")
+    ops = [(op["action"], op["kind"]) for d in plan.json()["devices"] for op in d["operations"]]
+    assert ops == [
+        ("update", "ltm/pool"),  # detach: BIG-IP will not delete a monitor a pool uses
+        ("delete", "ltm/monitor/http"),
+        ("create", "ltm/monitor/tcp"),  # same name: monitor names span all types
+        ("update", "ltm/pool"),  # reattach
+    ]
+    assert cli("--once").code == 0, cli("--once").out
+    assert cli("--once", "--dry-run").code == 0
+    from tests.integration.conftest import device
+
+    partition = f"Contrail_{topo.project}"
+    loaded = device(bigip).tm.ltm.pools.pool.load(
+        name=f"Contrail_{ids.listeners[0].pool}", partition=partition
+    )
+    assert loaded.monitor.strip() == f"/{partition}/Contrail_{ids.listeners[0].monitor}"

@@ -258,3 +258,11 @@ def test_pool_collection_stats_report_every_pools_availability(server, mgmt) -> 
     (entry,) = [e["nestedStats"]["entries"] for k, e in answer["entries"].items() if "~web" in k]
     assert entry["status.availabilityState"]["description"] == "available"
     assert (entry["activeMemberCnt"]["value"], entry["memberCnt"]["value"]) == (1, 2)
+
+
+def test_monitor_names_are_unique_across_monitor_types(mgmt) -> None:
+    mgmt.tm.ltm.monitor.https.http.create(name="X", partition="Common")
+    with pytest.raises(iControlUnexpectedHTTPError) as error:
+        mgmt.tm.ltm.monitor.tcps.tcp.create(name="X", partition="Common")
+    assert error.value.response.status_code == 409
+    assert "already exists" in error.value.response.json()["message"]
