@@ -25,8 +25,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy reconciler emulators
 
+# QUICK=1 is the one-minute smoke run: it skips installing matplotlib (and plots only if
+# it is already there); the full run installs it for docs/bench-scaling.png.
 bench: $(STAMP)
-	@$(PY) -c 'import matplotlib' 2>/dev/null || $(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	@$(if $(QUICK),true,$(PY) -c 'import matplotlib' 2>/dev/null || $(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]')
 	$(PY) scripts/bench.py $(if $(QUICK),--quick,) $(BENCH_ARGS)
 
 clean:
