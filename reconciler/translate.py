@@ -8,7 +8,6 @@ never tears down a working service. The others translate as if it were not there
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,43 +28,22 @@ from reconciler.contrail.model import (
     ObjectRef,
     Pool,
 )
+from reconciler.mapping import (
+    APP_COOKIE_RULE,
+    COOKIE_NAME,
+    HTTP_METHODS,
+    METHODS,
+    MONITOR_KINDS,
+    PERSISTENCE,
+    PROFILES,
+    PROTOCOLS,
+    URL_PATH,
+    as_int,
+    expected_codes_regex,
+    port_number,
+)
 from reconciler.settings import SetSettings
 from reconciler.values import FrozenDict
-
-PROTOCOLS = ("HTTP", "HTTPS", "TCP", "UDP", "TERMINATED_HTTPS")
-PROFILES = {
-    "TCP": ("/Common/fastL4",),
-    "HTTPS": ("/Common/fastL4",),  # pass-through: the device never sees inside TLS
-    "HTTP": ("/Common/http", "/Common/oneconnect"),
-    "TERMINATED_HTTPS": ("/Common/http", "/Common/oneconnect"),  # + client-ssl profiles
-    "UDP": ("/Common/udp",),
-}
-METHODS = {
-    "ROUND_ROBIN": ("round-robin", "ratio-member"),
-    "LEAST_CONNECTIONS": ("least-connections-member", "ratio-least-connections-member"),
-    "SOURCE_IP": ("least-connections-node", "least-connections-node"),
-}
-MONITOR_KINDS = {
-    "PING": "ltm/monitor/gateway-icmp",
-    "TCP": "ltm/monitor/tcp",
-    "HTTP": "ltm/monitor/http",
-    "HTTPS": "ltm/monitor/https",
-}
-PERSISTENCE = {"SOURCE_IP": "/Common/source_addr", "HTTP_COOKIE": "/Common/cookie"}
-HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"})
-# RFC 6265 cookie-name token: it is pasted into an iRule, so nothing else may pass.
-COOKIE_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$")
-URL_PATH = re.compile(r"^/[^\s\"\\]*$")
-APP_COOKIE_RULE = """when HTTP_REQUEST {{
-  if {{ [HTTP::cookie exists "{cookie}"] }} {{
-    persist uie [HTTP::cookie "{cookie}"] 3600
-  }}
-}}
-when HTTP_RESPONSE {{
-  if {{ [HTTP::cookie exists "{cookie}"] }} {{
-    persist add uie [HTTP::cookie "{cookie}"] 3600
-  }}
-}}"""
 
 
 @dataclass(frozen=True)
@@ -355,7 +333,7 @@ class _LoadBalancerTranslator:
     def listener(self, listener: Listener, vip: addresses.RDAddress | None) -> list[BigIPObject]:
         out: list[BigIPObject] = []
         protocol = (listener.protocol or "").upper()
-        port = _port_number(listener.protocol_port)
+        port = port_number(listener.protocol_port)
         if protocol not in PROTOCOLS:
             self.fail(
                 listener.ref,
@@ -611,7 +589,7 @@ class _LoadBalancerTranslator:
         except addresses.AddressError as exc:
             self.fail(member.ref, field_name, str(exc))
             return None
-        port = _port_number(member.protocol_port)
+        port = port_number(member.protocol_port)
         if port is None:
             self.fail(
                 member.ref,
@@ -619,7 +597,7 @@ class _LoadBalancerTranslator:
                 f"{member.protocol_port!r} is not a port number (1-65535)",
             )
             return None
-        weight = _int(member.weight, default=1)
+        weight = as_int(member.weight, default=1)
         if weight is None or not 0 <= weight <= 256:
             self.fail(
                 member.ref,
@@ -654,7 +632,7 @@ class _LoadBalancerTranslator:
                 f"{hm.monitor_type!r} is not one of {', '.join(MONITOR_KINDS)}",
             )
             return None
-        delay, retries = _int(hm.delay), _int(hm.max_retries)
+        delay, retries = as_int(hm.delay), as_int(hm.max_retries)
         if delay is None or delay < 1:
             self.fail(hm.ref, f"{prop}.delay", f"{hm.delay!r} is not a positive number of seconds")
             return None
@@ -678,7 +656,7 @@ class _LoadBalancerTranslator:
             if not URL_PATH.match(path):
                 self.fail(hm.ref, f"{prop}.url_path", f"{path!r} is not a URL path")
                 return None
-            recv = _expected_codes_regex(hm.expected_codes or "200")
+            recv = expected_codes_regex(hm.expected_codes or "200")
             if recv is None:
                 self.fail(
                     hm.ref,
@@ -696,37 +674,3 @@ def _containers(listener: Listener) -> list[str]:
     """The default TLS container first, then the SNI ones (kube-manager repeats it there)."""
     found = [listener.default_tls_container or "", *listener.sni_containers]
     return list(dict.fromkeys(c for c in found if c))
-
-
-def _int(value: Any, default: int | None = None) -> int | None:
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        return None
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return None
-
-
-def _port_number(value: Any) -> int | None:
-    port = _int(value)
-    return port if port is not None and 0 < port < 65536 else None
-
-
-def _expected_codes_regex(text: str) -> str | None:
-    """``200`` → ``HTTP/1.(0|1) 200``; ``200,202`` → ``(200|202)``; ``200-204`` → all five."""
-    codes: list[int] = []
-    for part in text.replace(" ", "").split(","):
-        low, _, high = part.partition("-")
-        if not low.isdigit() or (high and not high.isdigit()):
-            return None
-        first, last = int(low), int(high or low)
-        if not 100 <= first <= last <= 599:
-            return None
-        codes.extend(range(first, last + 1))
-    unique = sorted(set(codes))
-    if not unique:
-        return None
-    body = str(unique[0]) if len(unique) == 1 else "(" + "|".join(map(str, unique)) + ")"
-    return f"HTTP/1.(0|1) {body}"
