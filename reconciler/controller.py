@@ -193,10 +193,7 @@ class DeviceWorker:
         if full:
             self.controller.metrics.managed.labels(self.device.name).set(len(self.live or ()))
         # Outcome per load balancer in scope.
-        results: dict[str, str | None] = {lb: None for lb in desired.load_balancers}
-        for error in desired.errors:
-            if error.lb_uuid:
-                results[error.lb_uuid] = str(error)
+        results = desired.outcomes()
         for lb, reason in applied.failed_lbs.items():
             results[lb] = f"device {self.device.name}: {reason}"
         if full and applied.ok:

@@ -184,8 +184,7 @@ class Reconciler:
                 device_plans.append(device_plan)
                 set_work.devices.append((client, device_plan))
             work.append(set_work)
-            outcome = dict.fromkeys(desired.load_balancers)
-            outcome.update((e.lb_uuid, str(e)) for e in desired.errors if e.lb_uuid)
+            outcome = desired.outcomes()
             changes, problems = set_route_changes(
                 snapshot,
                 settings.sas_uuid,
@@ -322,12 +321,7 @@ class Reconciler:
             return result
         contrail_failures: list[str] = []
         for set_work in work:
-            outcome: dict[str, str | None] = {}
-            for lb_uuid in set_work.desired.load_balancers:
-                outcome[lb_uuid] = None
-            for error in set_work.desired.errors:
-                if error.lb_uuid:
-                    outcome[error.lb_uuid] = str(error)
+            outcome = set_work.desired.outcomes()
             unreachable = [d for d in plan.devices if d.error and _in_set(d, set_work)]
             for device in unreachable:
                 for lb_uuid in outcome:

@@ -80,7 +80,13 @@ class Desired:
     held: frozenset[tuple[str, str]] = frozenset()  # (partition, name) to leave untouched
     owners: dict[ObjectKey, frozenset[str]] = field(default_factory=dict)  # key → lb uuids
     load_balancers: tuple[str, ...] = ()  # lb uuids that translated cleanly
-    handled: tuple[ObjectRef, ...] = ()  # every Contrail object translated cleanly
+
+    def outcomes(self) -> dict[str, str | None]:
+        """Load balancer uuid → None (translated) or why not; what status and routes start
+        from before the device has its say."""
+        outcome: dict[str, str | None] = dict.fromkeys(self.load_balancers)
+        outcome.update((e.lb_uuid, str(e)) for e in self.errors if e.lb_uuid)
+        return outcome
 
 
 class _Invalid(Exception):
@@ -152,7 +158,6 @@ def translate(
     errors: list[ObjectError] = []
     held: set[tuple[str, str]] = set()
     clean: list[str] = []
-    handled: list[ObjectRef] = []
     f5_sets = [(s.uuid, s.name) for s in snapshot.appliance_sets.values()]
     lbs = sorted(
         (
@@ -184,7 +189,6 @@ def translate(
             owners[obj.key].add(lb.uuid)
         owners[folder.key].add(lb.uuid)
         clean.append(lb.uuid)
-        handled.extend(translator.handled)
     if only is None:
         errors.extend(_orphan_pool_errors(snapshot, settings, index))
     return Desired(
@@ -193,7 +197,6 @@ def translate(
         held=frozenset(held),
         owners={k: frozenset(v) for k, v in owners.items()},
         load_balancers=tuple(clean),
-        handled=tuple(handled),
     )
 
 
@@ -237,7 +240,6 @@ class _LoadBalancerTranslator:
         self.certificates = options.certificates
         self.partition = partition
         self.errors: list[ObjectError] = []
-        self.handled: list[ObjectRef] = []
         self.rd = options.route_domains.get(lb.project_uuid, 0)  # 0: global routed mode
         self.snat_pool = options.snat_pools.get(lb.project_uuid)
 
@@ -292,7 +294,6 @@ class _LoadBalancerTranslator:
             out.extend(self.listener(listener, vip))
         if self.errors:
             raise _Invalid(self.errors)
-        self.handled.append(self.lb.ref)
         return out
 
     def describe(self, name: str) -> str:
@@ -392,7 +393,6 @@ class _LoadBalancerTranslator:
                 description=self.describe(listener.display_name or listener.name),
             )
         )
-        self.handled.append(listener.ref)
         return out
 
     def policy(self, listener: Listener, pools: list[Pool]) -> BigIPObject:
@@ -565,7 +565,6 @@ class _LoadBalancerTranslator:
         )
         for member, node in members:
             out.extend((node, member))
-        self.handled.append(pool.ref)
         return out
 
     def member(self, member: Member) -> tuple[BigIPObject, BigIPObject] | None:
@@ -619,7 +618,6 @@ class _LoadBalancerTranslator:
         node = self.obj(
             "ltm/node", str(address), member.ref, address=str(address), description=NODE_DESCRIPTION
         )
-        self.handled.append(member.ref)
         return member_obj, node
 
     def monitor(self, hm: HealthMonitor) -> BigIPObject | None:
@@ -666,7 +664,6 @@ class _LoadBalancerTranslator:
                 return None
             fields["send"] = f"{method} {path} HTTP/1.0\\r\\n\\r\\n"
             fields["recv"] = recv
-        self.handled.append(hm.ref)
         return self.obj(kind, self.name(hm.uuid), hm.ref, **fields)
 
 
