@@ -210,7 +210,7 @@ class DeviceWorker:
                 results[key] = None
             else:
                 gone = (key,)
-        controller.report(self.device.name, results, gone)
+        controller.report(self.sas_uuid, self.device.name, results, gone)
         ok = applied.ok and not plan.guard
         self.state.reachable = not applied.transport_failed
         if full and ok:
@@ -241,15 +241,11 @@ class DeviceWorker:
         """The load balancers this key covers cannot be configured: say so in Contrail."""
         controller = self.controller
         if key == FULL_RESYNC:
-            lbs = [
-                lb.uuid
-                for lb in snapshot.load_balancers.values()
-                if controller._belongs(lb, settings, snapshot)
-            ]
+            lbs = [lb.uuid for lb in controller._members(settings, snapshot)]
         else:
             lbs = [key] if key in snapshot.load_balancers else []
         reason = f"device {self.device.name} unreachable: {exc}"
-        controller.report(self.device.name, dict.fromkeys(lbs, reason))
+        controller.report(self.sas_uuid, self.device.name, dict.fromkeys(lbs, reason))
 
     def _unreachable(self, exc: DeviceError) -> None:
         self.state.reachable = False
@@ -425,7 +421,10 @@ class Controller:
         self.metrics.contrail_reads.labels(scope, "ok").inc()
         log.debug("contrail read", key=key, scope=scope)
         previous = self.snapshot
-        self.options = translate_options(self.config, snapshot)  # certificates may change
+        if scope == "full" or _terminates_tls(snapshot, key):
+            # Certificates are read from their source: on a full resync, and when the changed
+            # load balancer may name a new one — not on every member change.
+            self.options = translate_options(self.config, snapshot)
         self.snapshot = snapshot
         if scope == "full":
             self.index = Index.of(snapshot)
@@ -462,6 +461,19 @@ class Controller:
     def _belongs(self, lb: Any, settings: SetSettings, snapshot: ContrailSnapshot | None) -> bool:
         f5_sets = [(s.uuid, s.name) for s in snapshot.appliance_sets.values()] if snapshot else []
         return belongs_to(lb, settings, self.config.claims, f5_sets)
+
+    def _members(self, settings: SetSettings, snapshot: ContrailSnapshot) -> list[Any]:
+        """The set's load balancers (the F5 sets listed once, not once per load balancer)."""
+        f5_sets = [(s.uuid, s.name) for s in snapshot.appliance_sets.values()]
+        return [
+            lb
+            for lb in snapshot.load_balancers.values()
+            if belongs_to(lb, settings, self.config.claims, f5_sets)
+        ]
+
+    def _combined(self, lb_uuid: str) -> str | None:
+        """One load balancer's outcome over its devices: the first error, else None."""
+        return next((r for r in self.results.get(lb_uuid, {}).values() if r), None)
 
     def _install_sets(self, snapshot: ContrailSnapshot) -> None:
         """Start workers for new devices, stop those of devices that went away."""
@@ -537,18 +549,19 @@ class Controller:
     # -- outputs --------------------------------------------------------------------------
 
     def report(
-        self, device: str, results: dict[str, str | None], gone: tuple[str, ...] = ()
+        self,
+        sas_uuid: str,
+        device: str,
+        results: dict[str, str | None],
+        gone: tuple[str, ...] = (),
     ) -> None:
-        """Per-device outcomes; write the combined status of load balancers that changed,
-        and the VIP routes of the sets (``gone``: load balancers deleted from Contrail)."""
+        """Per-device outcomes of one set; write the combined status of load balancers that
+        changed, and that set's VIP routes (``gone``: load balancers deleted from Contrail)."""
         for lb in gone:
             self.results.pop(lb, None)
-        changed: dict[str, str | None] = {}
         for lb, reason in results.items():
-            per_device = self.results.setdefault(lb, {})
-            per_device[device] = reason
-            combined = next((r for r in per_device.values() if r), None)
-            changed[lb] = combined
+            self.results.setdefault(lb, {})[device] = reason
+        changed = {lb: self._combined(lb) for lb in results}
         self.metrics.lbs_in_error.set(sum(1 for d in self.results.values() if any(d.values())))
         snapshot = self.snapshot
         if snapshot is None or not (changed or gone):
@@ -558,44 +571,36 @@ class Controller:
             for failure in write_status(self.vnc, snapshot, updates):
                 log.warning("status write failed", error=failure)
         with self._routes_lock:  # workers report concurrently; one route writer at a time
-            self._reconcile_routes(self.snapshot or snapshot)
+            self._reconcile_routes(self.snapshot or snapshot, sas_uuid)
 
-    def _reconcile_routes(self, snapshot: ContrailSnapshot) -> None:
-        """Keep each set's VIP route table equal to its live VIPs (seed §3)."""
-        prefix = self.options.prefix
-        written = False
-        for sas_uuid, settings in self.sets.items():
-            members = [
-                lb
-                for lb in snapshot.load_balancers.values()
-                if self._belongs(lb, settings, snapshot)
-            ]
-            outcome: dict[str, str | None] = {}
-            for lb in members:
-                per_device = self.results.get(lb.uuid)
-                if not per_device:
-                    outcome[lb.uuid] = "not reconciled yet"  # keep any route it has
-                else:
-                    outcome[lb.uuid] = next((r for r in per_device.values() if r), None)
-            changes, problems = set_route_changes(
-                snapshot, sas_uuid, prefix, outcome, bool(snapshot.load_balancers)
-            )
-            if problems != self._route_problems.get(sas_uuid):
-                self._route_problems[sas_uuid] = problems
-                for problem in problems:
-                    log.warning("vip route", problem=problem)
-            if changes:
-                for failure in write_changes(self.vnc, changes):
-                    log.warning("vip route write failed", error=failure)
-                written = True
-        if written:
-            try:
-                tables = self.reader.read_route_tables()
-                # Swap in the tables only, on the snapshot as it is *now*: the Contrail stage
-                # may have installed a newer one while we were reading.
-                self.snapshot = replace(self.snapshot or snapshot, route_tables=tables)
-            except ContrailReadError as exc:
-                log.warning("route tables not re-read; next resync will", error=str(exc))
+    def _reconcile_routes(self, snapshot: ContrailSnapshot, sas_uuid: str) -> None:
+        """Keep the set's VIP route table equal to its live VIPs (seed §3)."""
+        settings = self.sets.get(sas_uuid)
+        if settings is None:
+            return
+        outcome: dict[str, str | None] = {
+            # a load balancer no device reported on yet keeps any route it has
+            lb.uuid: self._combined(lb.uuid) if lb.uuid in self.results else "not reconciled yet"
+            for lb in self._members(settings, snapshot)
+        }
+        changes, problems = set_route_changes(
+            snapshot, sas_uuid, self.options.prefix, outcome, bool(snapshot.load_balancers)
+        )
+        if problems != self._route_problems.get(sas_uuid):
+            self._route_problems[sas_uuid] = problems
+            for problem in problems:
+                log.warning("vip route", problem=problem)
+        if not changes:
+            return
+        for failure in write_changes(self.vnc, changes):
+            log.warning("vip route write failed", error=failure)
+        try:
+            tables = self.reader.read_route_tables()
+            # Swap in the tables only, on the snapshot as it is *now*: the Contrail stage
+            # may have installed a newer one while we were reading.
+            self.snapshot = replace(self.snapshot or snapshot, route_tables=tables)
+        except ContrailReadError as exc:
+            log.warning("route tables not re-read; next resync will", error=str(exc))
 
     def readiness(self) -> dict[str, bool]:
         return {
@@ -619,6 +624,13 @@ class Controller:
         self.metrics.queue_depth.labels("contrail").set(len(self.queue))
         for key, worker in self.workers.items():
             self.metrics.queue_depth.labels(key).set(len(worker.queue))
+
+
+def _terminates_tls(snapshot: ContrailSnapshot, lb_uuid: str) -> bool:
+    return any(
+        lb_uuid in listener.lb_uuids and (listener.protocol or "").upper() == "TERMINATED_HTTPS"
+        for listener in snapshot.listeners.values()
+    )
 
 
 def _device_key(device: DeviceSettings) -> str:
