@@ -64,6 +64,16 @@ def contrail(broker: str) -> Iterator[Any]:
     server.stop()
 
 
+def update_member(client: Any, member_uuid: str, **values: Any) -> None:
+    """Change member properties through vnc_api, as a user would (the API publishes it)."""
+    member = client.loadbalancer_member_read(id=member_uuid)
+    props = member.get_loadbalancer_member_properties()
+    for key, value in values.items():
+        setattr(props, key, value)
+    member.set_loadbalancer_member_properties(props)
+    client.loadbalancer_member_update(member)
+
+
 class Daemon:
     def __init__(self, config: Path, log: Path, listen: str) -> None:
         self.config, self.log_path, self.listen = config, log, listen

@@ -11,7 +11,7 @@ from emulators.contrail.topology import (
     add_load_balancer,
     delete_load_balancer,
 )
-from tests.daemon.conftest import wait_until
+from tests.daemon.conftest import update_member, wait_until
 from tests.integration.conftest import counters, device
 
 
@@ -43,11 +43,7 @@ def test_the_daemon_follows_create_change_and_delete(bigip, vnc, topo, daemon_fa
     pool = ids.listeners[0].pool
     wait_until(lambda: len(pool_members(bigip, partition, pool)) == 2)
 
-    member = vnc.loadbalancer_member_read(id=ids.listeners[0].members[0])
-    props = member.get_loadbalancer_member_properties()
-    props.weight = 9
-    member.set_loadbalancer_member_properties(props)
-    vnc.loadbalancer_member_update(member)
+    update_member(vnc, ids.listeners[0].members[0], weight=9)
     wait_until(lambda: pool_members(bigip, partition, pool)["10.2.3.1:8080"].ratio == 9)
 
     delete_load_balancer(vnc, ids)
@@ -91,11 +87,7 @@ def test_a_single_member_change_costs_one_device_write(bigip, vnc, topo, daemon_
 
     time.sleep(2)  # let the batched save of the initial sync happen
     counters(bigip, reset=True)
-    member = vnc.loadbalancer_member_read(id=ids.listeners[0].members[1])
-    props = member.get_loadbalancer_member_properties()
-    props.admin_state = False
-    member.set_loadbalancer_member_properties(props)
-    vnc.loadbalancer_member_update(member)
+    update_member(vnc, ids.listeners[0].members[1], admin_state=False)
     partition = f"Contrail_{topo.project}"
     pool = ids.listeners[0].pool
     wait_until(

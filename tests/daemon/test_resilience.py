@@ -11,18 +11,10 @@ import pytest
 
 import emulators.bigip as bigip_emulator
 from emulators.contrail.topology import add_load_balancer, seed_topology
-from tests.daemon.conftest import wait_until
+from tests.daemon.conftest import update_member, wait_until
 from tests.daemon.test_daemon import pool_members, web
 from tests.integration.conftest import DEVICE_PASSWORD, DEVICE_USER, control, device
 from tests.support.rabbitmq import broker_answers
-
-
-def set_weight(vnc: Any, member_uuid: str, weight: int) -> None:
-    member = vnc.loadbalancer_member_read(id=member_uuid)
-    props = member.get_loadbalancer_member_properties()
-    props.weight = weight
-    member.set_loadbalancer_member_properties(props)
-    vnc.loadbalancer_member_update(member)
 
 
 @pytest.fixture
@@ -40,7 +32,7 @@ def test_converges_after_a_broker_restart(
     wait_until(daemon.ready, timeout=30)
     subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True, timeout=60)
     wait_until(lambda: not daemon.ready(), timeout=20)  # readiness reports the broker down
-    set_weight(vnc, ids.listeners[0].members[0], 5)  # its notification is lost
+    update_member(vnc, ids.listeners[0].members[0], weight=5)  # its notification is lost
     subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True, timeout=60)
     partition, pool = f"Contrail_{topo.project}", ids.listeners[0].pool
     wait_until(lambda: pool_members(bigip, partition, pool)["10.2.3.1:8080"].ratio == 5, 60)
@@ -54,7 +46,7 @@ def test_converges_after_the_device_failed_for_30_seconds(bigip, vnc, topo, daem
     wait_until(daemon.ready, timeout=30)
     control(bigip, "faults", {"kind": "status", "status": 503, "count": None, "path": "^/mgmt/tm"})
     failed_at = time.monotonic()
-    set_weight(vnc, ids.listeners[0].members[0], 3)
+    update_member(vnc, ids.listeners[0].members[0], weight=3)
     extra = web(vnc, topo, "extra", members=1, port=8443)
     wait_until(lambda: not daemon.ready(), timeout=20)
 
