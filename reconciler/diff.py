@@ -133,7 +133,12 @@ def diff(
         elif not _held(have, desired):
             deletes.append(Operation("delete", have))
 
-    replaced.extend(_dependents_of_replaced(replaced, desired, live, creates, updates))
+    for key in _virtuals_on_replaced_addresses(replaced, desired, live):
+        replaced.append(
+            Operation("delete", live[key], reason="replace: its virtual address changes")
+        )
+        updates = [op for op in updates if op.key != key]
+        creates.append(Operation("create", desired.objects[key], reason="replace"))
     detach, reattach, retyped = _retyped_monitors(desired, live, prefix, in_scope)
     replaced.extend(op for op in deletes if op.key in retyped)
     deletes = [op for op in deletes if op.key not in retyped]
@@ -234,36 +239,30 @@ def _scope_test(
     return test
 
 
-def _dependents_of_replaced(
-    replaced: list[Operation],
-    desired: Desired,
-    live: ObjectSet,
-    creates: list[Operation],
-    updates: list[Operation],
-) -> list[Operation]:
-    """Virtuals on a virtual address being replaced must go first and come back after it."""
+def _virtuals_on_replaced_addresses(
+    replaced: list[Operation], desired: Desired, live: ObjectSet
+) -> set[ObjectKey]:
+    """Virtuals on a virtual address being replaced: they must go first and come back after
+    it, so they are replaced too."""
     old_addresses = {
         (op.obj.partition, op.obj.fields.get("address"))
         for op in replaced
         if op.obj.kind == "ltm/virtual-address"
     }
     if not old_addresses:
-        return []
-    extra: list[Operation] = []
+        return set()
+    keys: set[ObjectKey] = set()
     for key, have in live.items():
         if have.kind != "ltm/virtual" or key not in desired.objects:
             continue
-        destination = str(have.fields.get("destination", ""))
-        host = destination.rsplit("/", 1)[-1]
+        host = str(have.fields.get("destination", "")).rsplit("/", 1)[-1]
         try:
             ip, _port = addresses.split_host_port(host)
         except addresses.AddressError:
             continue
         if (have.partition, ip) in old_addresses:
-            extra.append(Operation("delete", have, reason="replace: its virtual address changes"))
-            updates[:] = [op for op in updates if op.key != key]
-            creates.append(Operation("create", desired.objects[key], reason="replace"))
-    return extra
+            keys.add(key)
+    return keys
 
 
 def _keep_what_is_still_used(
