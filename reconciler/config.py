@@ -39,6 +39,19 @@ class ClaimRule:
 
 
 @dataclass(frozen=True)
+class Credentials:
+    """Device credentials from our own configuration, so they need not sit in Contrail (whose
+    set kv pairs anyone with API read access sees). ``sas`` empty: every set's default."""
+
+    sas: str
+    user: str
+    password: Secret
+
+    def __repr__(self) -> str:
+        return f"Credentials(sas={self.sas!r}, user={self.user!r})"
+
+
+@dataclass(frozen=True)
 class Config:
     api_server_ip: str = "127.0.0.1"
     api_server_port: int = 8082
@@ -60,14 +73,40 @@ class Config:
     http_listen: str = "127.0.0.1:9180"
     log_level: str = "INFO"
     tls_certificate_dir: str = ""  # <container>.crt / <container>.key (TERMINATED_HTTPS)
+    # Device credentials for every set (over Contrail's); [credentials:<set>] per set.
+    device_user: str = ""
+    device_password: Secret | None = None
+    # ZooKeeper (Contrail's key names): replicas divide the F5 sets; empty = one owner of all.
+    zk_server_ip: str = ""
+    zk_server_port: int = 2181
+    zk_root: str = "/contrail-f5-reconciler"
+    zk_session_timeout: float = 20.0
+    replica_id: str = ""  # default: <hostname>-<pid> (on Kubernetes: the pod name)
     claims: tuple[ClaimRule, ...] = ()
+    credentials: tuple[Credentials, ...] = ()
+
+    def credentials_for(self, sas_name: str) -> Credentials | None:
+        """Our configured credentials for a set: its own section, else the defaults, else
+        None (Contrail's own credentials are used)."""
+        for entry in self.credentials:
+            if entry.sas == sas_name:
+                return entry
+        if self.device_password is not None:
+            return Credentials("", self.device_user or "admin", self.device_password)
+        return None
+
+    @property
+    def zk_hosts(self) -> str:
+        """kazoo's hosts string: every ensemble member with a port."""
+        hosts = [h.strip() for h in self.zk_server_ip.split(",") if h.strip()]
+        return ",".join(h if ":" in h else f"{h}:{self.zk_server_port}" for h in hosts)
 
     @property
     def device_verify(self) -> bool | str:
         return self.device_ca_bundle or self.verify_device_tls
 
 
-_SECRETS = frozenset({"auth_token", "rabbit_password"})
+_SECRETS = frozenset({"auth_token", "rabbit_password", "device_password"})
 
 
 def _convert(key: str, raw: str, kind: Any, source: str) -> Any:
@@ -102,14 +141,9 @@ def _apply(values: dict[str, Any], raw: Mapping[str, str], source: str) -> None:
     for key, value in raw.items():
         key = key.lower()
         if key.endswith("_file") and key[: -len("_file")] in _SECRETS:
-            secret_key = key[: -len("_file")]
-            path = Path(value.strip())
-            try:
-                values[secret_key] = Secret(path.read_text().strip())
-            except OSError as exc:
-                raise ConfigError(f"{source}: {key} = {value!r}: cannot read: {exc}") from None
+            values[key[: -len("_file")]] = _read_secret(key, value, source)
             continue
-        if key not in kinds or key == "claims":
+        if key not in kinds or key in ("claims", "credentials"):
             raise ConfigError(f"{source}: unknown key {key!r}")
         if key in _SECRETS:
             values[key] = Secret(value)
@@ -142,6 +176,36 @@ def _claims(parser: configparser.ConfigParser, source: str) -> tuple[ClaimRule, 
     return tuple(rules)
 
 
+def _read_secret(key: str, value: str, source: str) -> Secret:
+    path = Path(value.strip())
+    try:
+        return Secret(path.read_text().strip())
+    except OSError as exc:
+        raise ConfigError(f"{source}: {key} = {value!r}: cannot read: {exc}") from None
+
+
+def _credentials(parser: configparser.ConfigParser, source: str) -> tuple[Credentials, ...]:
+    entries = []
+    for section in parser.sections():
+        if not section.startswith("credentials:"):
+            continue
+        where = f"{source} [{section}]"
+        body = {k.lower(): v for k, v in parser[section].items()}
+        unknown = set(body) - {"user", "password", "password_file"}
+        if unknown:
+            raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+        if "password_file" in body:
+            password = _read_secret("password_file", body["password_file"], where)
+        elif "password" in body:
+            password = Secret(body["password"])
+        else:
+            raise ConfigError(f"{where}: needs password_file = <path> (or password)")
+        entries.append(
+            Credentials(section[len("credentials:") :], body.get("user", "admin").strip(), password)
+        )
+    return tuple(entries)
+
+
 def load(
     path: Path | None = None,
     environ: Mapping[str, str] | None = None,
@@ -150,6 +214,7 @@ def load(
     """Defaults ← INI file (if given, or the default path if it exists) ← environment ← flags."""
     values: dict[str, Any] = {}
     claims: tuple[ClaimRule, ...] = ()
+    credentials: tuple[Credentials, ...] = ()
     file = path if path is not None else (DEFAULT_PATH if DEFAULT_PATH.exists() else None)
     if file is not None:
         parser = configparser.ConfigParser(interpolation=None)
@@ -163,13 +228,14 @@ def load(
         if parser.has_section(SECTION):
             _apply(values, dict(parser[SECTION]), f"{file} [{SECTION}]")
         claims = _claims(parser, str(file))
+        credentials = _credentials(parser, str(file))
     env = os.environ if environ is None else environ
     from_env = {k[len(ENV_PREFIX) :].lower(): v for k, v in env.items() if k.startswith(ENV_PREFIX)}
     _apply(values, from_env, "environment")
     for key, value in (overrides or {}).items():
         if value is not None:
             values[key] = Secret(value) if key in _SECRETS and isinstance(value, str) else value
-    config = replace(Config(), **values, claims=claims)
+    config = replace(Config(), **values, claims=claims, credentials=credentials)
     _validate(config)
     return config
 
@@ -183,6 +249,13 @@ def _validate(config: Config) -> None:
         )
     if config.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"log_level = {config.log_level!r} is not DEBUG, INFO, WARNING or ERROR")
+    if config.zk_server_ip:
+        if not config.zk_root.startswith("/") or config.zk_root.endswith("/"):
+            raise ConfigError(f"zk_root = {config.zk_root!r} must start with / and not end with /")
+        if config.zk_session_timeout < 2:
+            raise ConfigError(f"zk_session_timeout = {config.zk_session_timeout} is below 2 s")
+    if config.device_user and config.device_password is None:
+        raise ConfigError("device_user is set but device_password (device_password_file) is not")
     host, _, port = config.http_listen.rpartition(":")
     if not port.isdigit():
         raise ConfigError(f"http_listen = {config.http_listen!r} is not host:port")

@@ -481,7 +481,7 @@ class Controller:
         wanted: dict[str, tuple[str, tuple[DeviceSettings, ...], str]] = {}
         for sas in snapshot.appliance_sets.values():
             try:
-                settings = settings_for(sas)
+                settings = settings_for(sas, self.config.credentials_for(sas.name))
             except SettingsError as exc:
                 log.warning("unusable service-appliance-set", error=str(exc))
                 continue

@@ -136,7 +136,7 @@ class Reconciler:
             if sas_name and sas.name != sas_name:
                 continue
             try:
-                settings = settings_for(sas)
+                settings = settings_for(sas, self.config.credentials_for(sas.name))
             except SettingsError as exc:
                 notes.append(str(exc))
                 continue

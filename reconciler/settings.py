@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from reconciler.config import Credentials
 from reconciler.contrail.model import ApplianceSet
 from reconciler.values import FrozenDict, Secret
 
@@ -72,8 +73,11 @@ def _port(sas: ApplianceSet, raw: str | None, where: str) -> int:
     return int(raw)
 
 
-def settings_for(sas: ApplianceSet) -> SetSettings:
-    """The set's devices and modes, or SettingsError naming the missing/bad key."""
+def settings_for(sas: ApplianceSet, credentials: Credentials | None = None) -> SetSettings:
+    """The set's devices and modes, or SettingsError naming the missing/bad key.
+
+    ``credentials`` (our configuration's, for this set) win over whatever Contrail holds, so
+    operators can keep device passwords out of Contrail altogether."""
     kv = sas.properties
     kv_user = kv.get("user") or kv.get("username")
     kv_password = kv.get("password")
@@ -83,6 +87,8 @@ def settings_for(sas: ApplianceSet) -> SetSettings:
         address = appliance.address or appliance.properties.get("address")
         username = appliance.username or kv_user
         password = appliance.password or kv_password
+        if credentials is not None:
+            username, password = credentials.user, credentials.password
         if not address:
             raise SettingsError(
                 f"service-appliance-set {sas.name}: {where} has no service_appliance_ip_address"
@@ -103,6 +109,8 @@ def settings_for(sas: ApplianceSet) -> SetSettings:
                 f"service-appliance-set {sas.name}: no service-appliance children and no "
                 "'address' in service_appliance_set_properties"
             )
+        if credentials is not None:
+            kv_user, kv_password = credentials.user, credentials.password
         if not kv_user or not kv_password:
             missing = "user" if not kv_user else "password"
             raise SettingsError(

@@ -57,12 +57,68 @@ def test_the_cli_reports_a_configuration_error_and_exits_1(tmp_path: Path, capsy
     assert "api_server_port" in capsys.readouterr().err
 
 
-def test_the_kubernetes_manifest_carries_a_config_that_loads(tmp_path: Path) -> None:
-    text = (ROOT / "manifests" / "contrail-f5-reconciler.yaml").read_text()
-    block = text.split("contrail-f5-reconciler.conf: |\n", 1)[1].split("\n---", 1)[0]
-    ini = "\n".join(line[4:] for line in block.splitlines())
-    for name in ("auth_token", "rabbit_password"):
-        (tmp_path / name).write_text("x")
-    ini = ini.replace("/etc/contrail/secrets/", f"{tmp_path}/")
-    config = load(write(tmp_path, ini), environ={})
-    assert config.rabbit_server and [c.sas for c in config.claims] == ["f5"]
+def test_device_credentials_come_from_our_config_over_contrails(tmp_path: Path) -> None:
+    from reconciler.contrail.model import ApplianceSet
+    from reconciler.settings import settings_for
+    from reconciler.values import FrozenDict
+
+    (tmp_path / "all").write_text("default-pass\n")
+    (tmp_path / "prod").write_text("prod-pass\n")
+    config = load(
+        write(
+            tmp_path,
+            f"[DEFAULTS]\ndevice_user = ops\ndevice_password_file = {tmp_path}/all\n"
+            f"[credentials:f5-prod]\nuser = admin\npassword_file = {tmp_path}/prod\n",
+        ),
+        environ={},
+    )
+    kv = FrozenDict({"address": "10.0.0.5", "user": "contrail-user", "password": "in-contrail"})
+    prod = settings_for(
+        ApplianceSet("u1", "f5-prod", "f5", kv, None), config.credentials_for("f5-prod")
+    )
+    other = settings_for(
+        ApplianceSet("u2", "f5-lab", "f5", kv, None), config.credentials_for("f5-lab")
+    )
+    assert (prod.devices[0].username, prod.devices[0].password.reveal()) == ("admin", "prod-pass")
+    assert (other.devices[0].username, other.devices[0].password.reveal()) == (
+        "ops",
+        "default-pass",
+    )
+    assert "-pass" not in repr(config.credentials) + repr(config)
+    bare = ApplianceSet("u3", "f5-bare", "f5", FrozenDict({"address": "10.0.0.6"}), None)
+    assert settings_for(bare, config.credentials_for("f5-bare")).devices[0].username == "ops"
+    no_config = load(write(tmp_path, "[DEFAULTS]\n"), environ={})
+    assert (
+        settings_for(
+            ApplianceSet("u2", "f5-lab", "f5", kv, None), no_config.credentials_for("f5-lab")
+        )
+        .devices[0]
+        .password.reveal()
+        == "in-contrail"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("[credentials:f5]\nuser = admin\n", "credentials:f5"),
+        ("[credentials:f5]\npassword = x\npasword_file = /y\n", "pasword_file"),
+        ("[credentials:f5]\npassword_file = /nonexistent/secret\n", "password_file"),
+        ("[DEFAULTS]\ndevice_user = ops\n", "device_password"),
+        ("[DEFAULTS]\nzk_server_ip = zk1\nzk_root = zk\n", "zk_root"),
+        ("[DEFAULTS]\nzk_server_ip = zk1\nzk_session_timeout = 0.5\n", "zk_session_timeout"),
+    ],
+)
+def test_bad_credentials_or_zookeeper_settings_name_the_key(
+    tmp_path: Path, text: str, named: str
+) -> None:
+    with pytest.raises(ConfigError, match=named):
+        load(write(tmp_path, text), environ={})
+
+
+def test_zookeeper_hosts_get_the_default_port() -> None:
+    config = load(
+        None,
+        environ={"CONTRAIL_F5_ZK_SERVER_IP": "zk1, zk2:2182", "CONTRAIL_F5_ZK_SERVER_PORT": "2888"},
+    )
+    assert config.zk_hosts == "zk1:2888,zk2:2182"
