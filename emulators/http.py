@@ -10,6 +10,8 @@ controls every emulator offers:
 - scripted faults: answer with a status code, reset the connection, or hang — for the next N
   requests, or for every request whose path matches a regular expression (optionally one verb);
 - request counters by verb and path;
+- a log of writes (start and end time, verb, path, status, the client's User-Agent), to check
+  who wrote when — e.g. that two reconciler replicas never write one device at once;
 - dump / load of the whole state, and a simulated restart.
 
 Control requests (``/_emulator/...``) are never delayed, faulted or counted, and need no auth:
@@ -27,7 +29,7 @@ import struct
 import tempfile
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,6 +41,7 @@ from reconciler.logs import get_logger
 
 CONTROL_PREFIX = "/_emulator"
 WRITE_VERBS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+WRITE_LOG_SIZE = 20_000  # the newest writes kept by /_emulator/writes
 
 log = get_logger("emulator.http")
 
@@ -133,6 +136,7 @@ class Controls:
         self.latency_per_verb: dict[str, float] = {}
         self.faults: list[Fault] = []
         self.counts: Counter[tuple[str, str]] = Counter()
+        self.writes: deque[dict[str, Any]] = deque(maxlen=WRITE_LOG_SIZE)
         self._cleared = threading.Event()
 
     def delay_for(self, method: str) -> float:
@@ -142,6 +146,18 @@ class Controls:
     def count(self, request: Request) -> None:
         with self._lock:
             self.counts[(request.method, request.path.rstrip("/") or "/")] += 1
+
+    def log_write(self, request: Request, started: float, status: int) -> None:
+        entry = {
+            "start": started,
+            "end": time.time(),
+            "method": request.method,
+            "path": request.path,
+            "status": status,
+            "client": request.header("User-Agent", "") or "",
+        }
+        with self._lock:
+            self.writes.append(entry)
 
     def take_fault(self, request: Request) -> Fault | None:
         """The first fault matching this request, consuming one of its uses."""
@@ -195,6 +211,12 @@ class Controls:
                     self.counts.clear()
                 return Response(200, snapshot)
             return Response(200, self.counters(request.query.get("prefix", "")))
+        if action == "writes":
+            with self._lock:
+                entries = list(self.writes)
+                if request.method == "DELETE":
+                    self.writes.clear()
+            return Response(200, {"items": entries})
         if action == "latency":
             if request.method in ("PUT", "POST"):
                 with self._lock:
@@ -306,6 +328,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(server.controls.handle(request, server.app))
             return
         server.controls.count(request)
+        started = time.time()
+        status = 0  # a reset or hang connection answers nothing
+        try:
+            status = self._answer(request)
+        finally:
+            if request.method in WRITE_VERBS:
+                server.controls.log_write(request, started, status)
+
+    def _answer(self, request: Request) -> int:
+        """Delay, fault or the app's answer; returns the status sent (0: none)."""
+        server = self.server
         delay = server.controls.delay_for(request.method)
         if delay > 0:
             time.sleep(delay)
@@ -313,19 +346,21 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None:
             if fault.kind == "reset":
                 self._reset_connection()
-                return
+                return 0
             if fault.kind == "hang":
                 server.controls.wait_hang(fault.seconds)
                 self._reset_connection()
-                return
-            self._send(server.fault_response(fault, request))
-            return
+                return 0
+            response = server.fault_response(fault, request)
+            self._send(response)
+            return response.status
         try:
             response = server.app.handle(request)
         except Exception:  # an emulator bug must surface as a 500, never kill the thread
             log.exception("emulator handler failed", method=request.method, path=request.path)
             response = Response(500, {"code": 500, "message": "emulator internal error"})
         self._send(response)
+        return response.status
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _dispatch
 

@@ -38,6 +38,7 @@ from reconciler.contrail.model import ContrailSnapshot
 from reconciler.contrail.reader import ContrailReader, ContrailReadError
 from reconciler.contrail.status import plan_status, write_status
 from reconciler.contrail.writer import write_changes
+from reconciler.coordination import Ownership, SoleOwnership
 from reconciler.diff import DeleteGuard, diff
 from reconciler.events import FULL_RESYNC, Index, keys_for
 from reconciler.logs import get_logger
@@ -54,6 +55,7 @@ log = get_logger("controller")
 SAVE_IDLE_SECONDS = 1.0
 EVENT_SETTLE_SECONDS = 0.05  # events this close together become one reconcile
 SAVE_MAX_SECONDS = 30.0
+OWNERSHIP = "#ownership"  # Contrail-stage key: the sets this replica owns changed
 
 
 @dataclass
@@ -314,7 +316,7 @@ class SetPassWorker:
         self.reconciler = Reconciler(
             controller.config,
             controller.vnc,
-            client_factory=lambda d: by_device.get(d) or controller._client(d),
+            client_factory=lambda d: by_device.get(d) or controller._client(d, sas_uuid),
         )
         self.queue: WorkQueue[str] = WorkQueue(base_delay=1.0, max_delay=60.0)
         self.known: dict[str, frozenset[tuple[str, str]]] = {}
@@ -361,6 +363,8 @@ class Controller:
     vnc: Any
     metrics: Metrics
     client_factory: Callable[[DeviceSettings], DeviceClient] | None = None
+    ownership: Ownership = field(default_factory=SoleOwnership)
+    user_agent: str = ""  # appended to every device request's User-Agent (the replica)
     snapshot: ContrailSnapshot | None = None
     index: Index = field(default_factory=Index)
     sets: dict[str, SetSettings] = field(default_factory=dict)
@@ -377,6 +381,8 @@ class Controller:
         self._threads: list[threading.Thread] = []
         self._routes_lock = threading.Lock()
         self._route_problems: dict[str, list[str]] = {}
+        self._retiring: dict[str, list[threading.Thread]] = {}  # set name → stopping workers
+        self._releasing: set[str] = set()  # sets whose release waits for those
 
     # -- inputs ---------------------------------------------------------------------------
 
@@ -405,6 +411,12 @@ class Controller:
         self.queue.serve(self.sync_contrail, lambda: self.stopped, log, after=self._gauge)
 
     def sync_contrail(self, key: str) -> bool:
+        if key == OWNERSHIP:
+            if self.snapshot is not None:  # else the first full read installs the workers
+                for worker in self._install_sets(self.snapshot):
+                    worker.queue.add(FULL_RESYNC)
+                self._gauge()
+            return True
         scope = "full" if key == FULL_RESYNC or self.snapshot is None else "load-balancer"
         try:
             if scope == "full":
@@ -431,7 +443,7 @@ class Controller:
         else:  # one subtree changed: update the index (5,000 LBs: ~25 ms, not 180-950)
             self.index = self.index.with_load_balancer(snapshot, key)
         if scope == "full":
-            self._install_sets(snapshot)
+            self._install_sets(snapshot, offer=True)
             for worker in self.workers.values():
                 worker.queue.add(FULL_RESYNC)
             self.contrail_synced = True
@@ -475,11 +487,19 @@ class Controller:
         """One load balancer's outcome over its devices: the first error, else None."""
         return next((r for r in self.results.get(lb_uuid, {}).values() if r), None)
 
-    def _install_sets(self, snapshot: ContrailSnapshot) -> None:
-        """Start workers for new devices, stop those of devices that went away."""
+    def _install_sets(
+        self, snapshot: ContrailSnapshot, offer: bool = False
+    ) -> list[DeviceWorker | SetPassWorker]:
+        """Start workers for the devices of the sets this replica owns, stop the others'
+        (a set being given up is released once its workers have finished). Returns the
+        workers started. ``offer``: tell the coordination which sets exist now."""
+        if offer:
+            self.ownership.offer(s.name for s in snapshot.appliance_sets.values())
         sets: dict[str, SetSettings] = {}
         wanted: dict[str, tuple[str, tuple[DeviceSettings, ...], str]] = {}
         for sas in snapshot.appliance_sets.values():
+            if not self.ownership.owns(sas.name):
+                continue
             try:
                 settings = settings_for(sas, self.config.credentials_for(sas.name))
             except SettingsError as exc:
@@ -493,8 +513,9 @@ class Controller:
             else:
                 for device in settings.devices:
                     wanted[_device_key(device)] = (sas.uuid, (device,), "device")
-        self.sets = sets
+        previous, self.sets = self.sets, sets
         retiring: dict[str, threading.Thread] = {}
+        started: list[DeviceWorker | SetPassWorker] = []
         for key in list(self.workers):
             old = self.workers[key]
             devices = tuple(c.settings for c in old.clients)
@@ -503,10 +524,13 @@ class Controller:
                 old.queue.close()
                 if old.thread is not None:
                     retiring[key] = old.thread
+                    if old.sas_uuid in previous:
+                        name = previous[old.sas_uuid].sas_name
+                        self._retiring.setdefault(name, []).append(old.thread)
                 del self.workers[key]
         for key, (sas_uuid, devices, kind) in wanted.items():
             if key not in self.workers:
-                clients = [self._client(d) for d in devices]
+                clients = [self._client(d, sas_uuid) for d in devices]
                 worker: DeviceWorker | SetPassWorker = (
                     SetPassWorker(self, sas_uuid, clients)
                     if kind == "set"
@@ -514,16 +538,40 @@ class Controller:
                 )
                 self.workers[key] = worker
                 worker.thread = self._start(worker.run, after=retiring.get(key))
+                started.append(worker)
+        self._release_when_stopped()
+        self.metrics.sets_owned.set(len(self.ownership.owned))
+        return started
 
-    def _client(self, device: DeviceSettings) -> DeviceClient:
+    def _release_when_stopped(self) -> None:
+        """Sets being given up go to their next owner only after every worker they had has
+        finished its apply: two replicas never write one device at once."""
+        for name in self.ownership.pending_release():
+            if name in self._releasing:
+                continue
+            self._releasing.add(name)
+            threads = self._retiring.pop(name, [])
+
+            def release(name: str = name, threads: list[threading.Thread] = threads) -> None:
+                for thread in threads:
+                    thread.join()
+                self._releasing.discard(name)
+                self.ownership.released(name)
+
+            self._start(release)
+
+    def _client(self, device: DeviceSettings, sas_uuid: str) -> DeviceClient:
         if self.client_factory is not None:
             return self.client_factory(device)
         counter = self.metrics.rest_calls
+        sas_name = self.sets[sas_uuid].sas_name
         return DeviceClient(
             device,
             verify=self.config.device_verify,
             timeout=self.config.device_timeout,
             on_call=lambda verb: counter.labels(device.name, verb).inc(),
+            fence=lambda: self.ownership.fence(sas_name),
+            user_agent=self.user_agent,
         )
 
     def _start(
@@ -544,6 +592,7 @@ class Controller:
         return thread
 
     def start(self) -> None:
+        self.ownership.start(lambda: self.queue.add(OWNERSHIP))
         self._start(self.run)
 
     # -- outputs --------------------------------------------------------------------------
@@ -564,7 +613,11 @@ class Controller:
         changed = {lb: self._combined(lb) for lb in results}
         self.metrics.lbs_in_error.set(sum(1 for d in self.results.values() if any(d.values())))
         snapshot = self.snapshot
-        if snapshot is None or not (changed or gone):
+        settings = self.sets.get(sas_uuid)
+        if snapshot is None or settings is None or not (changed or gone):
+            return
+        if not self.ownership.may_write(settings.sas_name):
+            log.info("outcome not written: set no longer ours", sas=settings.sas_name)
             return
         updates = plan_status(snapshot, changed, self.operating)
         if updates:
@@ -619,6 +672,7 @@ class Controller:
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        self.ownership.stop()  # after the applies: our sets go to the others at once
 
     def _gauge(self) -> None:
         self.metrics.queue_depth.labels("contrail").set(len(self.queue))

@@ -16,9 +16,16 @@ import signal
 import threading
 from typing import Any
 
+from reconciler import __version__
 from reconciler.config import Config
 from reconciler.contrail.connect import ContrailUnavailable, connect
 from reconciler.controller import Controller
+from reconciler.coordination import (
+    Ownership,
+    SoleOwnership,
+    ZooKeeperOwnership,
+    replica_identity,
+)
 from reconciler.health import serve
 from reconciler.logs import get_logger
 from reconciler.metrics import Metrics
@@ -40,6 +47,27 @@ def _connect_until_stopped(config: Config, stop: threading.Event) -> Any | None:
     return None
 
 
+def _ownership(config: Config, replica: str, metrics: Metrics) -> Ownership:
+    """ZooKeeper coordination when configured; otherwise this process owns every set."""
+    if not config.zk_server_ip:
+        log.info("no zookeeper configured: this replica owns every set", replica=replica)
+        return SoleOwnership()
+    log.info(
+        "coordinating through zookeeper",
+        hosts=config.zk_hosts,
+        root=config.zk_root,
+        replica=replica,
+        session_timeout=config.zk_session_timeout,
+    )
+    return ZooKeeperOwnership(
+        config.zk_hosts,
+        config.zk_root,
+        replica,
+        session_timeout=config.zk_session_timeout,
+        on_transition=lambda _sas, change: metrics.ownership_changes.labels(change).inc(),
+    )
+
+
 def run_daemon(config: Config, stop: threading.Event | None = None) -> int:
     stop = stop or threading.Event()
 
@@ -52,6 +80,8 @@ def run_daemon(config: Config, stop: threading.Event | None = None) -> int:
         signal.signal(signal.SIGINT, _stop)
 
     metrics = Metrics()
+    replica = replica_identity(config.replica_id)
+    ownership = _ownership(config, replica, metrics)
     watcher: Watcher | None = None
     controller: Controller | None = None
 
@@ -61,6 +91,7 @@ def run_daemon(config: Config, stop: threading.Event | None = None) -> int:
             checks.update(controller.readiness())
         else:
             checks.update(initial_sync=False)
+        checks.update(ownership.readiness())
         if config.rabbit_server:
             checks["broker_connected"] = bool(watcher and watcher.connected)
         return checks
@@ -71,7 +102,13 @@ def run_daemon(config: Config, stop: threading.Event | None = None) -> int:
     if vnc is None:
         health.stop()
         return 0
-    controller = Controller(config, vnc, metrics)
+    controller = Controller(
+        config,
+        vnc,
+        metrics,
+        ownership=ownership,
+        user_agent=f"contrail-f5-reconciler/{__version__} replica/{replica}",
+    )
     controller.start()
     if config.rabbit_server:
         # Bind first, then resync (each bind asks for one), so no change slips in between.

@@ -66,6 +66,17 @@ class Metrics:
             ["scope", "result"],
             registry=r,
         )
+        self.sets_owned = Gauge(
+            f"{PREFIX}_sets_owned",
+            "F5 service-appliance-sets this replica reconciles now",
+            registry=r,
+        )
+        self.ownership_changes = Counter(
+            f"{PREFIX}_ownership_changes",
+            "Sets this replica acquired, released, or lost with its ZooKeeper session",
+            ["change"],
+            registry=r,
+        )
         self.lbs_in_error = Gauge(
             f"{PREFIX}_load_balancers_in_error",
             "Load balancers whose last reconcile failed",

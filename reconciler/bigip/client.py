@@ -20,6 +20,7 @@ from f5.bigip import ManagementRoot
 from f5.bigip.contexts import TransactionContextManager
 from f5.sdk_exception import TransactionSubmitException
 from icontrol.exceptions import iControlUnexpectedHTTPError
+from requests.adapters import HTTPAdapter
 from tenacity import (
     Retrying,
     retry_if_exception,
@@ -27,6 +28,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from reconciler.coordination import NotOwner
 from reconciler.logs import get_logger
 from reconciler.settings import DeviceSettings
 
@@ -34,16 +36,52 @@ log = get_logger("bigip.client")
 
 
 class DeviceError(RuntimeError):
-    """A request the device refused or could not answer; ``status`` is None for transport."""
+    """A request the device refused or could not answer; ``status`` is None for transport.
+    ``fenced``: never sent, because this replica may not write to the device now."""
 
-    def __init__(self, message: str, status: int | None = None, body: Any = None) -> None:
+    def __init__(
+        self, message: str, status: int | None = None, body: Any = None, fenced: bool = False
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.body = body
+        self.fenced = fenced
 
     @property
     def transient(self) -> bool:
         return self.status is None or self.status >= 500 or self.status == 401
+
+
+class FencedWrite(requests.RequestException):
+    """A write the fence refused (``reconciler.coordination``); raised before sending."""
+
+
+Fence = Callable[[], "float | None"]
+
+
+class _FencedAdapter(HTTPAdapter):
+    """Every request that changes the device asks the fence first, and may take no longer
+    than the lease the fence has left (reads go out unfenced)."""
+
+    def __init__(self, fence: Fence) -> None:
+        super().__init__()
+        self.fence = fence
+
+    def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        if request.method not in ("GET", "HEAD"):
+            try:
+                left = self.fence()
+            except NotOwner as exc:
+                raise FencedWrite(str(exc), request=request) from None
+            if left is not None:
+                kwargs["timeout"] = _capped(kwargs.get("timeout"), left)
+        return super().send(request, *args, **kwargs)
+
+
+def _capped(timeout: Any, limit: float) -> Any:
+    if isinstance(timeout, tuple):
+        return tuple(limit if t is None else min(t, limit) for t in timeout)
+    return limit if timeout is None else min(float(timeout), limit)
 
 
 class _ManagementRoot(ManagementRoot):
@@ -78,12 +116,15 @@ def _device_message(exc: BaseException) -> tuple[str, int | None, Any]:
 def as_device_error(exc: BaseException) -> DeviceError:
     if isinstance(exc, DeviceError):
         return exc
+    if isinstance(exc, FencedWrite):
+        return DeviceError(f"write not sent: {exc}", fenced=True)
     message, status, body = _device_message(exc)
     return DeviceError(message, status, body)
 
 
 def _is_transient(exc: BaseException) -> bool:
-    return as_device_error(exc).transient
+    error = as_device_error(exc)
+    return error.transient and not error.fenced  # a fenced write waits for the next key
 
 
 class DeviceClient:
@@ -96,8 +137,12 @@ class DeviceClient:
         timeout: float = 30.0,
         attempts: int = 4,
         on_call: Callable[[str], None] | None = None,
+        fence: Fence | None = None,
+        user_agent: str = "",
     ) -> None:
         self.settings = settings
+        self.fence = fence
+        self.user_agent = user_agent
         self.name = settings.name
         self.verify = verify
         self.timeout = timeout
@@ -117,7 +162,7 @@ class DeviceClient:
     def _connect(self) -> Any:
         s = self.settings
         try:
-            return _ManagementRoot(
+            mgmt = _ManagementRoot(
                 s.address,
                 s.username,
                 s.password.reveal(),
@@ -128,6 +173,11 @@ class DeviceClient:
             )
         except (requests.RequestException, KeyError, ValueError) as exc:
             raise as_device_error(exc) from None
+        if self.user_agent:  # who wrote this, in the device's logs (and the emulator's)
+            mgmt.icrs.append_user_agent(self.user_agent)
+        if self.fence is not None:
+            mgmt.icrs.session.mount("https://", _FencedAdapter(self.fence))
+        return mgmt
 
     def _forget_token(self) -> None:
         if self._mgmt is not None:
