@@ -49,7 +49,7 @@ def configure(level: str = "INFO", json: bool | None = None) -> None:
     logging.basicConfig(level=numeric, stream=sys.stderr, format="%(message)s")
     logging.getLogger().setLevel(numeric)
     # Libraries that log request bodies or headers at DEBUG stay at WARNING.
-    for noisy in ("urllib3", "requests", "f5", "icontrol", "amqp", "kombu"):
+    for noisy in ("urllib3", "requests", "f5", "icontrol", "amqp", "kombu", "kazoo"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
     if _configured:
         structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(numeric))

@@ -59,16 +59,21 @@ class FencedWrite(requests.RequestException):
 Fence = Callable[[], "float | None"]
 
 
-class _FencedAdapter(HTTPAdapter):
+class _DeviceAdapter(HTTPAdapter):
     """Every request that changes the device asks the fence first, and may take no longer
-    than the lease the fence has left (reads go out unfenced)."""
+    than the lease the fence has left (reads go out unfenced); every request says who sends
+    it in its User-Agent (set here: f5-sdk blanks the session's headers to commit a
+    transaction)."""
 
-    def __init__(self, fence: Fence) -> None:
+    def __init__(self, fence: Fence | None, user_agent: str) -> None:
         super().__init__()
         self.fence = fence
+        self.user_agent = user_agent
 
     def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        if request.method not in ("GET", "HEAD"):
+        if self.user_agent:
+            request.headers["User-Agent"] = self.user_agent
+        if self.fence is not None and request.method not in ("GET", "HEAD"):
             try:
                 left = self.fence()
             except NotOwner as exc:
@@ -173,10 +178,8 @@ class DeviceClient:
             )
         except (requests.RequestException, KeyError, ValueError) as exc:
             raise as_device_error(exc) from None
-        if self.user_agent:  # who wrote this, in the device's logs (and the emulator's)
-            mgmt.icrs.append_user_agent(self.user_agent)
-        if self.fence is not None:
-            mgmt.icrs.session.mount("https://", _FencedAdapter(self.fence))
+        if self.fence is not None or self.user_agent:
+            mgmt.icrs.session.mount("https://", _DeviceAdapter(self.fence, self.user_agent))
         return mgmt
 
     def _forget_token(self) -> None:
