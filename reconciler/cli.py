@@ -11,6 +11,7 @@ Usage errors also exit 1, so 2 always means "changes pending".
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -101,15 +102,25 @@ def main(argv: list[str] | None = None) -> int:
 def run_once(config: Any, args: argparse.Namespace) -> int:
     from reconciler.contrail.connect import ContrailUnavailable, connect
     from reconciler.contrail.reader import ContrailReadError
+    from reconciler.coordination import NotOwner, OneShotClaims, replica_identity
     from reconciler.reconcile import Reconciler
     from reconciler.render import render_json, render_text
 
+    claims: Any = contextlib.nullcontext()
+    if config.zk_server_ip and not args.dry_run:  # replicas may be running: take turns
+        claims = OneShotClaims(
+            config.zk_hosts,
+            config.zk_root,
+            f"once/{replica_identity(config.replica_id)}",
+            config.zk_session_timeout,
+        )
     try:
         vnc = connect(config)
-        result = Reconciler(config, vnc).run(
-            dry_run=args.dry_run, sas_name=args.sas, allow_mass_delete=args.allow_mass_delete
-        )
-    except (ContrailUnavailable, ContrailReadError) as exc:
+        with claims as held:
+            result = Reconciler(config, vnc, claims=held).run(
+                dry_run=args.dry_run, sas_name=args.sas, allow_mass_delete=args.allow_mass_delete
+            )
+    except (ContrailUnavailable, ContrailReadError, NotOwner) as exc:
         print(f"reconcile: {exc}; nothing was planned or changed", file=sys.stderr)
         return EXIT_ERROR
     plan = result.plan
@@ -126,6 +137,8 @@ def run_once(config: Any, args: argparse.Namespace) -> int:
             print(f"reconcile: device {applied.device}: {error}", file=sys.stderr)
     for failure in result.status_failures:
         print(f"reconcile: {failure}", file=sys.stderr)
+    for skipped in result.skipped:
+        print(f"reconcile: {skipped}", file=sys.stderr)
     return EXIT_OK if result.ok else EXIT_ERROR
 
 

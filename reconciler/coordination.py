@@ -134,15 +134,16 @@ class _Held:
     proven_at: float  # monotonic time a round trip proving the node ours was *sent*
 
 
-class ZooKeeperOwnership:
-    """Sets divided among live replicas through ZooKeeper (see the module docstring)."""
+class _OwnerNodes:
+    """The owner nodes this process holds, and the fence on them (shared by the daemon's
+    ownership and a one-shot pass's claims)."""
 
     def __init__(
         self,
         hosts: str,
         root: str,
         replica_id: str,
-        session_timeout: float = 20.0,
+        session_timeout: float,
         on_transition: Callable[[str, str], None] | None = None,
     ) -> None:
         from kazoo.client import KazooClient
@@ -154,15 +155,94 @@ class ZooKeeperOwnership:
             hosts=hosts, timeout=session_timeout, handler=_handler(), connection_retry=_retry()
         )
         self.on_transition = on_transition or (lambda sas, change: None)
-        self._on_change: Callable[[], None] = lambda: None
         self._lock = threading.RLock()  # guards the fields below (watchers, loop, workers)
-        self._sets: frozenset[str] = frozenset()
         self._held: dict[str, _Held] = {}
+        self._suspended = True
+        self._wake = threading.Event()
+
+    def fence(self, sas: str) -> float | None:
+        with self._lock:
+            held = self._held.get(sas)
+            suspended = self._suspended
+        if held is None:
+            raise NotOwner(f"this replica does not hold service-appliance-set {sas}")
+        if suspended or self._session() != held.session:
+            raise NotOwner(f"zookeeper session of service-appliance-set {sas} not connected")
+        now = time.monotonic()
+        if now - held.proven_at > self.session_timeout * LEASE_REFRESH_FRACTION:
+            sent = time.monotonic()
+            try:
+                stat = self.client.exists(self._owner_path(sas))
+            except Exception as exc:
+                raise NotOwner(f"ownership of {sas} not provable: {type(exc).__name__}") from None
+            if stat is None or stat.ephemeralOwner != held.session:
+                with self._lock:
+                    self._held.pop(sas, None)
+                self.on_transition(sas, "lost")
+                self._wake.set()
+                raise NotOwner(f"service-appliance-set {sas} is no longer ours in zookeeper")
+            held.proven_at = sent
+        left = held.proven_at + self.session_timeout * LEASE_SAFETY - time.monotonic()
+        if left <= 0:
+            raise NotOwner(f"lease on service-appliance-set {sas} ran out")
+        return left
+
+    def may_write(self, sas: str) -> bool:
+        try:
+            self.fence(sas)
+        except NotOwner:
+            return False
+        return True
+
+    def _session(self) -> int | None:
+        client_id = self.client.client_id
+        return client_id[0] if client_id else None
+
+    def _owner_path(self, sas: str) -> str:
+        return f"{self.root}/sets/{quote(sas, safe='')}/owner"
+
+    def _take(self, sas: str, session: int, watch: bool) -> str | None:
+        """Create the set's owner node; None when it is ours now, else who holds it.
+        ``watch``: be woken when the holder lets go."""
+        from kazoo.exceptions import NodeExistsError, NoNodeError
+
+        path = self._owner_path(sas)
+        self.client.ensure_path(path.rsplit("/", 1)[0])
+        sent = time.monotonic()
+        try:
+            self.client.create(path, self.replica_id.encode(), ephemeral=True)
+        except NodeExistsError:
+            waker = (lambda _event: self._wake.set()) if watch else None
+            try:
+                data, stat = self.client.get(path, watch=waker)
+            except NoNodeError:  # deleted in between: try again now
+                self._wake.set()
+                return "nobody (released just now)"
+            if stat.ephemeralOwner != session:
+                return data.decode(errors="replace") or "another replica"
+        with self._lock:
+            self._held[sas] = _Held(session=session, proven_at=sent)
+        self.on_transition(sas, "acquired")
+        return None
+
+
+class ZooKeeperOwnership(_OwnerNodes):
+    """Sets divided among live replicas through ZooKeeper (see the module docstring)."""
+
+    def __init__(
+        self,
+        hosts: str,
+        root: str,
+        replica_id: str,
+        session_timeout: float = 20.0,
+        on_transition: Callable[[str, str], None] | None = None,
+    ) -> None:
+        super().__init__(hosts, root, replica_id, session_timeout, on_transition)
+        self._on_change: Callable[[], None] = lambda: None
+        self._sets: frozenset[str] = frozenset()
         self._releasing: set[str] = set()
         self._node: str | None = None  # our registration, in _node_session
         self._node_session: int | None = None
-        self._suspended = True
-        self._wake = threading.Event()
         self._stopped = False
         self._thread: threading.Thread | None = None
 
@@ -237,40 +317,6 @@ class ZooKeeperOwnership:
         with self._lock:
             return {"coordination_connected": not self._suspended and self._node is not None}
 
-    def fence(self, sas: str) -> float | None:
-        with self._lock:
-            held = self._held.get(sas)
-            suspended = self._suspended
-        if held is None:
-            raise NotOwner(f"this replica does not hold service-appliance-set {sas}")
-        if suspended or self._session() != held.session:
-            raise NotOwner(f"zookeeper session of service-appliance-set {sas} not connected")
-        now = time.monotonic()
-        if now - held.proven_at > self.session_timeout * LEASE_REFRESH_FRACTION:
-            sent = time.monotonic()
-            try:
-                stat = self.client.exists(self._owner_path(sas))
-            except Exception as exc:
-                raise NotOwner(f"ownership of {sas} not provable: {type(exc).__name__}") from None
-            if stat is None or stat.ephemeralOwner != held.session:
-                with self._lock:
-                    self._held.pop(sas, None)
-                self.on_transition(sas, "lost")
-                self._wake.set()
-                raise NotOwner(f"service-appliance-set {sas} is no longer ours in zookeeper")
-            held.proven_at = sent
-        left = held.proven_at + self.session_timeout * LEASE_SAFETY - time.monotonic()
-        if left <= 0:
-            raise NotOwner(f"lease on service-appliance-set {sas} ran out")
-        return left
-
-    def may_write(self, sas: str) -> bool:
-        try:
-            self.fence(sas)
-        except NotOwner:
-            return False
-        return True
-
     def released(self, sas: str) -> None:
         """Delete our owner node (only if it is still ours), so the new owner can take it."""
         with self._lock:
@@ -302,13 +348,6 @@ class ZooKeeperOwnership:
                 log.warning("balancing sets failed; retrying", error=f"{type(exc).__name__}")
                 time.sleep(0.5)
                 self._wake.set()
-
-    def _session(self) -> int | None:
-        client_id = self.client.client_id
-        return client_id[0] if client_id else None
-
-    def _owner_path(self, sas: str) -> str:
-        return f"{self.root}/sets/{quote(sas, safe='')}/owner"
 
     def _register(self, session: int) -> None:
         self.client.ensure_path(f"{self.root}/replicas")
@@ -363,25 +402,46 @@ class ZooKeeperOwnership:
             self._on_change()
 
     def _acquire(self, sas: str, session: int) -> bool:
-        from kazoo.exceptions import NodeExistsError
+        holder = self._take(sas, session, watch=True)
+        if holder is None:
+            log.info("took service-appliance-set", sas=sas, replica=self.replica_id)
+        return holder is None  # else: still held by its previous owner, who will let go
 
-        path = self._owner_path(sas)
-        self.client.ensure_path(path.rsplit("/", 1)[0])
-        sent = time.monotonic()
+
+class OneShotClaims(_OwnerNodes):
+    """``reconcile --once`` beside running replicas: it takes each set's owner node for the
+    length of the pass (no replica starts on that set meanwhile, and the pass's writes are
+    fenced like a replica's), or skips a set a replica holds. Closing the session at the end
+    hands the sets back."""
+
+    def __enter__(self) -> OneShotClaims:
+        from kazoo.client import KazooState
+
         try:
-            self.client.create(path, self.replica_id.encode(), ephemeral=True)
-        except NodeExistsError:
-            stat = self.client.exists(path, watch=lambda _event: self._wake.set())
-            if stat is None:  # deleted in between: try again now
-                self._wake.set()
-                return False
-            if stat.ephemeralOwner != session:
-                return False  # still held by its previous owner; its deletion wakes us
-        with self._lock:
-            self._held[sas] = _Held(session=session, proven_at=sent)
-        log.info("took service-appliance-set", sas=sas, replica=self.replica_id)
-        self.on_transition(sas, "acquired")
-        return True
+            self.client.start(timeout=min(10.0, self.session_timeout))
+        except Exception as exc:
+            raise NotOwner(f"zookeeper not reachable: {type(exc).__name__}: {exc}") from None
+        self._suspended = False
+
+        def listener(state: str) -> None:
+            self._suspended = state != KazooState.CONNECTED
+
+        self.client.add_listener(listener)
+        return self
+
+    def claim(self, sas: str) -> str | None:
+        """None when the set is ours for this pass, else the replica that holds it."""
+        session = self._session()
+        if session is None:
+            return "nobody (zookeeper session lost)"
+        return self._take(sas, session, watch=False)
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.client.stop()
+            self.client.close()
+        except Exception as error:
+            log.warning("zookeeper session not closed cleanly", error=str(error))
 
 
 def _handler() -> Any:

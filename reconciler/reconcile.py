@@ -7,6 +7,7 @@ set, reads each device, diffs, then applies device by device and writes statuses
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -21,6 +22,7 @@ from reconciler.contrail.model import ContrailSnapshot
 from reconciler.contrail.reader import ContrailReader
 from reconciler.contrail.status import plan_status, write_status
 from reconciler.contrail.writer import write_changes
+from reconciler.coordination import OneShotClaims
 from reconciler.diff import DeleteGuard, diff
 from reconciler.logs import get_logger
 from reconciler.operating import operating_statuses, read_pool_health
@@ -50,6 +52,7 @@ class PassResult:
     applied: list[ApplyResult] = field(default_factory=list)
     status_failures: list[str] = field(default_factory=list)
     lb_results: dict[str, str | None] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)  # sets a running replica holds
 
     @property
     def ok(self) -> bool:
@@ -57,6 +60,7 @@ class PassResult:
             not self.plan.has_errors
             and all(r.ok for r in self.applied)
             and not self.status_failures
+            and not self.skipped
         )
 
 
@@ -86,9 +90,11 @@ class Reconciler:
         config: Config,
         vnc: Any,
         client_factory: ClientFactory | None = None,
+        claims: OneShotClaims | None = None,
     ) -> None:
         self.config = config
         self.vnc = vnc
+        self.claims = claims  # ZooKeeper configured: write only the sets no replica holds
         self.reader = ContrailReader(vnc, config.sas_driver_pattern)
         self._factory = client_factory or (
             lambda s: DeviceClient(s, verify=config.device_verify, timeout=config.device_timeout)
@@ -309,6 +315,25 @@ class Reconciler:
 
     # -- applying ----------------------------------------------------------------------------
 
+    def _claimed(self, set_work: SetWork, result: PassResult) -> bool:
+        """With ZooKeeper configured, a set is written only while this pass holds its owner
+        node (its device writes fenced on it); a set a replica holds is left to that replica."""
+        if self.claims is None:
+            return True
+        name = set_work.settings.sas_name
+        holder = self.claims.claim(name)
+        if holder is not None:
+            result.skipped.append(
+                f"service-appliance-set {name} is reconciled by replica {holder} "
+                f"(zookeeper {self.config.zk_root}); nothing written for it"
+            )
+            log.warning("set held by a replica; skipped", sas=name, replica=holder)
+            return False
+        fence = functools.partial(self.claims.fence, name)
+        for client, _plan in set_work.devices:
+            client.fence = fence
+        return True
+
     def run(
         self,
         dry_run: bool = False,
@@ -320,7 +345,10 @@ class Reconciler:
         if dry_run:
             return result
         contrail_failures: list[str] = []
-        for set_work in work:
+        for set_work in list(work):
+            if not self._claimed(set_work, result):
+                work.remove(set_work)
+                continue
             outcome = set_work.desired.outcomes()
             unreachable = [d for d in plan.devices if d.error and _in_set(d, set_work)]
             for device in unreachable:

@@ -65,7 +65,7 @@ class _DeviceAdapter(HTTPAdapter):
     it in its User-Agent (set here: f5-sdk blanks the session's headers to commit a
     transaction)."""
 
-    def __init__(self, fence: Fence | None, user_agent: str) -> None:
+    def __init__(self, fence: Fence, user_agent: str) -> None:
         super().__init__()
         self.fence = fence
         self.user_agent = user_agent
@@ -73,7 +73,7 @@ class _DeviceAdapter(HTTPAdapter):
     def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         if self.user_agent:
             request.headers["User-Agent"] = self.user_agent
-        if self.fence is not None and request.method not in ("GET", "HEAD"):
+        if request.method not in ("GET", "HEAD"):
             try:
                 left = self.fence()
             except NotOwner as exc:
@@ -178,9 +178,12 @@ class DeviceClient:
             )
         except (requests.RequestException, KeyError, ValueError) as exc:
             raise as_device_error(exc) from None
-        if self.fence is not None or self.user_agent:
-            mgmt.icrs.session.mount("https://", _DeviceAdapter(self.fence, self.user_agent))
+        # The fence is looked up per request: a one-shot pass sets it once it holds the set.
+        mgmt.icrs.session.mount("https://", _DeviceAdapter(self._fence, self.user_agent))
         return mgmt
+
+    def _fence(self) -> float | None:
+        return self.fence() if self.fence is not None else None
 
     def _forget_token(self) -> None:
         if self._mgmt is not None:
