@@ -320,6 +320,8 @@ class ZooKeeperOwnership(_OwnerNodes):
     def released(self, sas: str) -> None:
         """Delete our owner node (only if it is still ours), so the new owner can take it."""
         with self._lock:
+            if sas not in self._releasing:  # assigned back to us meanwhile: keep it
+                return
             held = self._held.pop(sas, None)
             self._releasing.discard(sas)
         if held is not None:

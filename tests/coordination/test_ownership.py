@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from reconciler.coordination import NotOwner, ZooKeeperOwnership
+from reconciler.coordination import NotOwner, ZooKeeperOwnership, rendezvous_owner
 from tests.support.zookeeper import Relay, ZooKeeperServer
 
 pytestmark = [pytest.mark.zookeeper, pytest.mark.slow]
@@ -74,8 +74,9 @@ def test_three_replicas_divide_the_sets_and_a_stopped_ones_sets_move_to_the_othe
     zookeeper: ZooKeeperServer, root: str, replicas: list[Replica]
 ) -> None:
     replicas += [Replica(zookeeper.hosts, root, f"r{i}", timeout=4) for i in range(3)]
-    wait_until(lambda: each_set_owned_once(replicas), what="every set owned once")
-    wait_until(lambda: sum(len(r.owned) for r in replicas) == 4, what="stable division")
+    names = [r.ownership.replica_id for r in replicas]
+    expected = {s: [rendezvous_owner(s, names)] for s in SETS}
+    wait_until(lambda: owners(replicas) == expected, what="the division all replicas agree on")
     assert len({o[0] for o in owners(replicas).values()}) >= 2  # spread, not all on one
     victim = max(replicas, key=lambda r: len(r.owned))
     victim.ownership.stop()  # a clean stop closes the session: no timeout to wait for

@@ -23,6 +23,7 @@ from emulators.contrail.topology import (
     add_load_balancer,
     seed_topology,
 )
+from reconciler.coordination import rendezvous_owner
 from tests.daemon.conftest import update_member, wait_until
 from tests.daemon.test_daemon import pool_members
 from tests.integration.conftest import DEVICE_PASSWORD, DEVICE_USER
@@ -129,7 +130,9 @@ def test_three_replicas_own_each_set_once_and_take_over_a_killed_ones_sets(
             return bool(members) and members["10.2.3.1:8080"].ratio == weight
 
         wait_until(lambda: all(d.ready() for d in replicas.values()), timeout=60)
-        wait_until(lambda: len(owners_in_zookeeper(zk, root)) == 4, timeout=30)
+        agreed = {name: rendezvous_owner(name, list(replicas)) for name in SETS}
+        wait_until(lambda: owners_in_zookeeper(zk, root) == agreed, timeout=30)
+        assert len(set(agreed.values())) == 3  # these names spread the four sets over all three
         wait_until(
             lambda: sum(d.metric_sum("contrail_f5_sets_owned") for d in replicas.values()) == 4
         )
