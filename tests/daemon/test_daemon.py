@@ -38,6 +38,7 @@ def test_the_daemon_follows_create_change_and_delete(bigip, vnc, topo, daemon_fa
     wait_until(daemon.ready, timeout=30)
     partition = f"Contrail_{topo.project}"
     assert len(pool_members(bigip, partition, keep.listeners[0].pool)) == 3
+    assert daemon.metric_sum("contrail_f5_sets_owned") == 1  # no ZooKeeper: every set is ours
 
     ids = web(vnc, topo, "web", members=2, port=8080)
     pool = ids.listeners[0].pool
