@@ -95,6 +95,7 @@ class Reconciler:
         self.config = config
         self.vnc = vnc
         self.claims = claims  # ZooKeeper configured: write only the sets no replica holds
+        self._skipped: list[str] = []  # this pass's sets left to the replica holding them
         self.reader = ContrailReader(vnc, config.sas_driver_pattern)
         self._factory = client_factory or (
             lambda s: DeviceClient(s, verify=config.device_verify, timeout=config.device_timeout)
@@ -122,6 +123,7 @@ class Reconciler:
         """``allocate``: make L3 mode's address allocations in Contrail now (a real pass;
         a plan only shows them)."""
         snapshot = self.reader.read()
+        self._skipped = []
         prefix = self.config.environment_prefix
         guard = DeleteGuard(
             max_fraction=self.config.max_delete_fraction,
@@ -146,6 +148,8 @@ class Reconciler:
             except SettingsError as exc:
                 notes.append(str(exc))
                 continue
+            if allocate and not self._take_turn(sas.name, notes):
+                continue  # a running replica holds it: nothing read, allocated or written
             options = base_options
             devices = self._devices_to_write(settings, notes)
             lives: dict[str, Any] = {}
@@ -315,19 +319,30 @@ class Reconciler:
 
     # -- applying ----------------------------------------------------------------------------
 
-    def _claimed(self, set_work: SetWork, result: PassResult) -> bool:
-        """With ZooKeeper configured, a set is written only while this pass holds its owner
-        node (its device writes fenced on it); a set a replica holds is left to that replica."""
+    def _take_turn(self, name: str, notes: list[str]) -> bool:
+        """With ZooKeeper configured, a pass that writes holds each set's owner node from
+        before it allocates anything until it ends; a set a replica holds is left to it."""
+        if self.claims is None:
+            return True
+        holder = self.claims.claim(name)
+        if holder is None:
+            return True
+        message = (
+            f"service-appliance-set {name} is reconciled by replica {holder} "
+            f"(zookeeper {self.config.zk_root}); nothing written for it"
+        )
+        notes.append(message)
+        self._skipped.append(message)
+        log.warning("set held by a replica; skipped", sas=name, replica=holder)
+        return False
+
+    def _fence(self, set_work: SetWork) -> bool:
+        """The set's device writes go out only while this pass still holds its node."""
         if self.claims is None:
             return True
         name = set_work.settings.sas_name
-        holder = self.claims.claim(name)
-        if holder is not None:
-            result.skipped.append(
-                f"service-appliance-set {name} is reconciled by replica {holder} "
-                f"(zookeeper {self.config.zk_root}); nothing written for it"
-            )
-            log.warning("set held by a replica; skipped", sas=name, replica=holder)
+        if self.claims.claim(name) is not None:  # lost since planning
+            self._skipped.append(f"service-appliance-set {name}: owner node lost; not written")
             return False
         fence = functools.partial(self.claims.fence, name)
         for client, _plan in set_work.devices:
@@ -346,7 +361,7 @@ class Reconciler:
             return result
         contrail_failures: list[str] = []
         for set_work in list(work):
-            if not self._claimed(set_work, result):
+            if not self._fence(set_work):
                 work.remove(set_work)
                 continue
             outcome = set_work.desired.outcomes()
@@ -380,6 +395,7 @@ class Reconciler:
                     and c.source == f"service-appliance-set {set_work.settings.sas_name}"
                 ]
                 contrail_failures.extend(write_changes(self.vnc, releases))
+        result.skipped = list(self._skipped)
         updates = plan_status(snapshot, result.lb_results, self._operating(work, snapshot))
         result.status_failures = contrail_failures + write_status(self.vnc, snapshot, updates)
         log.info(
