@@ -336,18 +336,14 @@ class Reconciler:
         log.warning("set held by a replica; skipped", sas=name, replica=holder)
         return False
 
-    def _fence(self, set_work: SetWork) -> bool:
-        """The set's device writes go out only while this pass still holds its node."""
+    def _fence(self, set_work: SetWork) -> None:
+        """The set's device writes go out only while this pass still holds the node it took
+        when planning (the fence proves that per write; a lost node refuses them)."""
         if self.claims is None:
-            return True
-        name = set_work.settings.sas_name
-        if self.claims.claim(name) is not None:  # lost since planning
-            self._skipped.append(f"service-appliance-set {name}: owner node lost; not written")
-            return False
-        fence = functools.partial(self.claims.fence, name)
+            return
+        fence = functools.partial(self.claims.fence, set_work.settings.sas_name)
         for client, _plan in set_work.devices:
             client.fence = fence
-        return True
 
     def run(
         self,
@@ -360,10 +356,8 @@ class Reconciler:
         if dry_run:
             return result
         contrail_failures: list[str] = []
-        for set_work in list(work):
-            if not self._fence(set_work):
-                work.remove(set_work)
-                continue
+        for set_work in work:
+            self._fence(set_work)
             outcome = set_work.desired.outcomes()
             unreachable = [d for d in plan.devices if d.error and _in_set(d, set_work)]
             for device in unreachable:
