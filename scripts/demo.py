@@ -26,12 +26,8 @@ from typing import Any
 import requests
 from f5.bigip import ManagementRoot
 from vnc_api.vnc_api import (
-    GlobalSystemConfig,
-    KeyValuePair,
-    KeyValuePairs,
     LoadbalancerMember,
     LoadbalancerMemberType,
-    ServiceApplianceSet,
     VirtualMachineInterface,
 )
 
@@ -41,10 +37,10 @@ sys.path.insert(0, str(ROOT))
 import emulators.bigip as bigip_emulator  # noqa: E402
 import emulators.contrail as contrail_emulator  # noqa: E402
 from emulators.contrail.topology import (  # noqa: E402
-    F5_DRIVER,
     ListenerSpec,
     MonitorSpec,
     PoolSpec,
+    add_appliance_set,
     add_load_balancer,
     seed_topology,
 )
@@ -131,15 +127,7 @@ def main() -> int:
         "password": PASSWORD,
         "external_vmi": vltm_external.uuid,
     }
-    sas = ServiceApplianceSet(
-        "f5",
-        parent_obj=GlobalSystemConfig(),
-        service_appliance_driver=F5_DRIVER,
-        service_appliance_set_properties=KeyValuePairs(
-            [KeyValuePair(k, v) for k, v in settings.items()]
-        ),
-    )
-    vnc.service_appliance_set_create(sas)
+    sas = add_appliance_set(vnc, "f5", settings)
     topo.sas, topo.sas_name = sas.uuid, "f5"
     web = add_load_balancer(
         vnc,

@@ -147,15 +147,29 @@ def seed_topology(
     for name, cidr in (networks or DEFAULT_NETWORKS).items():
         add_network(vnc, topo, name, cidr, ipam=ipam)
     if sas_name:
-        sas = ServiceApplianceSet(
-            sas_name,
-            parent_obj=GlobalSystemConfig(),
-            service_appliance_driver=driver,
-            service_appliance_set_properties=_kv(sas_kv or F5_KV),
-        )
-        vnc.service_appliance_set_create(sas)
+        sas = add_appliance_set(vnc, sas_name, sas_kv or F5_KV, driver)
         topo.sas, topo.sas_name = sas.uuid, sas_name
     return topo
+
+
+def add_appliance_set(
+    vnc: Any,
+    name: str,
+    kv: dict[str, str],
+    driver: str = F5_DRIVER,
+    ha_mode: str | None = None,
+) -> Any:
+    """A service-appliance-set as operators create it: driver and kv pairs (the seed's form:
+    address, port, user, password), optionally an HA mode."""
+    sas = ServiceApplianceSet(
+        name,
+        parent_obj=GlobalSystemConfig(),
+        service_appliance_driver=driver,
+        service_appliance_ha_mode=ha_mode,
+        service_appliance_set_properties=_kv(kv),
+    )
+    vnc.service_appliance_set_create(sas)
+    return sas
 
 
 def add_network(vnc: Any, topo: Topology, name: str, cidr: str, ipam: Any = None) -> str:

@@ -9,24 +9,16 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from reconciler.coordination import NotOwner, ZooKeeperOwnership, rendezvous_owner
+from tests.support.polling import wait_until
 from tests.support.zookeeper import Relay, ZooKeeperServer
 
 pytestmark = [pytest.mark.zookeeper, pytest.mark.slow]
 SETS = ["f5-a", "f5-b", "f5-c", "f5-d"]
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 15.0, what: str = "") -> float:
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.02)
-    return time.monotonic()
 
 
 class Replica:
@@ -118,10 +110,12 @@ def test_a_replica_cut_off_from_zookeeper_stops_writing_before_another_takes_ove
     theirs = sorted(cut.owned)
     frozen_at = time.monotonic()
     relay.freeze()
-    stopped_writing = wait_until(
-        lambda: not any(cut.ownership.may_write(s) for s in theirs), what="fence closing"
+    wait_until(
+        lambda: not any(cut.ownership.may_write(s) for s in theirs), every=0.02, what="fence"
     )
-    taken_over = wait_until(lambda: other.owned == frozenset(SETS), what="takeover")
+    stopped_writing = time.monotonic()
+    wait_until(lambda: other.owned == frozenset(SETS), every=0.02, what="takeover")
+    taken_over = time.monotonic()
     assert stopped_writing < taken_over
     assert taken_over - frozen_at < 3 + 4  # the session timeout, plus the server's tick
     for sas in theirs:

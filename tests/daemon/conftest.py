@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,26 +20,10 @@ import emulators.contrail as contrail_emulator
 # The same device, client and topology as the one-shot tests; only `contrail` differs (it
 # publishes to the broker).
 from tests.integration.conftest import bigip, topo, vnc  # noqa: F401
+from tests.support.polling import free_port, wait_until
 from tests.support.rabbitmq import BROKER_URL, drop_vhost, ensure_broker, private_vhost
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, every: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(every)
 
 
 @pytest.fixture(scope="session")

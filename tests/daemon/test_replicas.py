@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 import requests
 from kazoo.client import KazooClient
-from vnc_api.vnc_api import GlobalSystemConfig, KeyValuePair, KeyValuePairs, ServiceApplianceSet
 
 from emulators.contrail.topology import (
     ListenerSpec,
     MonitorSpec,
     PoolSpec,
+    add_appliance_set,
     add_load_balancer,
     seed_topology,
 )
@@ -41,20 +41,6 @@ def devices() -> Iterator[dict[str, Any]]:
     yield servers
     for server in servers.values():
         server.stop()
-
-
-def add_set(vnc: Any, name: str, server: Any) -> None:
-    kv = {"address": "127.0.0.1", "port": str(server.port), "user": DEVICE_USER}
-    kv["password"] = DEVICE_PASSWORD
-    pairs = KeyValuePairs([KeyValuePair(key=k, value=v) for k, v in kv.items()])
-    vnc.service_appliance_set_create(
-        ServiceApplianceSet(
-            name,
-            parent_obj=GlobalSystemConfig(),
-            service_appliance_driver="neutron_lbaas.drivers.f5.driver_v2.F5LBaaSV2Driver",
-            service_appliance_set_properties=pairs,
-        )
-    )
 
 
 def owners_in_zookeeper(zk: KazooClient, root: str) -> dict[str, str]:
@@ -101,7 +87,8 @@ def test_three_replicas_own_each_set_once_and_take_over_a_killed_ones_sets(
 ) -> None:
     topo = seed_topology(vnc, sas_name=None)
     for name, server in devices.items():
-        add_set(vnc, name, server)
+        kv = {"address": "127.0.0.1", "port": str(server.port), "user": DEVICE_USER}
+        add_appliance_set(vnc, name, {**kv, "password": DEVICE_PASSWORD})
     pool = PoolSpec("ROUND_ROBIN", [("10.2.3.1", 8080, 1)], monitor=MonitorSpec("TCP"))
     lbs = {
         name: add_load_balancer(

@@ -7,19 +7,13 @@ from typing import Any
 
 import pytest
 from f5.bigip import ManagementRoot
-from vnc_api.vnc_api import (
-    GlobalSystemConfig,
-    KeyValuePair,
-    KeyValuePairs,
-    ServiceApplianceSet,
-)
 
 import emulators.bigip as bigip_emulator
 from emulators.contrail.topology import (
-    F5_DRIVER,
     ListenerSpec,
     MonitorSpec,
     PoolSpec,
+    add_appliance_set,
     add_load_balancer,
     seed_topology,
 )
@@ -45,14 +39,7 @@ def pair() -> Iterator[list[Any]]:
 
 def ha_set(vnc: Any, servers: list[Any], sync_mode: str) -> Any:
     topo = seed_topology(vnc, sas_name=None)
-    sas = ServiceApplianceSet(
-        "f5",
-        parent_obj=GlobalSystemConfig(),
-        service_appliance_driver=F5_DRIVER,
-        service_appliance_ha_mode="active-backup",
-        service_appliance_set_properties=KeyValuePairs([KeyValuePair("sync_mode", sync_mode)]),
-    )
-    vnc.service_appliance_set_create(sas)
+    sas = add_appliance_set(vnc, "f5", {"sync_mode": sync_mode}, ha_mode="active-backup")
     add_appliances(vnc, sas, servers)
     topo.sas, topo.sas_name = sas.uuid, "f5"
     return topo

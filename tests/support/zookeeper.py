@@ -22,6 +22,8 @@ import threading
 import time
 from pathlib import Path
 
+from tests.support.polling import free_port
+
 JAR = Path("/usr/share/java/zookeeper.jar")
 CONF = Path("/etc/zookeeper/conf_example")  # holds the log4j configuration the jar expects
 
@@ -43,12 +45,6 @@ def ensure_zookeeper_installed() -> None:
             "ZooKeeper is not installed: install the Debian package `zookeeper` "
             "(apt-get install zookeeper), which the coordination tests run"
         )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class ZooKeeperServer:
