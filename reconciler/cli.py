@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     logs.configure(config.log_level)
     if args.once:
         return run_once(config, args)
-    from reconciler.daemon import run_daemon
+    from reconciler.daemon.main import run_daemon
 
     return run_daemon(config)
 
@@ -103,8 +103,8 @@ def run_once(config: Any, args: argparse.Namespace) -> int:
     from reconciler.contrail.connect import ContrailUnavailable, connect
     from reconciler.contrail.reader import ContrailReadError
     from reconciler.coordination import NotOwner, OneShotClaims, replica_identity
-    from reconciler.reconcile import Reconciler
-    from reconciler.render import render_json, render_text
+    from reconciler.once import Reconciler
+    from reconciler.plan.render import render_json, render_text
 
     claims: Any = contextlib.nullcontext()
     if config.zk_server_ip and not args.dry_run:  # replicas may be running: take turns

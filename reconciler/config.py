@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from reconciler.values import Secret
+from reconciler.model.values import Secret
 
 DEFAULT_PATH = Path("/etc/contrail/contrail-f5-reconciler.conf")
 SECTION = "DEFAULTS"

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from reconciler.bigip.client import DeviceClient
-from reconciler.contrail.model import ContrailSnapshot
+from reconciler.model.contrail import ContrailSnapshot
 
 
 @dataclass(frozen=True)

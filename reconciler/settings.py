@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 
 from reconciler.config import Credentials
-from reconciler.contrail.model import ApplianceSet
-from reconciler.values import FrozenDict, Secret
+from reconciler.model.contrail import ApplianceSet
+from reconciler.model.values import FrozenDict, Secret
 
 TRUE_WORDS = frozenset({"true", "yes", "1", "on"})
 FALSE_WORDS = frozenset({"false", "no", "0", "off"})

@@ -68,7 +68,7 @@ SAVE_PATH = "/mgmt/tm/sys/config"
 
 def partition_types() -> int:
     """Collection types the reader reads per partition (the resource table grows)."""
-    from reconciler.bigip.resources import PARTITION_TYPES
+    from reconciler.model.resources import PARTITION_TYPES
 
     return len(PARTITION_TYPES)
 

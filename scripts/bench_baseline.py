@@ -29,11 +29,11 @@ from typing import Any
 
 from f5.bigip import ManagementRoot
 
-from reconciler.bigip.objects import BigIPObject
-from reconciler.bigip.resources import resource_type
-from reconciler.contrail.model import ContrailSnapshot
+from reconciler.model.bigip import BigIPObject
+from reconciler.model.contrail import ContrailSnapshot
+from reconciler.model.resources import resource_type
 from reconciler.settings import SetSettings
-from reconciler.translate import Options, translate
+from reconciler.translate.desired import Options, translate
 
 # kind → how f5-sdk reaches that resource's collection
 _SDK: dict[str, Callable[[Any], Any]] = {

@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from reconciler.bigip.client import DeviceClient, DeviceError
-from reconciler.bigip.objects import ObjectKey
-from reconciler.bigip.resources import resource_type
 from reconciler.logs import get_logger
-from reconciler.plan import DevicePlan, Operation
+from reconciler.model.bigip import ObjectKey
+from reconciler.model.resources import resource_type
+from reconciler.plan.model import DevicePlan, Operation
 
 log = get_logger("bigip.applier")
 MAX_ROUNDS = 8

@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler.bigip.client import DeviceClient
-from reconciler.bigip.objects import BigIPObject, ObjectSet
-from reconciler.bigip.resources import (
+from reconciler.logs import get_logger
+from reconciler.model.bigip import BigIPObject, ObjectSet
+from reconciler.model.resources import (
     PARTITION_TYPES,
     LiveContext,
     resource_type,
 )
-from reconciler.diff import is_our_partition
-from reconciler.logs import get_logger
+from reconciler.plan.diff import is_our_partition
 
 log = get_logger("bigip.reader")
 EXPANDED = frozenset({"ltm/pool", "ltm/virtual", "ltm/policy"})

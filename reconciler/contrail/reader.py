@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
-from reconciler.contrail.model import (
+from reconciler.logs import get_logger
+from reconciler.model.contrail import (
     OWNED_MARK,
     Appliance,
     ApplianceSet,
@@ -30,9 +31,8 @@ from reconciler.contrail.model import (
     Subnet,
     VirtualNetwork,
 )
-from reconciler.logs import get_logger
+from reconciler.model.values import FrozenDict, Secret
 from reconciler.settings import is_f5_driver
-from reconciler.values import FrozenDict, Secret
 
 log = get_logger("contrail.reader")
 

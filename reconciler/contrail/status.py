@@ -20,8 +20,8 @@ from vnc_api.gen.resource_xsd import (
     LoadbalancerType,
 )
 
-from reconciler.contrail.model import ContrailSnapshot, LoadBalancer, Member, Pool
 from reconciler.logs import get_logger
+from reconciler.model.contrail import ContrailSnapshot, LoadBalancer, Member, Pool
 
 log = get_logger("contrail.status")
 ACTIVE, ERROR = "ACTIVE", "ERROR"

@@ -18,10 +18,10 @@ from vnc_api.gen.resource_xsd import (
     RouteType,
 )
 
-from reconciler.contrail.model import Route
 from reconciler.logs import get_logger
-from reconciler.plan import ContrailChange
-from reconciler.routes import MANAGED_BY, DesiredRouteTable
+from reconciler.model.contrail import Route
+from reconciler.plan.model import ContrailChange
+from reconciler.translate.routes import MANAGED_BY, DesiredRouteTable
 
 log = get_logger("contrail.writer")
 
@@ -79,7 +79,7 @@ def write_changes(vnc: Any, changes: list[ContrailChange]) -> list[str]:
             if change.type in ("interface-route-table", "route-table"):
                 _route_table(vnc, change)
             elif change.type == "instance-ip":
-                from reconciler.networking import write_instance_ip
+                from reconciler.translate.networking import write_instance_ip
 
                 write_instance_ip(vnc, change)
             else:

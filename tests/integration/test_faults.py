@@ -9,7 +9,7 @@ import pytest
 import emulators.contrail as contrail_emulator
 from emulators.contrail.topology import ListenerSpec, MonitorSpec, PoolSpec, add_load_balancer
 from reconciler.config import Config
-from reconciler.reconcile import Reconciler
+from reconciler.once import Reconciler
 from tests.integration.conftest import control, counters, device
 
 MEMBERS = [(f"10.2.2.{i}", 8080, 1) for i in range(1, 6)]

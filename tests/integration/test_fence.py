@@ -10,7 +10,7 @@ import emulators.contrail as contrail_emulator
 from reconciler.bigip.client import DeviceClient
 from reconciler.config import Config
 from reconciler.coordination import NotOwner
-from reconciler.reconcile import Reconciler
+from reconciler.once import Reconciler
 from tests.integration.conftest import control, counters, device
 from tests.integration.test_faults import seed
 

@@ -6,7 +6,7 @@ import itertools
 from dataclasses import replace
 from typing import Any
 
-from reconciler.contrail.model import (
+from reconciler.model.contrail import (
     ApplianceSet,
     ContrailSnapshot,
     HealthMonitor,
@@ -17,8 +17,8 @@ from reconciler.contrail.model import (
     Pool,
     Port,
 )
+from reconciler.model.values import FrozenDict, Secret
 from reconciler.settings import SetSettings, settings_for
-from reconciler.values import FrozenDict, Secret
 
 PROJECT = "0b6c5a2e-1111-4222-8333-444455556666"
 _ids = itertools.count(1)

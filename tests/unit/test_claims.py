@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from reconciler.config import ClaimRule
+from reconciler.model.values import FrozenDict
 from reconciler.settings import settings_for
-from reconciler.translate import Options, translate
-from reconciler.values import FrozenDict
+from reconciler.translate.desired import Options, translate
 from tests.unit.builders import World, f5_set
 
 

@@ -58,9 +58,9 @@ def test_the_cli_reports_a_configuration_error_and_exits_1(tmp_path: Path, capsy
 
 
 def test_device_credentials_come_from_our_config_over_contrails(tmp_path: Path) -> None:
-    from reconciler.contrail.model import ApplianceSet
+    from reconciler.model.contrail import ApplianceSet
+    from reconciler.model.values import FrozenDict
     from reconciler.settings import settings_for
-    from reconciler.values import FrozenDict
 
     (tmp_path / "all").write_text("default-pass\n")
     (tmp_path / "prod").write_text("prod-pass\n")

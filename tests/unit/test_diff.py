@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from reconciler.bigip.objects import BigIPObject, ObjectSet
-from reconciler.bigip.resources import NODE_DESCRIPTION
-from reconciler.diff import DeleteGuard, diff
-from reconciler.plan import DevicePlan
-from reconciler.translate import Desired, Options, translate
+from reconciler.model.bigip import BigIPObject, ObjectSet
+from reconciler.model.resources import NODE_DESCRIPTION
+from reconciler.plan.diff import DeleteGuard, diff
+from reconciler.plan.model import DevicePlan
+from reconciler.translate.desired import Desired, Options, translate
 from tests.unit.builders import PROJECT, World
 
 P = f"Contrail_{PROJECT}"
@@ -181,7 +181,7 @@ def test_our_node_is_recognised_by_its_description() -> None:
 
 
 def test_a_scoped_diff_touches_only_the_named_load_balancer() -> None:
-    from reconciler.translate import owned_names
+    from reconciler.translate.desired import owned_names
 
     world = World()
     changed, _l1, pool1 = world.service(members=1)

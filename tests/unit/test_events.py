@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reconciler.events import FULL_RESYNC, Index, keys_for
-from reconciler.values import FrozenDict
+from reconciler.daemon.events import FULL_RESYNC, Index, keys_for
+from reconciler.model.values import FrozenDict
 from tests.unit.builders import World
 
 

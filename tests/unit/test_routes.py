@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from reconciler.contrail.model import Port, Route, RouteTable
-from reconciler.routes import MANAGED_BY, route_changes
-from reconciler.values import FrozenDict
+from reconciler.model.contrail import Port, Route, RouteTable
+from reconciler.model.values import FrozenDict
+from reconciler.translate.routes import MANAGED_BY, route_changes
 from tests.unit.builders import World, f5_set
 
 FQ = ("default-domain", "demo", "Contrail_vip_routes_f5")

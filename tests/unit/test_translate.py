@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from reconciler.bigip.objects import BigIPObject
-from reconciler.translate import Desired, Options, translate
-from reconciler.values import FrozenDict
+from reconciler.model.bigip import BigIPObject
+from reconciler.model.values import FrozenDict
+from reconciler.translate.desired import Desired, Options, translate
 from tests.unit.builders import PROJECT, World
 
 P = f"Contrail_{PROJECT}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import threading
 
-from reconciler.workqueue import WorkQueue
+from reconciler.daemon.workqueue import WorkQueue
 
 
 def test_ten_adds_of_one_key_are_one_item() -> None:

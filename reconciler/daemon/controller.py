@@ -27,29 +27,29 @@ from typing import Any
 
 import structlog
 
-from reconciler import networking
 from reconciler.bigip.applier import ApplyResult, apply_plan
 from reconciler.bigip.client import DeviceClient, DeviceError
 from reconciler.bigip.ha import active_device, push_to_group
-from reconciler.bigip.objects import ObjectSet
 from reconciler.bigip.reader import read_live
 from reconciler.config import Config
-from reconciler.contrail.model import ContrailSnapshot
 from reconciler.contrail.reader import ContrailReader, ContrailReadError
 from reconciler.contrail.status import plan_status, write_status
 from reconciler.contrail.writer import write_changes
 from reconciler.coordination import Ownership, SoleOwnership
-from reconciler.diff import DeleteGuard, diff
-from reconciler.events import FULL_RESYNC, Index, keys_for
+from reconciler.daemon.events import FULL_RESYNC, Index, keys_for
+from reconciler.daemon.metrics import Metrics
+from reconciler.daemon.workqueue import WorkQueue
 from reconciler.logs import get_logger
-from reconciler.metrics import Metrics
+from reconciler.model.bigip import ObjectSet
+from reconciler.model.contrail import ContrailSnapshot
+from reconciler.once import translate_options
 from reconciler.operating import operating_statuses, read_pool_health
-from reconciler.plan import DevicePlan
-from reconciler.reconcile import translate_options
-from reconciler.routes import set_route_changes
+from reconciler.plan.diff import DeleteGuard, diff
+from reconciler.plan.model import DevicePlan
 from reconciler.settings import DeviceSettings, SetSettings, SettingsError, settings_for
-from reconciler.translate import Desired, Options, belongs_to, owned_names, translate
-from reconciler.workqueue import WorkQueue
+from reconciler.translate import networking
+from reconciler.translate.desired import Desired, Options, belongs_to, owned_names, translate
+from reconciler.translate.routes import set_route_changes
 
 log = get_logger("controller")
 SAVE_IDLE_SECONDS = 1.0
@@ -307,7 +307,7 @@ class SetPassWorker:
     """
 
     def __init__(self, controller: Controller, sas_uuid: str, clients: list[DeviceClient]):
-        from reconciler.reconcile import Reconciler
+        from reconciler.once import Reconciler
 
         self.controller = controller
         self.sas_uuid = sas_uuid

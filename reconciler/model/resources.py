@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.bigip import addresses
-from reconciler.bigip.objects import BigIPObject
-from reconciler.values import FrozenDict, freeze, thaw
+from reconciler.model import addresses
+from reconciler.model.bigip import BigIPObject
+from reconciler.model.values import FrozenDict, freeze, thaw
 
 #: Nodes carry this description so we can tell ours from nodes a person (or a foreign pool's
 #: member) created: node names are addresses, so the name prefix cannot say it.

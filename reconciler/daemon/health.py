@@ -15,7 +15,7 @@ from typing import Any
 
 from prometheus_client import make_wsgi_app
 
-from reconciler.metrics import Metrics
+from reconciler.daemon.metrics import Metrics
 
 Readiness = Callable[[], dict[str, bool]]
 

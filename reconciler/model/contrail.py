@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.values import FrozenDict, Secret
+from reconciler.model.values import FrozenDict, Secret
 
 EMPTY: FrozenDict[str, str] = FrozenDict()
 

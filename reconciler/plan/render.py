@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.plan import ContrailChange, DevicePlan, Operation, Plan
-from reconciler.values import thaw
+from reconciler.model.values import thaw
+from reconciler.plan.model import ContrailChange, DevicePlan, Operation, Plan
 
 COLOURS = {"create": "\033[32m", "update": "\033[33m", "delete": "\033[31m", "error": "\033[31m"}
 RESET, BOLD, DIM = "\033[0m", "\033[1m", "\033[2m"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from reconciler.config import ClaimRule
-from reconciler.contrail.model import LoadBalancer
+from reconciler.model.contrail import LoadBalancer
 
 KUBE_PROVIDERS = frozenset({"native", "opencontrail"})
 

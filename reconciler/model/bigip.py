@@ -10,8 +10,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.contrail.model import ObjectRef
-from reconciler.values import FrozenDict, freeze
+from reconciler.model.contrail import ObjectRef
+from reconciler.model.values import FrozenDict, freeze
 
 ObjectKey = tuple[str, str, str, str]  # (kind, partition, parent, name)
 

@@ -13,13 +13,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.bigip import addresses
-from reconciler.bigip.objects import BigIPObject, ObjectKey, ObjectSet
-from reconciler.bigip.resources import NODE_DESCRIPTION
 from reconciler.certificates import Certificate, container_name
-from reconciler.claims import claiming_set
 from reconciler.config import ClaimRule
-from reconciler.contrail.model import (
+from reconciler.model import addresses
+from reconciler.model.bigip import BigIPObject, ObjectKey, ObjectSet
+from reconciler.model.contrail import (
     ContrailSnapshot,
     HealthMonitor,
     Listener,
@@ -28,7 +26,11 @@ from reconciler.contrail.model import (
     ObjectRef,
     Pool,
 )
-from reconciler.mapping import (
+from reconciler.model.resources import NODE_DESCRIPTION
+from reconciler.model.values import FrozenDict
+from reconciler.settings import SetSettings
+from reconciler.translate.claims import claiming_set
+from reconciler.translate.mapping import (
     APP_COOKIE_RULE,
     COOKIE_NAME,
     HTTP_METHODS,
@@ -42,8 +44,6 @@ from reconciler.mapping import (
     expected_codes_regex,
     port_number,
 )
-from reconciler.settings import SetSettings
-from reconciler.values import FrozenDict
 
 
 @dataclass(frozen=True)

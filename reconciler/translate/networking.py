@@ -31,8 +31,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from reconciler.bigip.objects import BigIPObject, ObjectSet
-from reconciler.contrail.model import (
+from reconciler.model.bigip import BigIPObject, ObjectSet
+from reconciler.model.contrail import (
     OWNED_MARK,
     ContrailSnapshot,
     LoadBalancer,
@@ -40,9 +40,9 @@ from reconciler.contrail.model import (
     Subnet,
     VirtualNetwork,
 )
-from reconciler.plan import ContrailChange
+from reconciler.plan.model import ContrailChange
 from reconciler.settings import SetSettings
-from reconciler.translate import Desired, Options, _Index, belongs_to, partition_name  # noqa: PLC2701
+from reconciler.translate.desired import Desired, Options, _Index, belongs_to, partition_name  # noqa: PLC2701
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from reconciler.contrail.model import ContrailSnapshot
-from reconciler.values import FrozenDict
+from reconciler.model.contrail import ContrailSnapshot
+from reconciler.model.values import FrozenDict
 
 FULL_RESYNC = "*"
 RELEVANT = frozenset(

@@ -25,7 +25,7 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from reconciler.contrail.model import (
+from reconciler.model.contrail import (
     OWNED_MARK,
     ApplianceSet,
     ContrailSnapshot,
@@ -33,7 +33,7 @@ from reconciler.contrail.model import (
     Route,
     RouteTable,
 )
-from reconciler.plan import ContrailChange, FieldChange
+from reconciler.plan.model import ContrailChange, FieldChange
 
 MANAGED_BY = ("managed-by", OWNED_MARK)
 MODES = ("interface", "network", "none")

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from reconciler.bigip.objects import BigIPObject, ObjectKey
-from reconciler.contrail.model import ObjectRef
-from reconciler.translate import ObjectError
+from reconciler.model.bigip import BigIPObject, ObjectKey
+from reconciler.model.contrail import ObjectRef
+from reconciler.translate.desired import ObjectError
 
 Action = Literal["create", "update", "delete"]
 

@@ -17,12 +17,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from reconciler.bigip import addresses
-from reconciler.bigip.objects import BigIPObject, ObjectKey, ObjectSet
-from reconciler.bigip.resources import NODE_DESCRIPTION, resource_type
-from reconciler.plan import DevicePlan, FieldChange, Operation
-from reconciler.translate import Desired
-from reconciler.values import freeze
+from reconciler.model import addresses
+from reconciler.model.bigip import BigIPObject, ObjectKey, ObjectSet
+from reconciler.model.resources import NODE_DESCRIPTION, resource_type
+from reconciler.model.values import freeze
+from reconciler.plan.model import DevicePlan, FieldChange, Operation
+from reconciler.translate.desired import Desired
 
 
 @dataclass(frozen=True)

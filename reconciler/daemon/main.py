@@ -19,17 +19,17 @@ from typing import Any
 from reconciler import __version__
 from reconciler.config import Config
 from reconciler.contrail.connect import ContrailUnavailable, connect
-from reconciler.controller import Controller
 from reconciler.coordination import (
     Ownership,
     SoleOwnership,
     ZooKeeperOwnership,
     replica_identity,
 )
-from reconciler.health import serve
+from reconciler.daemon.controller import Controller
+from reconciler.daemon.health import serve
+from reconciler.daemon.metrics import Metrics
+from reconciler.daemon.watch import Watcher, broker_connection
 from reconciler.logs import get_logger
-from reconciler.metrics import Metrics
-from reconciler.watch import Watcher, broker_connection
 
 log = get_logger("daemon")
 BIND_WAIT_SECONDS = 10.0
