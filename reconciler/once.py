@@ -17,20 +17,21 @@ from reconciler.bigip.applier import ApplyResult, apply_plan
 from reconciler.bigip.client import DeviceClient, DeviceError
 from reconciler.bigip.ha import active_device, push_to_group
 from reconciler.bigip.reader import read_live
+from reconciler.bigip.stats import read_pool_health
 from reconciler.config import Config
 from reconciler.contrail.reader import ContrailReader
-from reconciler.contrail.status import plan_status, write_status
+from reconciler.contrail.status import write_status
 from reconciler.contrail.writer import write_changes
 from reconciler.coordination import OneShotClaims
 from reconciler.logs import get_logger
-from reconciler.model.contrail import ContrailSnapshot
+from reconciler.model.contrail import ContrailSnapshot, ObjectError
 from reconciler.model.values import FrozenDict
-from reconciler.operating import operating_statuses, read_pool_health
 from reconciler.plan.diff import DeleteGuard, diff
 from reconciler.plan.model import ContrailChange, DevicePlan, Plan
+from reconciler.plan.status import operating_statuses, plan_status
 from reconciler.settings import DeviceSettings, SetSettings, SettingsError, settings_for
 from reconciler.translate import networking
-from reconciler.translate.desired import Desired, ObjectError, Options, translate
+from reconciler.translate.desired import Desired, Options, translate
 from reconciler.translate.routes import set_route_changes
 
 log = get_logger("reconcile")

@@ -17,7 +17,7 @@ from reconciler.model.resources import (
     LiveContext,
     resource_type,
 )
-from reconciler.plan.diff import is_our_partition
+from reconciler.naming import Naming
 
 log = get_logger("bigip.reader")
 EXPANDED = frozenset({"ltm/pool", "ltm/virtual", "ltm/policy"})
@@ -31,15 +31,16 @@ class LiveState:
 
 
 def read_live(client: DeviceClient, prefix: str) -> LiveState:
+    naming = Naming(prefix)
     folders = [
         f
         for f in client.collection("sys/folder")
-        if is_our_partition(str(f.get("name", "")), prefix) and f.get("subPath", "/") == "/"
+        if naming.is_partition(str(f.get("name", ""))) and f.get("subPath", "/") == "/"
     ]
     default_rds = {
         str(p["name"]): int(p.get("defaultRouteDomain", 0) or 0)
         for p in client.collection("auth/partition")
-        if is_our_partition(str(p.get("name", "")), prefix)
+        if naming.is_partition(str(p.get("name", "")))
     }
     objects: list[BigIPObject] = []
     folder_type = resource_type("sys/folder")

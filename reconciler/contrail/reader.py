@@ -14,7 +14,6 @@ from typing import Any
 
 from reconciler.logs import get_logger
 from reconciler.model.contrail import (
-    OWNED_MARK,
     Appliance,
     ApplianceSet,
     ContrailSnapshot,
@@ -32,6 +31,7 @@ from reconciler.model.contrail import (
     VirtualNetwork,
 )
 from reconciler.model.values import FrozenDict, Secret
+from reconciler.naming import OWNED_MARK
 from reconciler.settings import is_f5_driver
 
 log = get_logger("contrail.reader")

@@ -10,7 +10,6 @@ A status that already holds the right value costs no write, so a no-op pass writ
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from vnc_api.gen.resource_client import Loadbalancer, LoadbalancerMember, LoadbalancerPool
@@ -22,70 +21,9 @@ from vnc_api.gen.resource_xsd import (
 
 from reconciler.logs import get_logger
 from reconciler.model.contrail import ContrailSnapshot, LoadBalancer, Member, Pool
+from reconciler.plan.status import StatusUpdate
 
 log = get_logger("contrail.status")
-ACTIVE, ERROR = "ACTIVE", "ERROR"
-
-
-@dataclass(frozen=True)
-class StatusUpdate:
-    """One planned write: the object, and the property values it should get."""
-
-    type: str
-    uuid: str
-    name: str
-    values: tuple[tuple[str, Any], ...]
-
-
-def plan_status(
-    snapshot: ContrailSnapshot,
-    lb_results: dict[str, str | None],
-    operating: Mapping[str, str] | None = None,
-) -> list[StatusUpdate]:
-    """``lb_results``: lb uuid → None when it converged, else the reason it is in ERROR;
-    ``operating``: lb uuid → operating status read from the device (``operating``), where
-    known — otherwise a converged load balancer keeps the one it has (or ONLINE)."""
-    operating = operating or {}
-    updates: list[StatusUpdate] = []
-    pools_by_lb = snapshot.pools_by_load_balancer()
-    members_by_pool: dict[str, list[str]] = {}
-    for member in snapshot.members.values():
-        members_by_pool.setdefault(member.pool_uuid, []).append(member.uuid)
-
-    for lb_uuid, reason in sorted(lb_results.items()):
-        lb = snapshot.load_balancers.get(lb_uuid)
-        if lb is None:
-            continue
-        state = ACTIVE if reason is None else ERROR
-        if reason is not None:
-            running = "OFFLINE"
-        else:
-            running = operating.get(lb.uuid) or (
-                lb.operating_status if lb.operating_status not in (None, "OFFLINE") else "ONLINE"
-            )
-        want = {
-            "provisioning_status": state,
-            "operating_status": running,
-            "status": state if reason is None else f"ERROR: {reason}"[:1000],
-        }
-        if any(lb.raw_properties.get(k) != v for k, v in want.items()):
-            updates.append(StatusUpdate("loadbalancer", lb.uuid, lb.name, tuple(want.items())))
-        for pool_uuid in sorted(set(pools_by_lb.get(lb_uuid, ()))):
-            pool = snapshot.pools[pool_uuid]
-            want = {"status": state, "status_description": reason or ""}
-            if (pool.status, pool.status_description or "") != (state, reason or ""):
-                updates.append(
-                    StatusUpdate("loadbalancer-pool", pool.uuid, pool.name, tuple(want.items()))
-                )
-            for member_uuid in members_by_pool.get(pool_uuid, ()):
-                member = snapshot.members[member_uuid]
-                if (member.status, member.status_description or "") != (state, reason or ""):
-                    updates.append(
-                        StatusUpdate(
-                            "loadbalancer-member", member.uuid, member.name, tuple(want.items())
-                        )
-                    )
-    return updates
 
 
 _CLASSES: dict[str, tuple[Any, Any, str]] = {

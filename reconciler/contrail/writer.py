@@ -20,8 +20,9 @@ from vnc_api.gen.resource_xsd import (
 
 from reconciler.logs import get_logger
 from reconciler.model.contrail import Route
+from reconciler.naming import MANAGED_BY
 from reconciler.plan.model import ContrailChange
-from reconciler.translate.routes import MANAGED_BY, DesiredRouteTable
+from reconciler.translate.routes import DesiredRouteTable
 
 log = get_logger("contrail.writer")
 

@@ -15,10 +15,6 @@ from reconciler.model.values import FrozenDict, Secret
 
 EMPTY: FrozenDict[str, str] = FrozenDict()
 
-#: display_name of every instance-ip the reconciler allocates, so one filtered list call
-#: finds them all (their names say what they are for: ``P_self_…``, ``P_snat_…``).
-OWNED_MARK = "contrail-f5-reconciler"
-
 
 @dataclass(frozen=True, slots=True)
 class ObjectRef:
@@ -34,6 +30,20 @@ class ObjectRef:
             if self.name
             else (f"{self.type} {self.uuid}")
         )
+
+
+@dataclass(frozen=True)
+class ObjectError:
+    """Why a Contrail object cannot be configured; shown to users as its status."""
+
+    ref: ObjectRef
+    field: str | None
+    reason: str
+    lb_uuid: str | None = None
+
+    def __str__(self) -> str:
+        where = f" {self.field}" if self.field else ""
+        return f"{self.ref.type} {self.ref.name or self.ref.uuid}:{where} {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,10 +22,6 @@ from reconciler.model import addresses
 from reconciler.model.bigip import BigIPObject
 from reconciler.model.values import FrozenDict, freeze, thaw
 
-#: Nodes carry this description so we can tell ours from nodes a person (or a foreign pool's
-#: member) created: node names are addresses, so the name prefix cannot say it.
-NODE_DESCRIPTION = "managed by contrail-f5-reconciler"
-
 
 @dataclass(frozen=True)
 class LiveContext:

@@ -1,7 +1,9 @@
 """Desired × live → the ordered operations for one device (pure).
 
 Rules, each one an invariant of DESIGN.md:
-- only objects we own are updated or deleted (``owned``); the rest are reported as foreign;
+- only objects we own are updated or deleted (``naming.Naming.owns``); the rest are reported
+  as foreign; objects of ours that another F5 set's load balancers claim are that set's, and
+  are reported as such (``naming.SetClaims``);
 - objects of a load balancer that failed to translate are *held*: never changed or deleted;
 - creates and updates run in dependency order, deletes in the reverse order;
 - a change to an immutable field is a delete followed by a create (and the objects that
@@ -13,14 +15,14 @@ Rules, each one an invariant of DESIGN.md:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from reconciler.model import addresses
 from reconciler.model.bigip import BigIPObject, ObjectKey, ObjectSet
-from reconciler.model.resources import NODE_DESCRIPTION, resource_type
+from reconciler.model.resources import resource_type
 from reconciler.model.values import freeze
+from reconciler.naming import Naming, SetClaims
 from reconciler.plan.model import DevicePlan, FieldChange, Operation
 from reconciler.translate.desired import Desired
 
@@ -33,28 +35,20 @@ class DeleteGuard:
     contrail_empty: bool = False  # the snapshot held no load balancer at all
 
 
-_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+@dataclass(frozen=True)
+class Ownership:
+    """Whose a live object is, for one set's pass: not ours (a person's, another
+    environment's), another set's, or this set's to change and delete."""
 
+    naming: Naming
+    claims: SetClaims
 
-def is_our_partition(name: str, prefix: str) -> bool:
-    """``<prefix>_<project uuid>`` exactly: with prefixes ``Contrail`` and ``Contrail_dc2`` on
-    one device, ``Contrail_dc2_<uuid>`` must not look like one of ``Contrail``'s."""
-    return re.fullmatch(re.escape(prefix) + "_" + _UUID, name) is not None
+    def ours(self, obj: BigIPObject) -> bool:
+        """Ours and not another set's: this pass may change or delete it."""
+        return self.naming.owns(obj) and self.other_set(obj) is None
 
-
-def owned(obj: BigIPObject, prefix: str) -> bool:
-    """Did we create it? Our partition; names carry the prefix; members belong to our pools;
-    nodes say so."""
-    mark = f"{prefix}_"
-    if not is_our_partition(obj.partition, prefix):
-        return False
-    if obj.kind == "sys/folder":
-        return True
-    if obj.kind == "ltm/pool/members":
-        return obj.parent.startswith(mark)
-    if obj.kind == "ltm/node":
-        return obj.fields.get("description") == NODE_DESCRIPTION
-    return obj.name.startswith(mark)
+    def other_set(self, obj: BigIPObject) -> str | None:
+        return self.claims.other_owner(self.naming.tokens(obj))
 
 
 def _order(op: Operation) -> int:
@@ -88,6 +82,7 @@ def diff(
     objects (with their pool members, nodes and partition folder); ``live`` stays whole so a
     node or folder something else still uses is never deleted."""
     whole = live
+    ownership = Ownership(Naming(prefix), desired.set_claims)
     if scope is not None:
         # Everything a scope can touch lives in its partitions: look at those objects only
         # (a one-load-balancer diff at 5,000 load balancers walked 120,000 objects).
@@ -99,6 +94,19 @@ def diff(
     replaced: list[Operation] = []  # delete halves of replacements, run first
     deletes: list[Operation] = []
     foreign: list[BigIPObject] = []
+    others: dict[ObjectKey, tuple[BigIPObject, str]] = {}
+
+    def leave_alone(have: BigIPObject, wanted: bool = False) -> bool:
+        """Not this set's to touch: reported (as foreign, or as another set's)."""
+        if not ownership.naming.owns(have):
+            if not (wanted and have.kind == "ltm/node"):  # a node a foreign member made
+                foreign.append(have)  # serves ours just as well: nothing to report
+            return True
+        other = ownership.other_set(have)
+        if other is not None:
+            others[have.key] = (have, other)
+            return True
+        return False
 
     for key, want in desired.objects.items():
         if not in_scope(want):
@@ -107,11 +115,7 @@ def diff(
         if have is None:
             creates.append(Operation("create", want))
             continue
-        if not owned(have, prefix):
-            if want.kind != "ltm/node":  # a node a foreign member made serves ours just as well
-                foreign.append(have)
-            continue
-        if _held(have, desired):
+        if leave_alone(have, wanted=True) or _held(have, desired):
             continue
         rtype = resource_type(want.kind)
         changed = rtype.differences(want, have)
@@ -128,9 +132,7 @@ def diff(
     for key, have in live.items():
         if key in desired.objects or not in_scope(have):
             continue
-        if not owned(have, prefix):
-            foreign.append(have)
-        elif not _held(have, desired):
+        if not leave_alone(have) and not _held(have, desired):
             deletes.append(Operation("delete", have))
 
     for key in _virtuals_on_replaced_addresses(replaced, desired, live):
@@ -139,12 +141,12 @@ def diff(
         )
         updates = [op for op in updates if op.key != key]
         creates.append(Operation("create", desired.objects[key], reason="replace"))
-    detach, reattach, retyped = _retyped_monitors(desired, live, prefix, in_scope)
+    detach, reattach, retyped = _retyped_monitors(desired, live, ownership, in_scope)
     replaced.extend(op for op in deletes if op.key in retyped)
     deletes = [op for op in deletes if op.key not in retyped]
     deletes = _keep_what_is_still_used(deletes, live, desired, replaced)
     refused: list[Operation] = []
-    reason = _guard_reason(deletes, whole, prefix, guard)  # counts members a pool takes along
+    reason = _guard_reason(deletes, whole, ownership, guard)  # counts members a pool takes along
     deletes = _without_members_of_deleted_pools(deletes)
     if reason:
         refused, deletes = deletes, []
@@ -157,13 +159,17 @@ def diff(
         address=address,
         operations=tuple(detach + replaced + ordered_updates + reattach + deletes),
         foreign=tuple(sorted(foreign, key=lambda o: o.key)),
+        others=tuple(others[k] for k in sorted(others)),
         refused=tuple(refused),
         guard=reason,
     )
 
 
 def _retyped_monitors(
-    desired: Desired, live: ObjectSet, prefix: str, in_scope: Callable[[BigIPObject], bool]
+    desired: Desired,
+    live: ObjectSet,
+    ownership: Ownership,
+    in_scope: Callable[[BigIPObject], bool],
 ) -> tuple[list[Operation], list[Operation], set[ObjectKey]]:
     """A health monitor whose type changes keeps its name, and BIG-IP's monitor names span
     every type: the old one must go before the new one comes, and no pool may use it then.
@@ -181,7 +187,7 @@ def _retyped_monitors(
         if not want.kind.startswith("ltm/monitor/") or not in_scope(want):
             continue
         have = live_monitors.get((want.partition, want.name))
-        if have is None or have.kind == want.kind or not owned(have, prefix):
+        if have is None or have.kind == want.kind or not ownership.ours(have):
             continue
         retyped.add(have.key)
         path = f"/{want.partition}/{want.name}"
@@ -299,7 +305,7 @@ def _without_members_of_deleted_pools(deletes: list[Operation]) -> list[Operatio
 
 
 def _guard_reason(
-    deletes: list[Operation], live: ObjectSet, prefix: str, guard: DeleteGuard
+    deletes: list[Operation], live: ObjectSet, ownership: Ownership, guard: DeleteGuard
 ) -> str:
     if not deletes or guard.allow:
         return ""
@@ -308,7 +314,7 @@ def _guard_reason(
             f"refusing {len(deletes)} deletes: Contrail returned no load balancer at all, "
             "which looks like a broken read (use --allow-mass-delete if it is real)"
         )
-    ours = sum(1 for obj in live.values() if owned(obj, prefix))
+    ours = sum(1 for obj in live.values() if ownership.ours(obj))
     if len(deletes) >= guard.min_objects and len(deletes) > guard.max_fraction * ours:
         return (
             f"refusing {len(deletes)} deletes: more than {guard.max_fraction:.0%} of our "

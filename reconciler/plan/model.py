@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from reconciler.model.bigip import BigIPObject, ObjectKey
-from reconciler.model.contrail import ObjectRef
-from reconciler.translate.desired import ObjectError
+from reconciler.model.contrail import ObjectError, ObjectRef
 
 Action = Literal["create", "update", "delete"]
 
@@ -73,6 +72,7 @@ class DevicePlan:
     address: str
     operations: tuple[Operation, ...] = ()
     foreign: tuple[BigIPObject, ...] = ()  # in our partitions, not created by us: left alone
+    others: tuple[tuple[BigIPObject, str], ...] = ()  # another F5 set's objects (and its name)
     refused: tuple[Operation, ...] = ()  # deletes the guard held back
     guard: str = ""  # why they were held back
     error: str = ""  # the device could not be read: nothing is planned for it

@@ -68,6 +68,13 @@ class _Text:
             self.lines.append(f"  Left alone (not created by us): {len(device.foreign)}")
             for obj in device.foreign:
                 self.lines.append(f"    = {obj.kind} {obj.path}")
+        if device.others:
+            sets = sorted({name for _obj, name in device.others})
+            self.lines.append(
+                f"  Left to service-appliance-set {', '.join(sets)}: {len(device.others)}"
+            )
+            for obj, name in device.others:
+                self.lines.append(f"    = {obj.kind} {obj.path} (set {name})")
 
 
 def _contrail_text(out: _Text, changes: tuple[ContrailChange, ...]) -> None:
@@ -139,6 +146,10 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
                 "operations": [op(o) for o in d.operations],
                 "refused": [op(o) for o in d.refused],
                 "foreign": [{"kind": f.kind, "path": f.path} for f in d.foreign],
+                "other_sets": [
+                    {"kind": o.kind, "path": o.path, "service_appliance_set": name}
+                    for o, name in d.others
+                ],
             }
             for d in plan.devices
         ],

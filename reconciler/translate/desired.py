@@ -23,11 +23,12 @@ from reconciler.model.contrail import (
     Listener,
     LoadBalancer,
     Member,
+    ObjectError,
     ObjectRef,
     Pool,
 )
-from reconciler.model.resources import NODE_DESCRIPTION
 from reconciler.model.values import FrozenDict
+from reconciler.naming import NODE_DESCRIPTION, Naming, SetClaims
 from reconciler.settings import SetSettings
 from reconciler.translate.claims import claiming_set
 from reconciler.translate.mapping import (
@@ -58,20 +59,6 @@ class Options:
 
 
 @dataclass(frozen=True)
-class ObjectError:
-    """Why a Contrail object cannot be configured; shown to users as its status."""
-
-    ref: ObjectRef
-    field: str | None
-    reason: str
-    lb_uuid: str | None = None
-
-    def __str__(self) -> str:
-        where = f" {self.field}" if self.field else ""
-        return f"{self.ref.type} {self.ref.name or self.ref.uuid}:{where} {self.reason}"
-
-
-@dataclass(frozen=True)
 class Desired:
     """The desired configuration shared by every device of one set."""
 
@@ -80,6 +67,9 @@ class Desired:
     held: frozenset[tuple[str, str]] = frozenset()  # (partition, name) to leave untouched
     owners: dict[ObjectKey, frozenset[str]] = field(default_factory=dict)  # key → lb uuids
     load_balancers: tuple[str, ...] = ()  # lb uuids that translated cleanly
+    # Which other F5 set claims the Contrail objects behind a name (full translations only):
+    # the diff leaves those objects to that set, even on a shared device.
+    set_claims: SetClaims = field(default_factory=SetClaims)
 
     def outcomes(self) -> dict[str, str | None]:
         """Load balancer uuid → None (translated) or why not; what status and routes start
@@ -93,6 +83,44 @@ class _Invalid(Exception):
     def __init__(self, errors: list[ObjectError]) -> None:
         super().__init__("; ".join(map(str, errors)))
         self.errors = errors
+
+
+def sets_of(
+    lb: LoadBalancer, snapshot: ContrailSnapshot, claims: tuple[ClaimRule, ...] = ()
+) -> frozenset[str]:
+    """The F5 sets a load balancer names (provider, set refs), else the one a claim rule
+    gives it (kube-manager's shapes)."""
+    named = frozenset(
+        s.name
+        for s in snapshot.appliance_sets.values()
+        if lb.provider == s.name or s.uuid in lb.sas_uuids
+    )
+    if named or not claims:
+        return named
+    claimed = claiming_set(lb, claims)
+    return frozenset({claimed}) if claimed else frozenset()
+
+
+def set_claims(
+    snapshot: ContrailSnapshot, this_set: str, claims: tuple[ClaimRule, ...], index: _Index
+) -> SetClaims:
+    """Every name token (uuid, TLS container) of every load balancer's subtree → the sets
+    that load balancer belongs to."""
+    by_token: dict[str, set[str]] = defaultdict(set)
+    for lb in snapshot.load_balancers.values():
+        sets = sets_of(lb, snapshot, claims)
+        if not sets:
+            continue
+        tokens = [lb.uuid]
+        for listener in index.listeners_of.get(lb.uuid, ()):
+            tokens.append(listener.uuid)
+            tokens.extend(container_name(c) or "invalid" for c in _containers(listener))
+            for pool in index.pools_of.get(listener.uuid, ()):
+                tokens.append(pool.uuid)
+                tokens.extend(pool.monitor_uuids)
+        for token in tokens:
+            by_token[token] |= sets
+    return SetClaims(this_set, FrozenDict({k: frozenset(v) for k, v in by_token.items()}))
 
 
 def belongs_to(
@@ -111,10 +139,6 @@ def belongs_to(
         if lb.provider == name or uuid in lb.sas_uuids:
             return False
     return claiming_set(lb, claims) == settings.sas_name
-
-
-def partition_name(prefix: str, project_uuid: str) -> str:
-    return f"{prefix}_{project_uuid}"
 
 
 class _Index:
@@ -169,7 +193,7 @@ def translate(
         key=lambda lb: lb.uuid,
     )
     for lb in lbs:
-        partition = partition_name(options.prefix, lb.project_uuid)
+        partition = Naming(options.prefix).partition(lb.project_uuid)
         folder = BigIPObject.make(
             "sys/folder",
             partition,
@@ -189,14 +213,17 @@ def translate(
             owners[obj.key].add(lb.uuid)
         owners[folder.key].add(lb.uuid)
         clean.append(lb.uuid)
+    claims_of_sets = SetClaims(settings.sas_name)
     if only is None:
         errors.extend(_orphan_pool_errors(snapshot, settings, index))
+        claims_of_sets = set_claims(snapshot, settings.sas_name, options.claims, index)
     return Desired(
         objects=ObjectSet(objects.values()),
         errors=tuple(errors),
         held=frozenset(held),
         owners={k: frozenset(v) for k, v in owners.items()},
         load_balancers=tuple(clean),
+        set_claims=claims_of_sets,
     )
 
 
@@ -207,7 +234,7 @@ def owned_names(
     lb = snapshot.load_balancers.get(lb_uuid)
     if lb is None:
         return frozenset()
-    partition = partition_name(options.prefix, lb.project_uuid)
+    partition = Naming(options.prefix).partition(lb.project_uuid)
     index = _Index(snapshot, frozenset({lb_uuid}))
     translator = _LoadBalancerTranslator(lb, snapshot, index, options, partition)
     return frozenset((partition, name) for name in translator.owned_names())
@@ -236,7 +263,7 @@ class _LoadBalancerTranslator:
         self.lb = lb
         self.snapshot = snapshot
         self.index = index
-        self.prefix = options.prefix
+        self.naming = Naming(options.prefix)
         self.certificates = options.certificates
         self.partition = partition
         self.errors: list[ObjectError] = []
@@ -246,16 +273,16 @@ class _LoadBalancerTranslator:
     # -- names ------------------------------------------------------------------------------
 
     def name(self, uuid: str) -> str:
-        return f"{self.prefix}_{uuid}"
+        return self.naming.object(uuid)
 
     def full(self, uuid: str) -> str:
         return f"/{self.partition}/{self.name(uuid)}"
 
     def app_cookie_name(self, listener_uuid: str) -> str:
-        return f"{self.prefix}_app_cookie_{listener_uuid}"
+        return self.naming.app_cookie(listener_uuid)
 
     def tls_name(self, container: str) -> str:
-        return f"{self.prefix}_{container_name(container) or 'invalid'}"
+        return self.naming.tls(container_name(container) or "invalid")
 
     def owned_names(self) -> set[str]:
         """Names of every BIG-IP object this load balancer leads to (held on error)."""

@@ -25,7 +25,6 @@ Every address carries ``%<route domain id>``, so overlapping subnets of two proj
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,16 +32,16 @@ from typing import Any
 
 from reconciler.model.bigip import BigIPObject, ObjectSet
 from reconciler.model.contrail import (
-    OWNED_MARK,
     ContrailSnapshot,
     LoadBalancer,
     OwnedInstanceIp,
     Subnet,
     VirtualNetwork,
 )
+from reconciler.naming import OWNED_MARK, Naming
 from reconciler.plan.model import ContrailChange
 from reconciler.settings import SetSettings
-from reconciler.translate.desired import Desired, Options, _Index, belongs_to, partition_name  # noqa: PLC2701
+from reconciler.translate.desired import Desired, Options, _Index, belongs_to  # noqa: PLC2701
 
 
 @dataclass(frozen=True)
@@ -144,18 +143,16 @@ def needs_of(snapshot: ContrailSnapshot, settings: SetSettings, options: Options
 
 def address_needs(needs: Needs, settings: SetSettings, prefix: str) -> list[AddressNeed]:
     out = []
-    base = f"{prefix}_{settings.sas_name}"
+    naming, sas = Naming(prefix), settings.sas_name
     for project in needs.projects:
         for subnet_uuid, (vn, subnet) in sorted(needs.subnets[project].items()):
             for device in settings.devices:
-                name = f"{base}_self_{device.name}_{subnet_uuid}"
+                name = naming.self_instance_ip(sas, device.name, subnet_uuid)
                 out.append(AddressNeed(name, vn, subnet, f"self IP of {device.name}"))
             for i in range(snat_count(settings)):
-                out.append(AddressNeed(f"{base}_snat_{subnet_uuid}_{i}", vn, subnet, "SNAT"))
+                name = naming.snat_instance_ip(sas, subnet_uuid, i)
+                out.append(AddressNeed(name, vn, subnet, "SNAT"))
     return out
-
-
-_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
 def address_changes(
@@ -181,19 +178,7 @@ def address_changes(
         for need in wanted
         if need.name not in snapshot.owned_ips
     ]
-    base = f"{prefix}_{settings.sas_name}"
-    # This set's names exactly (a set named "f5" must not release set "f5_b"'s addresses):
-    # <base>_self_<one of our devices>_<subnet uuid>, or <base>_snat_<subnet uuid>_<i>.
-    mine = re.compile(
-        re.escape(base)
-        + r"_(?:self_(?:"
-        + "|".join(re.escape(d.name) for d in settings.devices)
-        + r")_"
-        + _UUID
-        + r"|snat_"
-        + _UUID
-        + r"_\d+)"
-    )
+    mine = Naming(prefix).instance_ip_pattern(settings.sas_name, (d.name for d in settings.devices))
     releases = [
         ContrailChange(
             "delete",
@@ -244,7 +229,7 @@ def allocate_route_domains(
     chosen: dict[str, int] = {}
     problems = []
     for project in sorted(projects):
-        name = partition_name(prefix, project)
+        name = Naming(prefix).partition(project)
         found = {ids[name] for ids in live_ids if name in ids}
         if len(found) > 1:
             problems.append(
@@ -289,13 +274,13 @@ def network_objects(
     per_device: dict[str, list[BigIPObject]] = {d.name: [] for d in settings.devices}
     snat_pools: dict[str, str] = {}
     problems: list[str] = []
-    base = f"{prefix}_{settings.sas_name}"
+    naming, sas = Naming(prefix), settings.sas_name
     pair = len(settings.devices) > 1
     for project in needs.projects:
         if project not in route_domains:
             continue
         rd = route_domains[project]
-        partition = partition_name(prefix, project)
+        partition = naming.partition(project)
         vlans: dict[str, str] = {}
         translations: list[str] = []
         for subnet_uuid, (vn, subnet) in sorted(needs.subnets[project].items()):
@@ -307,7 +292,7 @@ def network_objects(
                         f"entry for network {vn.name} (nor default)"
                     )
                     continue
-                name = f"{prefix}_{vn.uuid}"
+                name = naming.vlan(vn.uuid)
                 tagged = interface[1] and vn.network_id is not None
                 common.append(
                     BigIPObject.make(
@@ -324,14 +309,14 @@ def network_objects(
                 vlans[vn.uuid] = f"/{partition}/{name}"
             length = ipaddress.ip_network(subnet.cidr, strict=False).prefixlen
             for device in settings.devices:
-                ip = owned.get(f"{base}_self_{device.name}_{subnet_uuid}")
+                ip = owned.get(naming.self_instance_ip(sas, device.name, subnet_uuid))
                 if ip is None or not ip.address:
                     continue  # not allocated yet (a dry run): the plan shows the allocation
                 per_device[device.name].append(
                     BigIPObject.make(
                         "net/self",
                         partition,
-                        f"{prefix}_self_{device.name}_{subnet_uuid}",
+                        naming.self_ip(device.name, subnet_uuid),
                         {
                             "address": f"{ip.address}%{rd}/{length}",
                             "vlan": vlans[vn.uuid],
@@ -342,10 +327,10 @@ def network_objects(
                     )
                 )
             for i in range(snat_count(settings)):
-                ip = owned.get(f"{base}_snat_{subnet_uuid}_{i}")
+                ip = owned.get(naming.snat_instance_ip(sas, subnet_uuid, i))
                 if ip is None or not ip.address:
                     continue
-                name = f"{prefix}_snat_{subnet_uuid}_{i}"
+                name = naming.snat_translation(subnet_uuid, i)
                 common.append(
                     BigIPObject.make(
                         "ltm/snat-translation",

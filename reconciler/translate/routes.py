@@ -26,16 +26,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from reconciler.model.contrail import (
-    OWNED_MARK,
     ApplianceSet,
     ContrailSnapshot,
     LoadBalancer,
     Route,
     RouteTable,
 )
+from reconciler.naming import MANAGED_BY, Naming
 from reconciler.plan.model import ContrailChange, FieldChange
 
-MANAGED_BY = ("managed-by", OWNED_MARK)
 MODES = ("interface", "network", "none")
 TYPES = {"interface": "interface-route-table", "network": "route-table"}
 
@@ -58,10 +57,6 @@ class DesiredRouteTable:
     routes: tuple[Route, ...]
     attach: str  # uuid of the VMI (interface) or virtual network (network)
     attach_name: str
-
-
-def table_name(prefix: str, sas_name: str) -> str:
-    return f"{prefix}_vip_routes_{sas_name}"
 
 
 def route_settings(sas: ApplianceSet) -> RouteSettings:
@@ -125,7 +120,7 @@ def desired_route_table(
     ones — in ERROR, their device objects held — whatever routes the table has now).
     Returns the table (None: mode none) and set-level problems."""
     settings = route_settings(sas)
-    name = table_name(prefix, sas.name)
+    name = Naming(prefix).vip_route_table(sas.name)
     where = f"service-appliance-set {sas.name}"
     if settings.mode not in MODES:
         return None, [f"{where}: vip_route_mode={settings.mode!r} is not one of {', '.join(MODES)}"]
@@ -225,7 +220,7 @@ def diff_route_tables(
     adds routes but never takes one away."""
     changes: list[ContrailChange] = []
     problems: list[str] = []
-    name = table_name(prefix, sas_name)
+    name = Naming(prefix).vip_route_table(sas_name)
     source = f"service-appliance-set {sas_name}"
     if desired is not None:
         current = _find(snapshot, desired.kind, desired.fq_name)

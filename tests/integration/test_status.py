@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from emulators.contrail.topology import ListenerSpec, PoolSpec, add_load_balancer
 from reconciler.contrail.reader import ContrailReader
-from reconciler.contrail.status import plan_status, write_status
+from reconciler.contrail.status import write_status
+from reconciler.plan.status import plan_status
 
 
 def test_a_status_write_keeps_a_weight_changed_after_our_read(vnc, topo) -> None:

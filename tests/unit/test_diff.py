@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from reconciler.model.bigip import BigIPObject, ObjectSet
-from reconciler.model.resources import NODE_DESCRIPTION
+from reconciler.naming import NODE_DESCRIPTION
 from reconciler.plan.diff import DeleteGuard, diff
 from reconciler.plan.model import DevicePlan
 from reconciler.translate.desired import Desired, Options, translate

@@ -1,0 +1,120 @@
+"""What a pass writes back into Contrail as each object's status (pure).
+
+Provisioning status: ACTIVE, or ERROR with the reason, for the load balancer and its pools
+and members. Operating status: from the device's pool availability — the states Neutron
+LBaaS v2 uses: ONLINE (every member up), DEGRADED (some down), OFFLINE (all down),
+NO_MONITOR (no health check, so nobody knows), DISABLED (administratively down).
+A status that already holds the right value is no update, so a no-op pass writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.model.contrail import ContrailSnapshot
+
+ACTIVE, ERROR = "ACTIVE", "ERROR"
+
+
+@dataclass(frozen=True)
+class PoolHealth:
+    state: str  # available | offline | unknown
+    active: int
+    total: int
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """One planned write: the object, and the property values it should get."""
+
+    type: str
+    uuid: str
+    name: str
+    values: tuple[tuple[str, Any], ...]
+
+
+def plan_status(
+    snapshot: ContrailSnapshot,
+    lb_results: dict[str, str | None],
+    operating: Mapping[str, str] | None = None,
+) -> list[StatusUpdate]:
+    """``lb_results``: lb uuid → None when it converged, else the reason it is in ERROR;
+    ``operating``: lb uuid → operating status read from the device (``operating``), where
+    known — otherwise a converged load balancer keeps the one it has (or ONLINE)."""
+    operating = operating or {}
+    updates: list[StatusUpdate] = []
+    pools_by_lb = snapshot.pools_by_load_balancer()
+    members_by_pool: dict[str, list[str]] = {}
+    for member in snapshot.members.values():
+        members_by_pool.setdefault(member.pool_uuid, []).append(member.uuid)
+
+    for lb_uuid, reason in sorted(lb_results.items()):
+        lb = snapshot.load_balancers.get(lb_uuid)
+        if lb is None:
+            continue
+        state = ACTIVE if reason is None else ERROR
+        if reason is not None:
+            running = "OFFLINE"
+        else:
+            running = operating.get(lb.uuid) or (
+                lb.operating_status if lb.operating_status not in (None, "OFFLINE") else "ONLINE"
+            )
+        want = {
+            "provisioning_status": state,
+            "operating_status": running,
+            "status": state if reason is None else f"ERROR: {reason}"[:1000],
+        }
+        if any(lb.raw_properties.get(k) != v for k, v in want.items()):
+            updates.append(StatusUpdate("loadbalancer", lb.uuid, lb.name, tuple(want.items())))
+        for pool_uuid in sorted(set(pools_by_lb.get(lb_uuid, ()))):
+            pool = snapshot.pools[pool_uuid]
+            want = {"status": state, "status_description": reason or ""}
+            if (pool.status, pool.status_description or "") != (state, reason or ""):
+                updates.append(
+                    StatusUpdate("loadbalancer-pool", pool.uuid, pool.name, tuple(want.items()))
+                )
+            for member_uuid in members_by_pool.get(pool_uuid, ()):
+                member = snapshot.members[member_uuid]
+                if (member.status, member.status_description or "") != (state, reason or ""):
+                    updates.append(
+                        StatusUpdate(
+                            "loadbalancer-member", member.uuid, member.name, tuple(want.items())
+                        )
+                    )
+    return updates
+
+
+def pool_status(health: PoolHealth) -> str:
+    if health.state == "available":
+        return "ONLINE" if health.active >= health.total else "DEGRADED"
+    if health.state == "offline":
+        return "OFFLINE"
+    return "NO_MONITOR"
+
+
+def operating_statuses(
+    snapshot: ContrailSnapshot, health: Mapping[str, PoolHealth]
+) -> dict[str, str]:
+    """Load balancer uuid → operating status, for those whose pools the device reported."""
+    pools_of = snapshot.pools_by_load_balancer()
+    result: dict[str, str] = {}
+    for lb in snapshot.load_balancers.values():
+        if not lb.admin_state:
+            result[lb.uuid] = "DISABLED"
+            continue
+        states = [pool_status(health[p]) for p in pools_of.get(lb.uuid, ()) if p in health]
+        if not states:
+            continue
+        if all(s == "ONLINE" for s in states):
+            result[lb.uuid] = "ONLINE"
+        elif all(s == "OFFLINE" for s in states):
+            result[lb.uuid] = "OFFLINE"
+        elif all(s == "NO_MONITOR" for s in states):
+            result[lb.uuid] = "NO_MONITOR"
+        elif any(s in ("OFFLINE", "DEGRADED") for s in states):
+            result[lb.uuid] = "DEGRADED"
+        else:
+            result[lb.uuid] = "ONLINE"
+    return result
