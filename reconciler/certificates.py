@@ -10,30 +10,15 @@ secrets can follow behind the same interface. A missing or unreadable container 
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-#: What a container name may look like to become a file name and a BIG-IP object name.
-CONTAINER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,180}$")
+from reconciler.model.certificates import Certificate, container_name
 
 
 class CertificateMissing(LookupError):
     """The source has no usable certificate for a container; the message says why."""
-
-
-@dataclass(frozen=True)
-class Certificate:
-    cert: bytes = field(repr=False)
-    key: bytes = field(repr=False)  # never logged, rendered or put in an error
-
-    @staticmethod
-    def checksum(data: bytes) -> str:
-        """BIG-IP's spelling of a crypto file's checksum: ``SHA1:<size>:<hex>``."""
-        return f"SHA1:{len(data)}:{hashlib.sha1(data).hexdigest()}"  # noqa: S324 (device's)
 
 
 class CertificateSource(Protocol):
@@ -75,12 +60,6 @@ class DirectorySource:
         if b"-----BEGIN" not in cert or b"-----BEGIN" not in key:
             raise CertificateMissing(f"TLS container {container!r}: the files are not PEM")
         return Certificate(cert, key)
-
-
-def container_name(container: str) -> str | None:
-    """The last path element of a container reference (Barbican refs are URLs), if usable."""
-    name = str(container or "").rstrip("/").rsplit("/", 1)[-1]
-    return name if CONTAINER_NAME.match(name) else None
 
 
 def source_from(directory: str) -> CertificateSource:

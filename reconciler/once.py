@@ -21,18 +21,19 @@ from reconciler.bigip.stats import read_pool_health
 from reconciler.config import Config
 from reconciler.contrail.reader import ContrailReader
 from reconciler.contrail.status import write_status
-from reconciler.contrail.writer import write_changes
+from reconciler.contrail.writer import write_changes, write_instance_ip
 from reconciler.coordination import OneShotClaims
 from reconciler.logs import get_logger
 from reconciler.model.contrail import ContrailSnapshot, ObjectError
 from reconciler.model.values import FrozenDict
+from reconciler.plan.allocations import address_changes
 from reconciler.plan.diff import DeleteGuard, diff
 from reconciler.plan.model import ContrailChange, DevicePlan, Plan
+from reconciler.plan.routes import set_route_changes
 from reconciler.plan.status import operating_statuses, plan_status
 from reconciler.settings import DeviceSettings, SetSettings, SettingsError, settings_for
 from reconciler.translate import networking
 from reconciler.translate.desired import Desired, Options, translate
-from reconciler.translate.routes import set_route_changes
 
 log = get_logger("reconcile")
 
@@ -233,12 +234,12 @@ class Reconciler:
         needs = networking.needs_of(snapshot, settings, options)
         notes.extend(f"service-appliance-set {settings.sas_name}: {p}" for p in needs.problems)
         wanted = networking.address_needs(needs, settings, prefix)
-        allocations, releases = networking.address_changes(snapshot, settings, prefix, wanted)
+        allocations, releases = address_changes(snapshot, settings, prefix, wanted)
         owned = dict(snapshot.owned_ips)
         for change in allocations:
             if allocate:
                 try:
-                    ip = networking.write_instance_ip(self.vnc, change)
+                    ip = write_instance_ip(self.vnc, change)
                 except Exception as exc:  # one failed allocation: that subnet waits
                     notes.append(f"instance-ip {change.path}: allocation failed: {exc}")
                     continue

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from vnc_api.gen.resource_client import InterfaceRouteTable, RouteTable
+from vnc_api.gen.resource_client import InstanceIp, InterfaceRouteTable, RouteTable
+from vnc_api.gen.resource_client import VirtualNetwork as VncNetwork
 from vnc_api.gen.resource_xsd import (
     CommunityAttributes,
     KeyValuePair,
@@ -19,10 +20,11 @@ from vnc_api.gen.resource_xsd import (
 )
 
 from reconciler.logs import get_logger
-from reconciler.model.contrail import Route
-from reconciler.naming import MANAGED_BY
+from reconciler.model.contrail import OwnedInstanceIp, Route
+from reconciler.naming import MANAGED_BY, OWNED_MARK
 from reconciler.plan.model import ContrailChange
-from reconciler.translate.routes import DesiredRouteTable
+from reconciler.plan.routes import DesiredRouteTable
+from reconciler.translate.networking import AddressNeed
 
 log = get_logger("contrail.writer")
 
@@ -80,8 +82,6 @@ def write_changes(vnc: Any, changes: list[ContrailChange]) -> list[str]:
             if change.type in ("interface-route-table", "route-table"):
                 _route_table(vnc, change)
             elif change.type == "instance-ip":
-                from reconciler.translate.networking import write_instance_ip
-
                 write_instance_ip(vnc, change)
             else:
                 raise ValueError(f"no writer for {change.type}")
@@ -89,3 +89,20 @@ def write_changes(vnc: Any, changes: list[ContrailChange]) -> list[str]:
             failures.append(f"{change.type} {change.path}: {change.action} failed: {exc}")
             log.warning("contrail write failed", object=change.path, error=str(exc))
     return failures
+
+
+def write_instance_ip(vnc: Any, change: ContrailChange) -> OwnedInstanceIp | None:
+    """Allocate (create) or release (delete) one of our instance-ips."""
+    if change.action == "delete":
+        vnc.instance_ip_delete(id=change.uuid)
+        return None
+    need: AddressNeed = change.payload
+    iip = InstanceIp(need.name, display_name=OWNED_MARK, subnet_uuid=need.subnet.uuid)
+    network = VncNetwork()
+    network.uuid, network.fq_name = need.network.uuid, list(need.network.fq_name)
+    iip.set_virtual_network(network)
+    vnc.instance_ip_create(iip)
+    iip = vnc.instance_ip_read(id=iip.uuid)
+    return OwnedInstanceIp(
+        iip.uuid, need.name, iip.get_instance_ip_address(), need.subnet.uuid, need.network.uuid
+    )

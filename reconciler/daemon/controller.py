@@ -46,11 +46,11 @@ from reconciler.model.contrail import ContrailSnapshot
 from reconciler.once import translate_options
 from reconciler.plan.diff import DeleteGuard, diff
 from reconciler.plan.model import DevicePlan
+from reconciler.plan.routes import set_route_changes
 from reconciler.plan.status import operating_statuses, plan_status
 from reconciler.settings import DeviceSettings, SetSettings, SettingsError, settings_for
 from reconciler.translate import networking
 from reconciler.translate.desired import Desired, Options, belongs_to, owned_names, translate
-from reconciler.translate.routes import set_route_changes
 
 log = get_logger("controller")
 SAVE_IDLE_SECONDS = 1.0

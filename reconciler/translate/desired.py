@@ -13,10 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.certificates import Certificate, container_name
 from reconciler.config import ClaimRule
 from reconciler.model import addresses
 from reconciler.model.bigip import BigIPObject, ObjectKey, ObjectSet
+from reconciler.model.certificates import Certificate, container_name
 from reconciler.model.contrail import (
     ContrailSnapshot,
     HealthMonitor,
@@ -45,6 +45,7 @@ from reconciler.translate.mapping import (
     expected_codes_regex,
     port_number,
 )
+from reconciler.translate.walk import Subtrees
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def sets_of(
 
 
 def set_claims(
-    snapshot: ContrailSnapshot, this_set: str, claims: tuple[ClaimRule, ...], index: _Index
+    snapshot: ContrailSnapshot, this_set: str, claims: tuple[ClaimRule, ...], index: Subtrees
 ) -> SetClaims:
     """Every name token (uuid, TLS container) of every load balancer's subtree → the sets
     that load balancer belongs to."""
@@ -141,33 +142,6 @@ def belongs_to(
     return claiming_set(lb, claims) == settings.sas_name
 
 
-class _Index:
-    """Reverse references of a snapshot, built once per translation."""
-
-    def __init__(self, snapshot: ContrailSnapshot, only: frozenset[str] | None = None) -> None:
-        # ``only``: index just these load balancers' subtrees (the daemon's one-load-balancer
-        # translate at 5,000 load balancers spent its time filing and sorting 50,000 members).
-        self.listeners_of: dict[str, list[Listener]] = defaultdict(list)
-        for listener in snapshot.listeners.values():
-            for lb_uuid in listener.lb_uuids:
-                if only is None or lb_uuid in only:
-                    self.listeners_of[lb_uuid].append(listener)
-        listeners = {x.uuid for xs in self.listeners_of.values() for x in xs}
-        self.pools_of: dict[str, list[Pool]] = defaultdict(list)
-        for pool in snapshot.pools.values():
-            for listener_uuid in pool.listener_uuids:
-                if only is None or listener_uuid in listeners:
-                    self.pools_of[listener_uuid].append(pool)
-        pools = {p.uuid for ps in self.pools_of.values() for p in ps}
-        self.members_of: dict[str, list[Member]] = defaultdict(list)
-        for member in snapshot.members.values():
-            if only is None or member.pool_uuid in pools:
-                self.members_of[member.pool_uuid].append(member)
-        for group in (self.listeners_of, self.pools_of, self.members_of):
-            for items in group.values():
-                items.sort(key=lambda o: (o.name, o.uuid))
-
-
 def translate(
     snapshot: ContrailSnapshot,
     settings: SetSettings,
@@ -176,7 +150,7 @@ def translate(
 ) -> Desired:
     """The set's desired state; ``only`` limits it to some load balancers (the daemon's
     per-change reconcile, whose diff is scoped to the same load balancers)."""
-    index = _Index(snapshot, only)
+    index = Subtrees(snapshot, only)
     objects: dict[ObjectKey, BigIPObject] = {}
     owners: dict[ObjectKey, set[str]] = defaultdict(set)
     errors: list[ObjectError] = []
@@ -235,13 +209,13 @@ def owned_names(
     if lb is None:
         return frozenset()
     partition = Naming(options.prefix).partition(lb.project_uuid)
-    index = _Index(snapshot, frozenset({lb_uuid}))
+    index = Subtrees(snapshot, frozenset({lb_uuid}))
     translator = _LoadBalancerTranslator(lb, snapshot, index, options, partition)
     return frozenset((partition, name) for name in translator.owned_names())
 
 
 def _orphan_pool_errors(
-    snapshot: ContrailSnapshot, settings: SetSettings, index: _Index
+    snapshot: ContrailSnapshot, settings: SetSettings, index: Subtrees
 ) -> Iterable[ObjectError]:
     """Pools of this set that no listener leads to: they cannot be placed on a device."""
     for pool in snapshot.pools.values():
@@ -256,7 +230,7 @@ class _LoadBalancerTranslator:
         self,
         lb: LoadBalancer,
         snapshot: ContrailSnapshot,
-        index: _Index,
+        index: Subtrees,
         options: Options,
         partition: str,
     ) -> None:

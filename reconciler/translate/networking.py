@@ -1,5 +1,4 @@
-"""L3 (route-domain) mode: route domains, VLANs, self IPs and SNAT of a set (pure, but for
-``write_instance_ip``). MAPPING.md "Networking modes"; F5's agent §1.2 where it was right.
+"""L3 (route-domain) mode: route domains, VLANs, self IPs and SNAT of a set (pure). MAPPING.md "Networking modes"; F5's agent §1.2 where it was right.
 
 Set kv ``global_routed_mode=false`` turns it on. Then, for every project with a load balancer
 of the set:
@@ -28,7 +27,6 @@ import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from reconciler.model.bigip import BigIPObject, ObjectSet
 from reconciler.model.contrail import (
@@ -38,10 +36,10 @@ from reconciler.model.contrail import (
     Subnet,
     VirtualNetwork,
 )
-from reconciler.naming import OWNED_MARK, Naming
-from reconciler.plan.model import ContrailChange
+from reconciler.naming import Naming
 from reconciler.settings import SetSettings
-from reconciler.translate.desired import Desired, Options, _Index, belongs_to  # noqa: PLC2701
+from reconciler.translate.desired import Desired, Options, belongs_to
+from reconciler.translate.walk import Subtrees
 
 
 @dataclass(frozen=True)
@@ -104,7 +102,7 @@ def needs_of(snapshot: ContrailSnapshot, settings: SetSettings, options: Options
     instance-ip, or the project's subnet that contains the address)."""
     needs = Needs()
     by_uuid = _subnet_index(snapshot)
-    index = _Index(snapshot)
+    index = Subtrees(snapshot)
     f5_sets = [(s.uuid, s.name) for s in snapshot.appliance_sets.values()]
 
     def place(project: str, subnet_uuid: str | None, address: str | None, what: str) -> None:
@@ -153,66 +151,6 @@ def address_needs(needs: Needs, settings: SetSettings, prefix: str) -> list[Addr
                 name = naming.snat_instance_ip(sas, subnet_uuid, i)
                 out.append(AddressNeed(name, vn, subnet, "SNAT"))
     return out
-
-
-def address_changes(
-    snapshot: ContrailSnapshot, settings: SetSettings, prefix: str, wanted: list[AddressNeed]
-) -> tuple[list[ContrailChange], list[ContrailChange]]:
-    """(allocations to make before the device apply, releases to make after it)."""
-    source = f"service-appliance-set {settings.sas_name}"
-    names = {need.name for need in wanted}
-    allocations = [
-        ContrailChange(
-            "create",
-            "instance-ip",
-            (need.name,),
-            fields={
-                "subnet": need.subnet.cidr,
-                "network": ":".join(need.network.fq_name),
-                "for": need.purpose,
-                "address": "(allocated by Contrail's IPAM)",
-            },
-            source=source,
-            payload=need,
-        )
-        for need in wanted
-        if need.name not in snapshot.owned_ips
-    ]
-    mine = Naming(prefix).instance_ip_pattern(settings.sas_name, (d.name for d in settings.devices))
-    releases = [
-        ContrailChange(
-            "delete",
-            "instance-ip",
-            (ip.name,),
-            ip.uuid,
-            reason=f"{ip.address}: no load balancer needs it any more",
-            source=source,
-            payload=ip,
-        )
-        for name, ip in sorted(snapshot.owned_ips.items())
-        if mine.fullmatch(name) and name not in names
-    ]
-    return allocations, releases
-
-
-def write_instance_ip(vnc: Any, change: ContrailChange) -> OwnedInstanceIp | None:
-    """Allocate (create) or release (delete) one of our instance-ips."""
-    from vnc_api.gen.resource_client import InstanceIp
-    from vnc_api.gen.resource_client import VirtualNetwork as VncNetwork
-
-    if change.action == "delete":
-        vnc.instance_ip_delete(id=change.uuid)
-        return None
-    need: AddressNeed = change.payload
-    iip = InstanceIp(need.name, display_name=OWNED_MARK, subnet_uuid=need.subnet.uuid)
-    network = VncNetwork()
-    network.uuid, network.fq_name = need.network.uuid, list(need.network.fq_name)
-    iip.set_virtual_network(network)
-    vnc.instance_ip_create(iip)
-    iip = vnc.instance_ip_read(id=iip.uuid)
-    return OwnedInstanceIp(
-        iip.uuid, need.name, iip.get_instance_ip_address(), need.subnet.uuid, need.network.uuid
-    )
 
 
 def allocate_route_domains(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reconciler.model.contrail import ContrailSnapshot, OwnedInstanceIp
 from reconciler.model.values import FrozenDict
-from reconciler.translate.networking import address_changes
+from reconciler.plan.allocations import address_changes
 from tests.unit.builders import f5_set
 
 SUBNET = "5f0e7a1c-2b3d-4e5f-8a9b-0c1d2e3f4a5b"

@@ -7,7 +7,7 @@ from dataclasses import replace
 from reconciler.model.contrail import Port, Route, RouteTable
 from reconciler.model.values import FrozenDict
 from reconciler.naming import MANAGED_BY
-from reconciler.translate.routes import route_changes
+from reconciler.plan.routes import route_changes
 from tests.unit.builders import World, f5_set
 
 FQ = ("default-domain", "demo", "Contrail_vip_routes_f5")
