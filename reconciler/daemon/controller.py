@@ -27,11 +27,8 @@ from typing import Any
 
 import structlog
 
-from reconciler.bigip.applier import ApplyResult, apply_plan
 from reconciler.bigip.client import DeviceClient, DeviceError
-from reconciler.bigip.ha import active_device, push_to_group
-from reconciler.bigip.reader import read_live
-from reconciler.bigip.stats import read_pool_health
+from reconciler.bigip.ha import push_to_group
 from reconciler.config import Config
 from reconciler.contrail.reader import ContrailReader, ContrailReadError
 from reconciler.contrail.status import write_status
@@ -41,16 +38,20 @@ from reconciler.daemon.events import FULL_RESYNC, Index, keys_for
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.workqueue import WorkQueue
 from reconciler.logs import get_logger
-from reconciler.model.bigip import ObjectSet
 from reconciler.model.contrail import ContrailSnapshot
-from reconciler.once import translate_options
-from reconciler.plan.diff import DeleteGuard, diff
-from reconciler.plan.model import DevicePlan
 from reconciler.plan.routes import set_route_changes
-from reconciler.plan.status import operating_statuses, plan_status
+from reconciler.plan.status import plan_status
+from reconciler.reconcile import (
+    Request,
+    SetReconciler,
+    Target,
+    Verdict,
+    delete_guard,
+    translate_options,
+)
 from reconciler.settings import DeviceSettings, SetSettings, SettingsError, settings_for
 from reconciler.translate import networking
-from reconciler.translate.desired import Desired, Options, belongs_to, owned_names, translate
+from reconciler.translate.desired import Options, belongs_to
 
 log = get_logger("controller")
 SAVE_IDLE_SECONDS = 1.0
@@ -66,7 +67,9 @@ class DeviceState:
 
 
 class DeviceWorker:
-    """Owns one device: its connection, its cached live state and its queue of keys."""
+    """Owns one device (or the active member of a config-sync HA pair): its connection, its
+    cached live state and its queue of keys. Each key is one call of the shared reconcile
+    (``reconciler.reconcile``): the whole set (``*``) or one load balancer."""
 
     def __init__(
         self,
@@ -74,21 +77,34 @@ class DeviceWorker:
         sas_uuid: str,
         clients: list[DeviceClient],
         config_sync: bool = False,
+        whole_set: bool = False,
     ) -> None:
         self.controller = controller
         self.sas_uuid = sas_uuid
         self.clients = clients  # one, or the HA pair whose active member we write
-        self.client = clients[0]
-        self.device = self.client.settings
         self.config_sync = config_sync
+        # L3 mode: addresses and route-domain ids span the set's devices, so every key is
+        # a whole-set reconcile on every device of the set.
+        self.whole_set = whole_set
+        self.reconciler = SetReconciler(
+            controller.vnc, [Target(c) for c in clients], config_sync=config_sync
+        )
         self.queue: WorkQueue[str] = WorkQueue(base_delay=1.0, max_delay=60.0)
-        self.live: ObjectSet | None = None
-        self.known: dict[str, frozenset[tuple[str, str]]] = {}  # lb → names we placed
         self.state = DeviceState()
         self.unsaved_since: float | None = None
         self.stopped = False
         self.thread: threading.Thread | None = None
-        self.log = get_logger("worker", device=self.device.name)
+        self.name = controller.sets[sas_uuid].sas_name if whole_set else clients[0].name
+        self.log = get_logger("worker", device=self.name)
+
+    @property
+    def client(self) -> DeviceClient:
+        """The device written now (after a failover, the new active one)."""
+        return self.reconciler.targets[0].client
+
+    @property
+    def known(self) -> dict[str, frozenset[tuple[str, str]]]:
+        return self.reconciler.targets[0].memory.known
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -112,15 +128,19 @@ class DeviceWorker:
             return
         if idle or time.monotonic() - self.unsaved_since > SAVE_MAX_SECONDS:
             try:
-                self.client.save_config()
-                if self.config_sync:
-                    settings = self.controller.sets.get(self.sas_uuid)
-                    push_to_group(
-                        self.client, settings.properties.get("device_group") if settings else None
-                    )
+                for target in self._written():
+                    target.client.save_config()
+                    if self.config_sync:
+                        settings = self.controller.sets.get(self.sas_uuid)
+                        group = settings.properties.get("device_group") if settings else None
+                        push_to_group(target.client, group)
                 self.unsaved_since = None
             except DeviceError as exc:
                 self.log.warning("save or config-sync failed; will retry", error=str(exc))
+
+    def _written(self) -> list[Target]:
+        targets = self.reconciler.targets
+        return targets[:1] if self.config_sync else targets
 
     # -- one reconcile --------------------------------------------------------------------
 
@@ -130,230 +150,64 @@ class DeviceWorker:
         settings = controller.sets.get(self.sas_uuid)
         if snapshot is None or settings is None:
             return True  # the set is gone; the controller stops this worker
-        scope_name = "full" if key == FULL_RESYNC else "load-balancer"
+        full = key == FULL_RESYNC or self.whole_set
+        scope_name = "set" if self.whole_set else "full" if full else "load-balancer"
         started = time.monotonic()
-        structlog.contextvars.bind_contextvars(device=self.device.name, key=key)
+        structlog.contextvars.bind_contextvars(device=self.name, key=key)
         try:
-            ok = self._reconcile(key, snapshot, settings)
+            verdict = self._reconcile(key, full, snapshot, settings)
         finally:
             structlog.contextvars.unbind_contextvars("device", "key")
-        result = "ok" if ok else "error"
+        result = "ok" if verdict is Verdict.DONE else "error"
         metrics = controller.metrics
-        metrics.reconciles.labels(self.device.name, scope_name, result).inc()
+        metrics.reconciles.labels(self.name, scope_name, result).inc()
         metrics.reconcile_seconds.labels(scope_name, result).observe(time.monotonic() - started)
-        return ok
+        # A terminal verdict (the deletion guard) is not retried: only a change can help.
+        return verdict is not Verdict.RETRY
 
-    def _reconcile(self, key: str, snapshot: ContrailSnapshot, settings: SetSettings) -> bool:
+    def _reconcile(
+        self, key: str, full: bool, snapshot: ContrailSnapshot, settings: SetSettings
+    ) -> Verdict:
         controller = self.controller
-        options = controller.options
-        full = key == FULL_RESYNC or self.live is None
-        if full and self.config_sync and not self._follow_active():
-            return False
-        try:
-            if full:
-                self.live = read_live(self.client, options.prefix).objects
-            self.state.reachable = True
-        except DeviceError as exc:
-            self._unreachable(exc)
-            self._report_unreachable(key, snapshot, settings, exc)
-            return False
-        assert self.live is not None
-        if full:
-            desired = translate(snapshot, settings, options)
-            scope = None
-        else:
-            desired = translate(snapshot, settings, options, only=frozenset({key}))
-            scope = self.known.get(key, frozenset()) | owned_names(snapshot, key, options)
-        guard = DeleteGuard(
-            max_fraction=controller.config.max_delete_fraction,
-            min_objects=controller.config.delete_guard_min_objects,
-            contrail_empty=full and not snapshot.load_balancers,
-        )
-        plan = diff(
-            desired,
-            self.live,
-            self.device.name,
-            f"{self.device.address}:{self.device.port}",
-            options.prefix,
+        if not full and self.reconciler.targets[0].cache.objects is None:
+            full = True  # nothing cached (start, or after a failure): read the device
+        guard = delete_guard(controller.config, snapshot)
+        if not full:  # one load balancer's reconcile: an empty Contrail is not its concern
+            guard = replace(guard, contrail_empty=False)
+        request = Request(
+            snapshot,
+            settings,
+            controller.options,
             guard,
-            scope=scope,
+            lbs=None if full else frozenset({key}),
+            save=False,
+            read_devices=full,
+            plan_routes=self.whole_set,  # device workers: the controller routes the set
         )
-        self.log.debug(
-            "planned",
-            desired=len(desired.objects),
-            live=len(self.live),
-            scope=len(scope) if scope is not None else None,
-            operations=len(plan.operations),
-            snapshot_load_balancers=len(snapshot.load_balancers),
-        )
-        for op in plan.operations:
-            controller.metrics.drift.labels(self.device.name, op.action).inc()
-        applied = apply_plan(self.client, plan, desired.owners, save=False)
-        if applied.applied:
+        result = self.reconciler.run(request)
+        for device_plan in result.plan.devices:
+            for op in device_plan.operations:
+                controller.metrics.drift.labels(device_plan.device, op.action).inc()
+        if any(a.applied for a in result.applied):
             self.unsaved_since = self.unsaved_since or time.monotonic()
-        self._update_cache(plan, applied)
-        self._remember(desired, full, key)
-        if full:
-            self.controller.metrics.managed.labels(self.device.name).set(len(self.live or ()))
-        # Outcome per load balancer in scope.
-        results = desired.outcomes()
-        for lb, reason in applied.failed_lbs.items():
-            results[lb] = f"device {self.device.name}: {reason}"
-        if full and applied.ok:
-            try:  # one GET: every pool's availability, for the operating status
-                health = read_pool_health(self.client, options.prefix)
-                controller.operating.update(operating_statuses(snapshot, health))
-            except DeviceError as exc:
-                self.log.warning("pool stats not readable", error=str(exc))
+        if self.whole_set and any(a.applied for a in result.applied) and not self.config_sync:
+            self._save_if_due(idle=True)  # a whole-set pass saves at its end, as --once does
+        cache = self.reconciler.targets[0].cache.objects
+        if full and cache is not None:
+            controller.metrics.managed.labels(self.name).set(len(cache))
+        controller.operating.update(result.operating)
+        results = result.lb_results
         gone: tuple[str, ...] = ()
         if full:  # load balancers deleted while we were not listening
             gone = tuple(lb for lb in controller.results if lb not in snapshot.load_balancers)
-        elif key not in results:
-            if key in snapshot.load_balancers:
-                results[key] = None
-            else:
-                gone = (key,)
-        controller.report(self.sas_uuid, self.device.name, results, gone)
-        ok = applied.ok and not plan.guard
-        self.state.reachable = not applied.transport_failed
-        if full and ok:
+        elif key not in results and key not in snapshot.load_balancers:
+            gone = (key,)
+        controller.report(self.sas_uuid, self.name, results, gone)
+        self.state.reachable = result.reachable
+        if full and result.verdict is Verdict.DONE:
             self.state.full_synced = True
-            controller.metrics.last_sync.labels(self.device.name).set(time.time())
-        if plan.guard:
-            self.log.warning("deletion guard", reason=plan.guard)
-        return ok
-
-    def _follow_active(self) -> bool:
-        """HA in config-sync mode: write whichever device is active now (after a failover)."""
-        active = active_device(self.clients)
-        if active is None:
-            self.state.reachable = False
-            self.log.warning("no active device in the HA pair")
-            return False
-        if active is not self.client:
-            self.log.info(
-                "active device changed", previous=self.device.name, active=active.settings.name
-            )
-            self.client, self.device, self.live = active, active.settings, None
-            self.unsaved_since = None
-        return True
-
-    def _report_unreachable(
-        self, key: str, snapshot: ContrailSnapshot, settings: SetSettings, exc: DeviceError
-    ) -> None:
-        """The load balancers this key covers cannot be configured: say so in Contrail."""
-        controller = self.controller
-        if key == FULL_RESYNC:
-            lbs = [lb.uuid for lb in controller._members(settings, snapshot)]
-        else:
-            lbs = [key] if key in snapshot.load_balancers else []
-        reason = f"device {self.device.name} unreachable: {exc}"
-        controller.report(self.sas_uuid, self.device.name, dict.fromkeys(lbs, reason))
-
-    def _unreachable(self, exc: DeviceError) -> None:
-        self.state.reachable = False
-        self.live = None
-        self.log.warning("device unreachable", error=str(exc))
-
-    def _update_cache(self, plan: DevicePlan, applied: ApplyResult) -> None:
-        """Keep the live cache equal to the device: what we wrote is what it now holds."""
-        if applied.errors or applied.failed_lbs:
-            self.live = None  # re-read on the next key: we do not know what stuck
-            return
-        assert self.live is not None
-        if not applied.applied:
-            return
-        # A copy with the writes applied, not a re-keyed rebuild of every cached object
-        # (that cost ~140 ms per one-object change at 5,000 load balancers).
-        deleted = [op for op in applied.applied if op.action == "delete"]
-        deleted_pools = {
-            (op.obj.partition, op.obj.name) for op in deleted if op.obj.kind == "ltm/pool"
-        }
-        drop = [op.key for op in deleted]
-        if deleted_pools:
-            drop += [
-                k
-                for k, o in self.live.items()
-                if o.kind == "ltm/pool/members" and (o.partition, o.parent) in deleted_pools
-            ]
-        put = [op.obj for op in applied.applied if op.action != "delete"]
-        self.live = self.live.replaced(put=put, drop=drop)
-
-    def _remember(self, desired: Desired, full: bool, key: str) -> None:
-        """The names each load balancer has on the device, for scoping later per-LB diffs.
-        A load balancer in error keeps what it had: its objects are held, not gone."""
-        names: dict[str, set[tuple[str, str]]] = {}
-        for (kind, partition, _parent, name), lbs in desired.owners.items():
-            if kind in ("ltm/pool/members", "ltm/node", "sys/folder"):
-                continue
-            for lb in lbs:
-                names.setdefault(lb, set()).add((partition, name))
-        errored = {e.lb_uuid for e in desired.errors if e.lb_uuid}
-        previous = self.known
-        if full:
-            self.known = {lb: frozenset(n) for lb, n in names.items()}
-            for lb in errored:
-                if lb in previous:
-                    self.known[lb] = previous[lb]
-        elif key not in errored:
-            self.known[key] = frozenset(names.get(key, ()))
-
-
-class SetPassWorker:
-    """An L3-mode set: every key runs a full pass of the set (``Reconciler.run``).
-
-    L3 mode allocates addresses in Contrail and route-domain ids across every device of the
-    set before anything is written, so its unit of work is the set, not one device; it
-    shares the one-shot pass's code path rather than a second implementation of it.
-    """
-
-    def __init__(self, controller: Controller, sas_uuid: str, clients: list[DeviceClient]):
-        from reconciler.once import Reconciler
-
-        self.controller = controller
-        self.sas_uuid = sas_uuid
-        self.clients = clients
-        by_device = {c.settings: c for c in clients}
-        self.reconciler = Reconciler(
-            controller.config,
-            controller.vnc,
-            client_factory=lambda d: by_device.get(d) or controller._client(d, sas_uuid),
-        )
-        self.queue: WorkQueue[str] = WorkQueue(base_delay=1.0, max_delay=60.0)
-        self.known: dict[str, frozenset[tuple[str, str]]] = {}
-        self.state = DeviceState()
-        self.stopped = False
-        self.thread: threading.Thread | None = None
-        self.log = get_logger("set-worker", sas=sas_uuid)
-
-    def run(self) -> None:
-        self.queue.serve(
-            lambda _key: self.reconcile(),
-            lambda: self.stopped,
-            self.log,
-            after=self.controller._gauge,
-        )
-
-    def reconcile(self) -> bool:
-        settings = self.controller.sets.get(self.sas_uuid)
-        if settings is None:
-            return True
-        started = time.monotonic()
-        try:
-            result = self.reconciler.run(sas_name=settings.sas_name)
-        except ContrailReadError as exc:
-            self.log.warning("contrail read failed", error=str(exc))
-            return False
-        self.state.reachable = not any(d.error for d in result.plan.devices)
-        self.known = {lb: frozenset() for lb in result.lb_results}
-        outcome = "ok" if result.ok else "error"
-        metrics = self.controller.metrics
-        metrics.reconciles.labels(settings.sas_name, "set", outcome).inc()
-        metrics.reconcile_seconds.labels("set", outcome).observe(time.monotonic() - started)
-        if result.ok:
-            self.state.full_synced = True
-            metrics.last_sync.labels(settings.sas_name).set(time.time())
-        return result.ok
+            controller.metrics.last_sync.labels(self.name).set(time.time())
+        return result.verdict
 
 
 @dataclass
@@ -369,7 +223,7 @@ class Controller:
     snapshot: ContrailSnapshot | None = None
     index: Index = field(default_factory=Index)
     sets: dict[str, SetSettings] = field(default_factory=dict)
-    workers: dict[str, DeviceWorker | SetPassWorker] = field(default_factory=dict)
+    workers: dict[str, DeviceWorker] = field(default_factory=dict)
     contrail_synced: bool = False
     stopped: bool = False
 
@@ -457,7 +311,7 @@ class Controller:
 
     def _concerns(
         self,
-        worker: DeviceWorker | SetPassWorker,
+        worker: DeviceWorker,
         lb_uuid: str,
         previous: ContrailSnapshot | None,
         current: ContrailSnapshot,
@@ -488,9 +342,7 @@ class Controller:
         """One load balancer's outcome over its devices: the first error, else None."""
         return next((r for r in self.results.get(lb_uuid, {}).values() if r), None)
 
-    def _install_sets(
-        self, snapshot: ContrailSnapshot, offer: bool = False
-    ) -> list[DeviceWorker | SetPassWorker]:
+    def _install_sets(self, snapshot: ContrailSnapshot, offer: bool = False) -> list[DeviceWorker]:
         """Start workers for the devices of the sets this replica owns, stop the others'
         (a set being given up is released once its workers have finished). Returns the
         workers started. ``offer``: tell the coordination which sets exist now."""
@@ -516,7 +368,7 @@ class Controller:
                     wanted[_device_key(device)] = (sas.uuid, (device,), "device")
         previous, self.sets = self.sets, sets
         retiring: dict[str, threading.Thread] = {}
-        started: list[DeviceWorker | SetPassWorker] = []
+        started: list[DeviceWorker] = []
         for key in list(self.workers):
             old = self.workers[key]
             devices = tuple(c.settings for c in old.clients)
@@ -532,10 +384,12 @@ class Controller:
         for key, (sas_uuid, devices, kind) in wanted.items():
             if key not in self.workers:
                 clients = [self._client(d, sas_uuid) for d in devices]
-                worker: DeviceWorker | SetPassWorker = (
-                    SetPassWorker(self, sas_uuid, clients)
-                    if kind == "set"
-                    else DeviceWorker(self, sas_uuid, clients, config_sync=kind == "active")
+                worker = DeviceWorker(
+                    self,
+                    sas_uuid,
+                    clients,
+                    config_sync=kind == "active",
+                    whole_set=kind == "set",
                 )
                 self.workers[key] = worker
                 worker.thread = self._start(worker.run, after=retiring.get(key))

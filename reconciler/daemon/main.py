@@ -16,7 +16,7 @@ import signal
 import threading
 from typing import Any
 
-from reconciler import __version__
+from reconciler import user_agent
 from reconciler.config import Config
 from reconciler.contrail.connect import ContrailUnavailable, connect
 from reconciler.coordination import (
@@ -107,7 +107,7 @@ def run_daemon(config: Config, stop: threading.Event | None = None) -> int:
         vnc,
         metrics,
         ownership=ownership,
-        user_agent=f"contrail-f5-reconciler/{__version__} replica/{replica}",
+        user_agent=user_agent(replica),
     )
     controller.start()
     if config.rabbit_server:

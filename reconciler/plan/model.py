@@ -7,7 +7,7 @@ fields that change (old → new) and the Contrail object behind it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -90,6 +90,16 @@ class Plan:
     errors: tuple[ObjectError, ...] = ()  # Contrail objects that could not be translated
     notes: tuple[str, ...] = field(default=())  # set-level problems (bad settings, …)
     contrail: tuple[ContrailChange, ...] = ()  # VIP routes, address allocations
+
+    @classmethod
+    def merge(cls, plans: Sequence[Plan], notes: Sequence[str] = ()) -> Plan:
+        """One plan of several sets' plans (``notes``: the pass's own, listed first)."""
+        return cls(
+            devices=tuple(d for p in plans for d in p.devices),
+            errors=tuple(e for p in plans for e in p.errors),
+            notes=(*notes, *(n for p in plans for n in p.notes)),
+            contrail=tuple(c for p in plans for c in p.contrail),
+        )
 
     def counts(self) -> Counter[str]:
         counts: Counter[str] = Counter({"create": 0, "update": 0, "delete": 0})

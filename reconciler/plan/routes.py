@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconciler.model.contrail import (
     ApplianceSet,
@@ -339,3 +339,32 @@ def set_route_changes(
     live = sorted(lb for lb, reason in outcome.items() if reason is None)
     kept = sorted(lb for lb, reason in outcome.items() if reason is not None)
     return route_changes(snapshot, sas, prefix, live, kept, allow_removals)
+
+
+def without_routes_of(
+    change: ContrailChange, lbs: set[str], snapshot: ContrailSnapshot
+) -> ContrailChange | None:
+    """The planned route-table change without the *new* routes of ``lbs`` (load balancers
+    the device refused, or on an unreachable device): a VIP is routed only once it answers.
+    Routes the table already holds stay; None when nothing is left to change. Other changes
+    come back unchanged."""
+    table = change.payload
+    if not lbs or not isinstance(table, DesiredRouteTable) or change.action == "delete":
+        return change
+    current = _find(snapshot, table.kind, table.fq_name)
+    held = {r.prefix for r in current.routes} if current is not None else set()
+    not_yet = {
+        p
+        for lb_uuid in lbs
+        if (lb := snapshot.load_balancers.get(lb_uuid)) is not None
+        for p in vip_prefixes(lb, snapshot)
+        if p not in held
+    }
+    if not not_yet:
+        return change
+    routes = tuple(r for r in table.routes if r.prefix not in not_yet)
+    if current is not None and set(routes) == set(current.routes):
+        return None
+    payload = replace(table, routes=routes)
+    fields = {**change.fields, "routes": tuple(describe_route(r) for r in routes)}
+    return replace(change, payload=payload, fields=fields)

@@ -206,8 +206,19 @@ def network_objects(
     needs: Needs,
     route_domains: Mapping[str, int],
     owned: Mapping[str, OwnedInstanceIp],
+    planned: bool = False,
 ) -> tuple[list[BigIPObject], dict[str, list[BigIPObject]], dict[str, str], list[str]]:
-    """(objects every device gets, objects per device, project → SNAT pool path, problems)."""
+    """(objects every device gets, objects per device, project → SNAT pool path, problems).
+    ``planned``: a dry run, whose addresses are not allocated yet — the objects are still
+    planned, with an address that says where it will come from, so the plan lists every
+    object the apply creates."""
+
+    def address_of(name: str, cidr: str) -> str | None:
+        ip = owned.get(name)
+        if ip is not None and ip.address:
+            return ip.address
+        return f"(allocated from {cidr})" if planned else None
+
     common: list[BigIPObject] = []
     per_device: dict[str, list[BigIPObject]] = {d.name: [] for d in settings.devices}
     snat_pools: dict[str, str] = {}
@@ -247,16 +258,16 @@ def network_objects(
                 vlans[vn.uuid] = f"/{partition}/{name}"
             length = ipaddress.ip_network(subnet.cidr, strict=False).prefixlen
             for device in settings.devices:
-                ip = owned.get(naming.self_instance_ip(sas, device.name, subnet_uuid))
-                if ip is None or not ip.address:
-                    continue  # not allocated yet (a dry run): the plan shows the allocation
+                ip = address_of(naming.self_instance_ip(sas, device.name, subnet_uuid), subnet.cidr)
+                if ip is None:
+                    continue  # its allocation failed: the plan's notes say why
                 per_device[device.name].append(
                     BigIPObject.make(
                         "net/self",
                         partition,
                         naming.self_ip(device.name, subnet_uuid),
                         {
-                            "address": f"{ip.address}%{rd}/{length}",
+                            "address": f"{ip}%{rd}/{length}",
                             "vlan": vlans[vn.uuid],
                             "floating": "disabled",
                             "trafficGroup": "/Common/traffic-group-local-only",
@@ -265,8 +276,8 @@ def network_objects(
                     )
                 )
             for i in range(snat_count(settings)):
-                ip = owned.get(naming.snat_instance_ip(sas, subnet_uuid, i))
-                if ip is None or not ip.address:
+                ip = address_of(naming.snat_instance_ip(sas, subnet_uuid, i), subnet.cidr)
+                if ip is None:
                     continue
                 name = naming.snat_translation(subnet_uuid, i)
                 common.append(
@@ -275,7 +286,7 @@ def network_objects(
                         partition,
                         name,
                         {
-                            "address": f"{ip.address}%{rd}",
+                            "address": f"{ip}%{rd}",
                             "trafficGroup": "/Common/traffic-group-1"
                             if pair
                             else "/Common/traffic-group-local-only",

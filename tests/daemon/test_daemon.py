@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from emulators.contrail.topology import (
@@ -177,3 +178,23 @@ def test_an_l3_mode_set_converges_through_the_daemon(bigip, vnc, daemon_factory)
     ids = add_load_balancer(vnc, two, "web-two", listeners=spec)
     partition = f"Contrail_{two.project}"
     wait_until(lambda: "10.0.0.5%2:80" in pool_members(bigip, partition, ids.listeners[0].pool))
+
+
+def test_a_deletion_guard_refusal_is_reported_once_and_not_retried(
+    bigip, vnc, topo, daemon_factory
+) -> None:
+    """A refusal is terminal: no backoff retries, one warning, the objects stay — until a
+    change (here: the operator's) makes the pass different."""
+    lbs = [web(vnc, topo, f"web{i}", port=80 + i) for i in range(3)]
+    daemon = daemon_factory(resync=1, max_delete_fraction=0.05, delete_guard_min_objects=1)
+    wait_until(daemon.ready, timeout=30)
+    partition = f"Contrail_{topo.project}"
+    pool = lbs[0].listeners[0].pool
+
+    delete_load_balancer(vnc, lbs[0])  # 11 of 33 objects: more than 5%
+    wait_until(lambda: "deletion guard" in daemon.output(), timeout=15)
+    time.sleep(4)  # four more resyncs, and room for backoff retries of the refused key
+    assert daemon.output().count('"deletion guard"') == 1
+    assert len(pool_members(bigip, partition, pool)) == 3  # nothing was deleted
+    retries = [line for line in daemon.output().splitlines() if '"will retry"' in line]
+    assert not retries  # terminal: no backoff retries (the resyncs still look every second)

@@ -79,3 +79,47 @@ def test_overlapping_subnets_of_two_projects_get_two_route_domains_on_both_devic
     assert cli("--once").code == 0
     assert counters(bigip)["writes"] == 0
     del lbs
+
+
+def test_l3_dry_run_lists_every_object_and_address_the_apply_creates(bigip, vnc, cli) -> None:
+    """The plan is what the apply does: a dry run shows the self IPs, SNAT translations and
+    SNAT pool (with where their addresses will come from) and virtuals using that pool."""
+    topo = seed_topology(vnc, project="one", networks=NETWORKS, sas_kv={**KV, "user": "x"})
+    ha_pair(vnc, topo, [bigip])
+    spec = [ListenerSpec("HTTP", 80, pool=PoolSpec(members=[("10.0.0.5", 80, 1)]))]
+    add_load_balancer(vnc, topo, "web", listeners=spec)
+
+    def objects(plan: Any) -> dict[tuple[str, str], dict[str, Any]]:
+        return {
+            (op["kind"], op["name"]): op
+            for d in plan["devices"]
+            for op in d["operations"]
+            if op["action"] == "create"
+        }
+
+    dry = cli("--once", "--dry-run", "--output", "json")
+    assert dry.code == 2, dry.err
+    planned = objects(dry.json())
+    allocations = [c for c in dry.json()["contrail"] if c["type"] == "instance-ip"]
+
+    applied = cli("--once", "--output", "json")
+    assert applied.code == 0, applied.err
+    made = objects(applied.json())
+    assert set(planned) == set(made)  # every object, the self IPs and SNAT included
+    kinds = {kind for kind, _name in made}
+    assert {"net/self", "ltm/snat-translation", "ltm/snatpool"} <= kinds
+    assert len(allocations) == 4  # 2 subnets × (1 device's self IP + 1 SNAT address)
+    made_allocations = [c for c in applied.json()["contrail"] if c["type"] == "instance-ip"]
+    assert {tuple(c["fq_name"]) for c in allocations} == {
+        tuple(c["fq_name"]) for c in made_allocations
+    }
+    for key, op in made.items():
+        if key[0] == "ltm/virtual":  # the same SNAT as the apply, not automap
+            assert (
+                planned[key]["fields"]["sourceAddressTranslation"]
+                == (op["fields"]["sourceAddressTranslation"])
+            )
+            assert op["fields"]["sourceAddressTranslation"]["type"] == "snat"
+    for (kind, _name), op in planned.items():
+        if kind == "net/self":
+            assert "allocated from" in op["fields"]["address"]

@@ -1,0 +1,466 @@
+"""One reconcile: a set's load balancers (all of them, or some) onto some of its devices.
+
+Everything that decides what a pass does lives here once, and three callers use it:
+``reconcile --once`` (every device of every set, whole sets), the daemon's device workers
+(one device, a whole set on a resync or one load balancer per change, from a live cache
+kept current with their own writes) and the daemon's L3-mode set workers (every device of
+the set: L3 mode's addresses and route-domain ids span the devices).
+
+A reconcile runs in three steps:
+
+1. **plan** — read what is not cached (each device's live state; in L3 mode the route-domain
+   ids the devices use), make L3 mode's address allocations in Contrail (an explicit phase:
+   a dry run shows them, a real pass makes them first so the plan holds their addresses),
+   translate (pure) and diff (pure) per device, and plan the VIP routes and address releases;
+2. **apply** — only the plan: each device plan in transactions (the load balancers of an
+   object the device rejects are taken out, the rest applied), then config-sync, then the
+   plan's Contrail changes, minus the routes of load balancers the device refused;
+3. **verdict** — what the caller's work queue does next: ``done``, ``retry`` (with
+   backoff: a device or Contrail failed), or ``terminal`` (nothing will change until the
+   input does: the deletion guard refused, or Contrail objects are broken).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from reconciler import certificates
+from reconciler.bigip.applier import ApplyResult, apply_plan
+from reconciler.bigip.client import DeviceClient, DeviceError
+from reconciler.bigip.ha import active_device, push_to_group
+from reconciler.bigip.reader import read_live
+from reconciler.bigip.stats import read_pool_health
+from reconciler.config import Config
+from reconciler.contrail.writer import write_changes, write_instance_ip
+from reconciler.logs import get_logger
+from reconciler.model.bigip import BigIPObject, ObjectSet
+from reconciler.model.contrail import ContrailSnapshot
+from reconciler.model.values import FrozenDict
+from reconciler.plan.allocations import address_changes
+from reconciler.plan.diff import DeleteGuard, diff
+from reconciler.plan.model import ContrailChange, DevicePlan, Plan
+from reconciler.plan.routes import set_route_changes, without_routes_of
+from reconciler.plan.status import operating_statuses
+from reconciler.settings import DeviceSettings, SetSettings
+from reconciler.translate import networking
+from reconciler.translate.desired import Desired, Options, owned_names, translate
+
+log = get_logger("reconcile")
+
+
+def translate_options(config: Config, snapshot: ContrailSnapshot) -> Options:
+    """Translate options: prefix, claim rules, and the certificates the snapshot's
+    TERMINATED_HTTPS listeners name (read from the configured source once per pass)."""
+    containers = {
+        c
+        for listener in snapshot.listeners.values()
+        if (listener.protocol or "").upper() == "TERMINATED_HTTPS"
+        for c in (listener.default_tls_container, *listener.sni_containers)
+        if c
+    }
+    source = certificates.source_from(config.tls_certificate_dir)
+    return Options(
+        prefix=config.environment_prefix,
+        claims=config.claims,
+        certificates=FrozenDict(certificates.load_all(source, containers)),
+    )
+
+
+def delete_guard(config: Config, snapshot: ContrailSnapshot, allow: bool = False) -> DeleteGuard:
+    return DeleteGuard(
+        max_fraction=config.max_delete_fraction,
+        min_objects=config.delete_guard_min_objects,
+        allow=allow,
+        contrail_empty=not snapshot.load_balancers,
+    )
+
+
+class Verdict(enum.Enum):
+    DONE = "done"
+    RETRY = "retry"  # a device or Contrail failed: try again after a backoff
+    TERMINAL = "terminal"  # only a change of the input can help: do not retry
+
+
+@dataclass
+class LiveCache:
+    """A device's live objects as of our last read, kept current with our own writes (the
+    daemon's: a single member change costs no device read)."""
+
+    objects: ObjectSet | None = None
+
+    def forget(self) -> None:
+        self.objects = None
+
+    def after_apply(self, plan: DevicePlan, applied: ApplyResult) -> None:
+        """What we wrote is what the device now holds; after a failure we do not know what
+        stuck, so the next reconcile reads the device again."""
+        if applied.errors or applied.failed_lbs:
+            self.objects = None
+            return
+        if self.objects is None or not applied.applied:
+            return
+        deleted = [op for op in applied.applied if op.action == "delete"]
+        deleted_pools = {
+            (op.obj.partition, op.obj.name) for op in deleted if op.obj.kind == "ltm/pool"
+        }
+        drop = [op.key for op in deleted]
+        if deleted_pools:  # a pool takes its members along
+            drop += [
+                k
+                for k, o in self.objects.items()
+                if o.kind == "ltm/pool/members" and (o.partition, o.parent) in deleted_pools
+            ]
+        put = [op.obj for op in applied.applied if op.action != "delete"]
+        self.objects = self.objects.replaced(put=put, drop=drop)
+
+
+@dataclass
+class ScopeMemory:
+    """The names each load balancer has on a device, so that a later one-load-balancer
+    reconcile also looks at objects the load balancer no longer leads to (to delete them)."""
+
+    known: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
+
+    def scope(self, snapshot: ContrailSnapshot, lbs: frozenset[str], options: Options) -> Any:
+        names: frozenset[tuple[str, str]] = frozenset()
+        for lb in lbs:
+            names |= self.known.get(lb, frozenset()) | owned_names(snapshot, lb, options)
+        return names
+
+    def remember(self, desired: Desired, lbs: frozenset[str] | None) -> None:
+        """A load balancer in error keeps what it had: its objects are held, not gone."""
+        names: dict[str, set[tuple[str, str]]] = {}
+        for (kind, partition, _parent, name), owners in desired.owners.items():
+            if kind in ("ltm/pool/members", "ltm/node", "sys/folder"):
+                continue
+            for lb in owners:
+                names.setdefault(lb, set()).add((partition, name))
+        errored = {e.lb_uuid for e in desired.errors if e.lb_uuid}
+        if lbs is None:
+            previous, self.known = self.known, {lb: frozenset(n) for lb, n in names.items()}
+            for lb in errored & set(previous):
+                self.known[lb] = previous[lb]
+            return
+        for lb in lbs - errored:
+            self.known[lb] = frozenset(names.get(lb, ()))
+
+
+@dataclass
+class Target:
+    """One device a reconcile may write, with the daemon's cache and scope memory (the
+    one-shot pass makes fresh ones every time)."""
+
+    client: DeviceClient
+    cache: LiveCache = field(default_factory=LiveCache)
+    memory: ScopeMemory = field(default_factory=ScopeMemory)
+
+    @property
+    def settings(self) -> DeviceSettings:
+        return self.client.settings
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to reconcile: the whole set (``lbs`` None) or some of its load balancers."""
+
+    snapshot: ContrailSnapshot
+    settings: SetSettings
+    options: Options
+    guard: DeleteGuard
+    lbs: frozenset[str] | None = None
+    dry_run: bool = False
+    save: bool = True  # False: the caller batches ``save sys config`` (the daemon)
+    read_devices: bool = False  # re-read each device even when its cache holds its state
+    plan_routes: bool = True  # False: the caller routes the set (the daemon's device workers)
+
+
+@dataclass
+class SetPlan:
+    """The plan of one set, and what its apply step needs beside it: the connections."""
+
+    plan: Plan
+    desired: Desired
+    targets: list[tuple[Target, DevicePlan]]
+    snapshot: ContrailSnapshot  # with this pass's address allocations in it
+    prefix: str
+
+
+@dataclass
+class Result:
+    plan: Plan
+    verdict: Verdict
+    lb_results: dict[str, str | None] = field(default_factory=dict)  # None: in place
+    applied: list[ApplyResult] = field(default_factory=list)
+    operating: dict[str, str] = field(default_factory=dict)
+    contrail_failures: list[str] = field(default_factory=list)
+    reachable: bool = True  # every device answered
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict is Verdict.DONE and not self.plan.has_errors
+
+
+ClientFor = Callable[[DeviceSettings], DeviceClient]
+
+
+class SetReconciler:
+    """Reconciles one set; long-lived in the daemon (its targets keep their caches)."""
+
+    def __init__(self, vnc: Any, targets: Sequence[Target], config_sync: bool = False) -> None:
+        self.vnc = vnc
+        self.targets = list(targets)
+        self.config_sync = config_sync
+        self._guard_reported = ""
+
+    # -- plan --------------------------------------------------------------------------
+
+    def plan(self, request: Request) -> SetPlan:
+        settings, snapshot, options = request.settings, request.snapshot, request.options
+        notes: list[str] = []
+        contrail: list[ContrailChange] = []
+        targets = self._writable(settings, notes, request_lbs_only=request.lbs is not None)
+        lives: dict[str, ObjectSet | DeviceError] = {}
+        for target in targets:
+            lives[target.settings.name] = self._live(target, request)
+        extra: tuple[list[BigIPObject], dict[str, list[BigIPObject]]] = ([], {})
+        full = request.lbs is None
+        if networking.is_l3(settings) and full:
+            snapshot, options, extra = self._l3(request, targets, lives, notes, contrail)
+        desired = translate(snapshot, settings, options, only=request.lbs)
+        device_plans: list[tuple[Target, DevicePlan]] = []
+        plans: list[DevicePlan] = []
+        for target in targets:
+            device = target.settings
+            address = f"{device.address}:{device.port}"
+            live = lives.get(device.name)
+            if live is None:
+                continue  # the passive member of a config-sync pair
+            if isinstance(live, DeviceError):
+                plans.append(DevicePlan(device.name, address, error=str(live)))
+                continue
+            objects = [*extra[0], *extra[1].get(device.name, [])]
+            scope = (
+                None if request.lbs is None else target.memory.scope(snapshot, request.lbs, options)
+            )
+            device_plan = diff(
+                networking.for_device(desired, objects) if objects else desired,
+                live,
+                device.name,
+                address,
+                options.prefix,
+                request.guard,
+                scope=scope,
+            )
+            plans.append(device_plan)
+            device_plans.append((target, device_plan))
+        if full and request.plan_routes:
+            outcome = desired.outcomes()
+            changes, problems = set_route_changes(
+                snapshot,
+                settings.sas_uuid,
+                options.prefix,
+                outcome,
+                not request.guard.contrail_empty or request.guard.allow,
+            )
+            contrail.extend(changes)
+            notes.extend(problems)
+        plan = Plan(
+            devices=tuple(plans),
+            errors=desired.errors,
+            notes=tuple(notes),
+            contrail=tuple(contrail),
+        )
+        return SetPlan(plan, desired, device_plans, snapshot, options.prefix)
+
+    def _writable(
+        self, settings: SetSettings, notes: list[str], request_lbs_only: bool = False
+    ) -> list[Target]:
+        """Every device (replication), or only the active one of a config-sync HA pair."""
+        if not self.config_sync or len(self.targets) < 2:
+            return self.targets
+        if request_lbs_only and self.targets[0].cache.objects is not None:
+            return self.targets[:1]  # one load balancer's change: the active one we know
+        active = active_device([t.client for t in self.targets])
+        if active is None:
+            notes.append(
+                f"service-appliance-set {settings.sas_name}: no device of the HA pair is "
+                "active (or none answered); nothing was planned for it"
+            )
+            return []
+        target = next(t for t in self.targets if t.client is active)
+        if self.targets[0] is not target:  # after a failover: the cache was the other's
+            log.info("active device changed", active=active.settings.name)
+            self.targets.remove(target)
+            self.targets.insert(0, target)
+            target.cache.forget()
+        return [target]
+
+    def _live(self, target: Target, request: Request) -> ObjectSet | DeviceError:
+        if target.cache.objects is not None and not request.read_devices:
+            return target.cache.objects
+        try:
+            objects = read_live(target.client, request.options.prefix).objects
+        except DeviceError as exc:
+            log.warning("device not readable", device=target.settings.name, error=str(exc))
+            target.cache.forget()
+            return exc
+        target.cache.objects = objects
+        return objects
+
+    def _l3(
+        self,
+        request: Request,
+        targets: list[Target],
+        lives: dict[str, ObjectSet | DeviceError],
+        notes: list[str],
+        contrail: list[ContrailChange],
+    ) -> tuple[ContrailSnapshot, Options, tuple[list[BigIPObject], dict[str, list[BigIPObject]]]]:
+        """L3 mode's allocation phase: the set's addresses in Contrail (made now unless this
+        is a dry run; their results are in the plan), route-domain ids chosen from every
+        device, and the network objects."""
+        snapshot, settings, options = request.snapshot, request.settings, request.options
+        prefix = options.prefix
+        release = not request.guard.contrail_empty or request.guard.allow
+        needs = networking.needs_of(snapshot, settings, options)
+        notes.extend(f"service-appliance-set {settings.sas_name}: {p}" for p in needs.problems)
+        wanted = networking.address_needs(needs, settings, prefix)
+        allocations, releases = address_changes(snapshot, settings, prefix, wanted)
+        owned = dict(snapshot.owned_ips)
+        for change in allocations:
+            if not request.dry_run:
+                try:
+                    ip = write_instance_ip(self.vnc, change)
+                except Exception as exc:  # one failed allocation: that subnet waits
+                    notes.append(f"instance-ip {change.path}: allocation failed: {exc}")
+                    continue
+                if ip is not None:
+                    owned[ip.name] = ip
+                    change = replace(
+                        change, done=True, fields={**change.fields, "address": ip.address}
+                    )
+            contrail.append(change)
+        unreadable = any(isinstance(v, DeviceError) for v in lives.values())
+        # Released after the device apply — never with an unreadable device, nor when
+        # Contrail answered with no load balancer at all (the deletion guard's "empty read").
+        if not unreadable and release:
+            contrail.extend(releases)
+        snapshot = replace(snapshot, owned_ips=FrozenDict(owned))
+        live_ids: list[dict[str, int]] = []
+        used_ids: list[set[int]] = []
+        for target in targets:
+            live = lives.get(target.settings.name)
+            if not isinstance(live, ObjectSet):
+                continue
+            live_ids.append(
+                {
+                    obj.partition: int(obj.fields["id"])
+                    for obj in live.values()
+                    if obj.kind == "net/route-domain"
+                }
+            )
+            try:
+                every = target.client.collection("net/route-domain")
+                used_ids.append({int(rd.get("id", 0)) for rd in every})
+            except DeviceError as exc:
+                lives[target.settings.name] = exc
+        route_domains, problems = networking.allocate_route_domains(
+            needs.projects, prefix, live_ids, used_ids
+        )
+        notes.extend(problems)
+        common, per_device, snat_pools, more = networking.network_objects(
+            settings, prefix, needs, route_domains, snapshot.owned_ips, planned=request.dry_run
+        )
+        notes.extend(more)
+        options = replace(
+            options, route_domains=FrozenDict(route_domains), snat_pools=FrozenDict(snat_pools)
+        )
+        return snapshot, options, (common, per_device)
+
+    # -- apply -------------------------------------------------------------------------
+
+    def apply(self, request: Request, set_plan: SetPlan) -> Result:
+        plan, desired = set_plan.plan, set_plan.desired
+        settings = request.settings
+        outcome = desired.outcomes()
+        unreachable = [d for d in plan.devices if d.error]
+        for device in unreachable:
+            for lb_uuid in outcome:
+                outcome[lb_uuid] = outcome[lb_uuid] or f"device {device.device}: {device.error}"
+        result = Result(plan, Verdict.DONE, reachable=not unreachable)
+        for target, device_plan in set_plan.targets:
+            applied = apply_plan(target.client, device_plan, desired.owners, save=request.save)
+            result.applied.append(applied)
+            target.cache.after_apply(device_plan, applied)
+            target.memory.remember(desired, request.lbs)
+            result.reachable = result.reachable and not applied.transport_failed
+            if applied.applied and self.config_sync and request.save:
+                try:
+                    push_to_group(target.client, settings.properties.get("device_group"))
+                except DeviceError as exc:
+                    applied.errors.append(f"config-sync: {exc}")
+            for lb_uuid, reason in applied.failed_lbs.items():
+                if outcome.get(lb_uuid) is None:
+                    outcome[lb_uuid] = f"device {device_plan.device}: {reason}"
+        if request.lbs is not None:
+            for lb in request.lbs:  # one load balancer, gone from Contrail: no outcome
+                if lb in request.snapshot.load_balancers and lb not in outcome:
+                    outcome[lb] = None
+        result.lb_results = outcome
+        all_ok = all(a.ok for a in result.applied) and not unreachable
+        # The plan's routes, minus new ones for load balancers that are not in place.
+        failed = {lb for lb, reason in outcome.items() if reason is not None}
+        changes = [
+            c
+            for change in plan.contrail
+            if (c := without_routes_of(change, failed, set_plan.snapshot)) is not None
+        ]
+        releases = [c for c in changes if c.type == "instance-ip" and c.action == "delete"]
+        others = [c for c in changes if c not in releases]
+        result.contrail_failures = write_changes(self.vnc, others)
+        if all_ok and all(r is None for r in outcome.values()):
+            result.contrail_failures += write_changes(self.vnc, releases)
+        if request.lbs is None and all_ok and set_plan.targets:
+            result.operating = self._operating(set_plan)
+        result.verdict = self._verdict(result)
+        return result
+
+    def _operating(self, set_plan: SetPlan) -> dict[str, str]:
+        """Operating status per load balancer from the first written device's pool stats."""
+        statuses: dict[str, str] = {}
+        for target, _device_plan in set_plan.targets:
+            try:
+                health = read_pool_health(target.client, set_plan.prefix)
+            except DeviceError as exc:
+                log.warning("pool stats not readable", device=target.client.name, error=str(exc))
+                continue
+            for lb, status in operating_statuses(set_plan.snapshot, health).items():
+                statuses.setdefault(lb, status)
+        return statuses
+
+    def _verdict(self, result: Result) -> Verdict:
+        guard = next((d.guard for d in result.plan.devices if d.guard), "")
+        if guard:
+            if guard != self._guard_reported:  # said once, not on every resync
+                log.warning("deletion guard", reason=guard)
+            self._guard_reported = guard
+            return Verdict.TERMINAL
+        self._guard_reported = ""
+        if (
+            not result.reachable
+            or any(not a.ok for a in result.applied)
+            or result.contrail_failures
+            or any(d.error for d in result.plan.devices)
+        ):
+            return Verdict.RETRY
+        return Verdict.DONE
+
+    # -- both --------------------------------------------------------------------------
+
+    def run(self, request: Request) -> Result:
+        set_plan = self.plan(request)
+        if request.dry_run:
+            return Result(set_plan.plan, Verdict.DONE)
+        return self.apply(request, set_plan)
