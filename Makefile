@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench venv clean
+.PHONY: demo test test-fast lint bench venv clean
 
 venv: $(STAMP)
 
@@ -19,6 +19,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The pure core, the manifests and the emulators in-process: no subprocess, no broker, no
+# ZooKeeper (well under a minute; `make test` is what CI runs).
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow and not rabbitmq and not zookeeper" tests/unit tests/deploy tests/emulators $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -391,7 +391,7 @@ class SetReconciler:
                 outcome[lb_uuid] = outcome[lb_uuid] or f"device {device.device}: {device.error}"
         result = Result(plan, Verdict.DONE, reachable=not unreachable)
         for target, device_plan in set_plan.targets:
-            applied = apply_plan(target.client, device_plan, desired.owners, save=request.save)
+            applied = apply_plan(target.client, device_plan, save=request.save)
             result.applied.append(applied)
             target.cache.after_apply(device_plan, applied)
             target.memory.remember(desired, request.lbs)

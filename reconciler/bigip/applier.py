@@ -10,12 +10,10 @@ A pass that wrote anything ends with one ``save sys config``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from reconciler.bigip.client import DeviceClient, DeviceError
 from reconciler.logs import get_logger
-from reconciler.model.bigip import ObjectKey
 from reconciler.model.resources import resource_type
 from reconciler.plan.model import DevicePlan, Operation
 
@@ -81,7 +79,6 @@ def _culprit(error: DeviceError, ops: list[Operation]) -> Operation | None:
 def apply_plan(
     client: DeviceClient,
     plan: DevicePlan,
-    owners: Mapping[ObjectKey, frozenset[str]],
     save: bool = True,
 ) -> ApplyResult:
     """Apply; ``save=False`` leaves the ``save sys config`` to the caller (the daemon batches
@@ -103,10 +100,10 @@ def apply_plan(
                     )
                     result.errors.append(f"partition {partition}: {exc}")
                     for op in pending:
-                        for lb in owners.get(op.key, ()):
+                        for lb in op.lbs:
                             result.failed_lbs.setdefault(lb, str(exc))
                     break
-                lbs = owners.get(culprit.key, frozenset())
+                lbs = culprit.lbs
                 for lb in lbs:
                     result.failed_lbs[lb] = str(exc)
                 if not lbs:
@@ -118,7 +115,7 @@ def apply_plan(
                     object=culprit.obj.path,
                     error=str(exc),
                 )
-                pending = _without(pending, culprit, set(result.failed_lbs), owners)
+                pending = _without(pending, culprit, set(result.failed_lbs))
                 continue
             result.applied.extend(pending)
             break
@@ -144,13 +141,11 @@ def _without(
     pending: list[Operation],
     culprit: Operation,
     failed_lbs: set[str],
-    owners: Mapping[ObjectKey, frozenset[str]],
 ) -> list[Operation]:
     """The operations left once the culprit and everything only failed LBs own are out."""
     keep = []
     for op in pending:
-        op_owners = owners.get(op.key, frozenset())
-        if op.key == culprit.key or (op_owners and op_owners <= failed_lbs):
+        if op.key == culprit.key or (op.lbs and op.lbs <= failed_lbs):
             continue
         keep.append(op)
     return keep

@@ -123,8 +123,14 @@ def diff(
             continue
         if any(name in rtype.immutable for name in changed):
             immutable = ", ".join(n for n in changed if n in rtype.immutable)
-            replaced.append(Operation("delete", have, reason=f"replace: {immutable} cannot change"))
-            creates.append(Operation("create", want, reason=f"replace: {immutable} changed"))
+            replaced.append(
+                Operation(
+                    "delete", have, reason=f"replace: {immutable} cannot change", code="replace"
+                )
+            )
+            creates.append(
+                Operation("create", want, reason=f"replace: {immutable} changed", code="replace")
+            )
             continue
         changes = tuple(FieldChange(n, old, new) for n, (old, new) in changed.items())
         updates.append(Operation("update", want, changes))
@@ -137,10 +143,22 @@ def diff(
 
     for key in _virtuals_on_replaced_addresses(replaced, desired, live):
         replaced.append(
-            Operation("delete", live[key], reason="replace: its virtual address changes")
+            Operation(
+                "delete",
+                live[key],
+                reason="replace: its virtual address changes",
+                code="replace_dependent",
+            )
         )
         updates = [op for op in updates if op.key != key]
-        creates.append(Operation("create", desired.objects[key], reason="replace"))
+        creates.append(
+            Operation(
+                "create",
+                desired.objects[key],
+                reason="replace: its virtual address changes",
+                code="replace_dependent",
+            )
+        )
     detach, reattach, retyped = _retyped_monitors(desired, live, ownership, in_scope)
     replaced.extend(op for op in deletes if op.key in retyped)
     deletes = [op for op in deletes if op.key not in retyped]
@@ -154,10 +172,13 @@ def diff(
     ordered_updates = sorted(creates + updates, key=_order)
     replaced.sort(key=_order, reverse=True)
     deletes.sort(key=_order, reverse=True)
+    operations = detach + replaced + ordered_updates + reattach + deletes
     return DevicePlan(
         device=device,
         address=address,
-        operations=tuple(detach + replaced + ordered_updates + reattach + deletes),
+        operations=tuple(
+            replace(op, lbs=desired.owners.get(op.key, frozenset())) for op in operations
+        ),
         foreign=tuple(sorted(foreign, key=lambda o: o.key)),
         others=tuple(others[k] for k in sorted(others)),
         refused=tuple(refused),
@@ -202,6 +223,7 @@ def _retyped_monitors(
                     detached,
                     (FieldChange("monitor", monitor, ""),),
                     reason=f"detach {path}: its type changes",
+                    code="monitor_detach",
                 )
             )
             target = desired.objects.get(pool.key, pool)
@@ -211,6 +233,7 @@ def _retyped_monitors(
                     target,
                     (FieldChange("monitor", "", target.fields.get("monitor", "")),),
                     reason=f"reattach {path}",
+                    code="monitor_detach",
                 )
             )
     return detach, reattach, retyped

@@ -16,6 +16,16 @@ from reconciler.model.contrail import ObjectError, ObjectRef
 
 Action = Literal["create", "update", "delete"]
 
+#: Why an operation is planned, for machines (the text ``reason`` is for people).
+REASON_CODES = {
+    "create": "missing",  # on the device it is not
+    "update": "drift",  # on the device, with other values
+    "delete": "not_in_contrail",  # ours on the device, and nothing in Contrail leads to it
+    "replace": "immutable_field_changed",  # a field that cannot change in place did
+    "replace_dependent": "dependency_replaced",  # it points at an object being replaced
+    "monitor_detach": "monitor_type_changed",  # a pool lets go of a monitor being retyped
+}
+
 
 @dataclass(frozen=True)
 class FieldChange:
@@ -30,6 +40,17 @@ class Operation:
     obj: BigIPObject  # the desired object (create, update) or the live one (delete)
     changes: tuple[FieldChange, ...] = ()
     reason: str = ""
+    code: str = ""  # a key of REASON_CODES; empty: the action's own
+    lbs: frozenset[str] = frozenset()  # the load balancers this object serves
+
+    @property
+    def reason_code(self) -> str:
+        return REASON_CODES[self.code or self.action]
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        """Terraform's spelling: a replacement's two halves both say delete-then-create."""
+        return ("delete", "create") if self.code.startswith("replace") else (self.action,)
 
     @property
     def source(self) -> ObjectRef | None:

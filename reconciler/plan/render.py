@@ -113,10 +113,18 @@ def render_text(plan: Plan, colour: bool = False) -> str:
     return "\n".join(out.lines)
 
 
+#: Bumped when a field changes meaning or goes away (additions keep the version).
+#: 2: ``format_version``, ``actions``, ``reason_code``, ``loadbalancers``, ``other_sets``.
+JSON_FORMAT_VERSION = 2
+
+
 def plan_to_json(plan: Plan) -> dict[str, Any]:
     def op(o: Operation) -> dict[str, Any]:
         return {
             "action": o.action,
+            "actions": list(o.actions),
+            "reason_code": o.reason_code,
+            "loadbalancers": sorted(o.lbs),
             "kind": o.obj.kind,
             "partition": o.obj.partition,
             "name": o.obj.name,
@@ -136,6 +144,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
 
     counts = plan.counts()
     return {
+        "format_version": JSON_FORMAT_VERSION,
         "summary": dict(counts),
         "devices": [
             {

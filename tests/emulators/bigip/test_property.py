@@ -163,6 +163,7 @@ def dangling(config):
     return problems
 
 
+@pytest.mark.slow
 @settings(
     max_examples=800, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
