@@ -34,6 +34,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from reconciler.model.bigip import BigIPObject
+from reconciler.model.resources import resource_type
 from reconciler.model.values import FrozenDict
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -129,16 +130,17 @@ class Naming:
         """What identifies the Contrail objects behind one of our BIG-IP objects: uuids
         (load balancer, listener, pool, monitor) or TLS container names. Empty for the shared
         objects (folders, nodes, networking), which are kept while anything uses them."""
-        name = obj.parent if obj.kind == "ltm/pool/members" else obj.name
-        if not name.startswith(self.mark) or obj.kind in ("sys/folder", "ltm/node"):
+        rtype = resource_type(obj.kind)
+        name = obj.parent if rtype.parent_kind else obj.name
+        if not name.startswith(self.mark) or rtype.shared:
             return ()
         rest = name[len(self.mark) :]
         if rest.startswith("app_cookie_"):
             return (rest[len("app_cookie_") :],)
-        if rest.startswith(("self_", "snat_")) or obj.kind.startswith("net/"):
+        if rest.startswith(("self_", "snat_")) or rtype.networking:
             return ()
         for suffix in _TLS_SUFFIXES:
-            if obj.kind.startswith("sys/crypto/") and rest.endswith(suffix):
+            if rtype.installs and rest.endswith(suffix):
                 return (rest[: -len(suffix)],)
         return (rest,)
 
@@ -148,11 +150,12 @@ class Naming:
         description: the device made them for our members)."""
         if not self.is_partition(obj.partition):
             return False
-        if obj.kind == "sys/folder":
+        rtype = resource_type(obj.kind)
+        if rtype.is_partition:
             return True
-        if obj.kind == "ltm/pool/members":
+        if rtype.parent_kind:
             return obj.parent.startswith(self.mark)
-        if obj.kind == "ltm/node":
+        if rtype.shared:  # a node: its name is its address, so the prefix cannot say
             description = obj.fields.get("description")
             return description == NODE_DESCRIPTION or (device_made_nodes and not description)
         return obj.name.startswith(self.mark)

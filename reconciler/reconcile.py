@@ -38,6 +38,7 @@ from reconciler.contrail.writer import write_changes, write_instance_ip
 from reconciler.logs import get_logger
 from reconciler.model.bigip import BigIPObject, ObjectSet
 from reconciler.model.contrail import ContrailSnapshot
+from reconciler.model.resources import CHILD_TYPES, resource_type
 from reconciler.model.values import FrozenDict
 from reconciler.plan.allocations import address_changes
 from reconciler.plan.diff import DeleteGuard, diff
@@ -103,15 +104,13 @@ class LiveCache:
         if self.objects is None or not applied.applied:
             return
         deleted = [op for op in applied.applied if op.action == "delete"]
-        deleted_pools = {
-            (op.obj.partition, op.obj.name) for op in deleted if op.obj.kind == "ltm/pool"
-        }
+        parents = {(op.obj.kind, op.obj.partition, op.obj.name) for op in deleted}
         drop = [op.key for op in deleted]
-        if deleted_pools:  # a pool takes its members along
+        if any(op.obj.kind in CHILD_TYPES for op in deleted):  # a pool takes its members
             drop += [
                 k
                 for k, o in self.objects.items()
-                if o.kind == "ltm/pool/members" and (o.partition, o.parent) in deleted_pools
+                if (resource_type(o.kind).parent_kind, o.partition, o.parent) in parents
             ]
         put = [op.obj for op in applied.applied if op.action != "delete"]
         self.objects = self.objects.replaced(put=put, drop=drop)
@@ -134,7 +133,8 @@ class ScopeMemory:
         """A load balancer in error keeps what it had: its objects are held, not gone."""
         names: dict[str, set[tuple[str, str]]] = {}
         for (kind, partition, _parent, name), owners in desired.owners.items():
-            if kind in ("ltm/pool/members", "ltm/node", "sys/folder"):
+            rtype = resource_type(kind)
+            if rtype.shared or rtype.parent_kind:  # found through their users and parents
                 continue
             for lb in owners:
                 names.setdefault(lb, set()).add((partition, name))

@@ -39,7 +39,7 @@ def request_for(client: DeviceClient, op: Operation) -> tuple[str, str, dict | N
     """The verb, URL and body of one operation."""
     obj = op.obj
     rtype = resource_type(obj.kind)
-    if op.action != "delete" and getattr(rtype, "installed", False):
+    if op.action != "delete" and rtype.installs:
         return "POST", client.base + rtype.path, rtype.to_wire(obj)  # install replaces
     if op.action == "create":
         url = (
@@ -48,8 +48,7 @@ def request_for(client: DeviceClient, op: Operation) -> tuple[str, str, dict | N
             else (client.base + rtype.path)
         )
         return "POST", url, rtype.to_wire(obj)
-    name = "" if obj.kind == "sys/folder" else (obj.wire_name or obj.name)
-    url = client.url(rtype.path, obj.partition, name, parent=obj.parent)
+    url = client.url(rtype.path, obj.partition, rtype.wire_name(obj), parent=obj.parent)
     if op.action == "update":
         fields = {change.name: obj.fields[change.name] for change in op.changes}
         return "PATCH", url, rtype.wire_fields(fields)
@@ -154,9 +153,9 @@ def _without(
 def _upload_files(client: DeviceClient, ops: list[Operation]) -> None:
     """Certificates and keys travel as files first; the install command then names them."""
     for op in ops:
-        rtype = resource_type(op.obj.kind)
-        if op.action != "delete" and op.obj.payload is not None and hasattr(rtype, "upload_name"):
-            client.upload(rtype.upload_name(op.obj), op.obj.payload)
+        upload = resource_type(op.obj.kind).upload_name(op.obj)
+        if op.action != "delete" and op.obj.payload is not None and upload is not None:
+            client.upload(upload, op.obj.payload)
 
 
 def _run_transaction(client: DeviceClient, ops: list[Operation]) -> None:

@@ -13,14 +13,14 @@ from reconciler.bigip.client import DeviceClient
 from reconciler.logs import get_logger
 from reconciler.model.bigip import BigIPObject, ObjectSet
 from reconciler.model.resources import (
+    CHILD_TYPES,
+    PARTITION_TYPE,
     PARTITION_TYPES,
     LiveContext,
-    resource_type,
 )
 from reconciler.naming import Naming
 
 log = get_logger("bigip.reader")
-EXPANDED = frozenset({"ltm/pool", "ltm/virtual", "ltm/policy"})
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def read_live(client: DeviceClient, prefix: str) -> LiveState:
     naming = Naming(prefix)
     folders = [
         f
-        for f in client.collection("sys/folder")
+        for f in client.collection(PARTITION_TYPE.path)
         if naming.is_partition(str(f.get("name", ""))) and f.get("subPath", "/") == "/"
     ]
     default_rds = {
@@ -43,13 +43,12 @@ def read_live(client: DeviceClient, prefix: str) -> LiveState:
         if naming.is_partition(str(p.get("name", "")))
     }
     objects: list[BigIPObject] = []
-    folder_type = resource_type("sys/folder")
     partitions = []
     for folder in folders:
         partition = str(folder["name"])
         partitions.append(partition)
         ctx = LiveContext(partition, default_rds.get(partition, 0))
-        objects.append(folder_type.from_wire(folder, ctx))
+        objects.append(PARTITION_TYPE.from_wire(folder, ctx))
         objects.extend(read_partition(client, ctx))
     return LiveState(ObjectSet(objects), tuple(partitions), default_rds)
 
@@ -57,22 +56,15 @@ def read_live(client: DeviceClient, prefix: str) -> LiveState:
 def read_partition(client: DeviceClient, ctx: LiveContext) -> list[BigIPObject]:
     partition = ctx.partition
     objects: list[BigIPObject] = []
-    addresses_by_name: dict[str, str] = {}
-    member_type = resource_type("ltm/pool/members")
     for rtype in sorted(PARTITION_TYPES, key=lambda t: t.order):
-        items = client.collection(rtype.path, partition, expand=rtype.kind in EXPANDED)
-        if rtype.kind == "ltm/virtual-address":
-            addresses_by_name = {str(i["name"]): str(i.get("address", "")) for i in items}
-        if rtype.kind == "ltm/virtual":
-            ctx = LiveContext(partition, ctx.default_rd, addresses_by_name)
+        items = client.collection(rtype.path, partition, expand=rtype.expanded)
+        items = [i for i in items if i.get("partition", partition) == partition]
+        # (a device that ignored $filter must not hand us others' objects)
         for item in items:
-            if item.get("partition", partition) != partition:
-                continue  # a device that ignored $filter must not hand us others' objects
             obj = rtype.from_wire(item, ctx)
             objects.append(obj)
-            if rtype.kind == "ltm/pool":
-                members = item.get("membersReference", {}).get("items") or item.get("members") or []
-                for member in members:
-                    if isinstance(member, dict):
-                        objects.append(member_type.from_wire(member, ctx, parent=obj.name))
+            for child in CHILD_TYPES.get(rtype.kind, ()):
+                for sub in rtype.children(item, child):
+                    objects.append(child.from_wire(sub, ctx, parent=obj.name))
+        ctx = rtype.read_context(items, ctx)
     return objects

@@ -14,7 +14,7 @@ The canonical spellings:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,8 +60,27 @@ class ResourceType:
 
     kind: str = ""
     path: str = ""  # under /mgmt/tm/
-    order: int = 0  # creates ascend, deletes descend
+    order: int = 0  # its place in RESOURCE_TYPES: creates ascend, deletes descend
     managed: tuple[str, ...] = ()
+    # Lifecycle traits, so that no other module asks for a kind by name:
+    #: Shared by load balancers and kept while anything on the device uses it (a partition
+    #: folder, a node): never part of one load balancer's objects.
+    shared: bool = False
+    #: The partition itself (its folder): kept while anything lives in it.
+    is_partition: bool = False
+    #: L3 mode's network objects (VLANs, route domains, self IPs, SNAT): the set's, not a
+    #: load balancer's.
+    networking: bool = False
+    #: The kind of the object it lives in (a pool member's pool): named after its parent,
+    #: deleted with it, read inline with it.
+    parent_kind: str | None = None
+    #: Read with ``expandSubcollections`` (profiles, members and rules come inline).
+    expanded: bool = False
+    #: Names that span every kind of this family: one must go before another kind of the
+    #: same name can come (BIG-IP's monitors).
+    name_family: str | None = None
+    #: Created and updated by one ``install`` command from an uploaded file.
+    installs: bool = False
     immutable: tuple[str, ...] = ()
     defaults: Mapping[str, Any] = {}  # what the device reports for a field we leave unset
 
@@ -69,6 +88,34 @@ class ResourceType:
         body = {"name": obj.name, "partition": obj.partition}
         body.update(self.wire_fields(obj.fields))
         return body
+
+    def wire_name(self, obj: BigIPObject) -> str:
+        """The object's name in its URL (``~P~name``), as the device spells it."""
+        return obj.wire_name or obj.name
+
+    def upload_name(self, obj: BigIPObject) -> str | None:
+        """The file an install command takes its content from (None: no upload)."""
+        return None
+
+    def node_of(self, obj: BigIPObject) -> str | None:
+        """The node an object of this kind makes the device keep (a member's)."""
+        return None
+
+    def children(self, item: Mapping[str, Any], child: ResourceType) -> list[Mapping[str, Any]]:
+        """A parent's child items as read inline (``expandSubcollections``)."""
+        return []
+
+    def read_context(self, items: Sequence[Mapping[str, Any]], ctx: LiveContext) -> LiveContext:
+        """What reading later types of the partition needs to know from this one's items."""
+        return ctx
+
+    def monitors_of(self, obj: BigIPObject) -> tuple[str, ...]:
+        """The monitor paths an object of this kind uses (a pool's)."""
+        return ()
+
+    def address_of(self, obj: BigIPObject) -> str | None:
+        """The virtual address an object of this kind stands on (a virtual's destination)."""
+        return None
 
     def wire_fields(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """The JSON body for these canonical fields (also used for PATCH)."""
@@ -102,7 +149,13 @@ class ResourceType:
 
 
 class Folder(ResourceType):
-    kind, path, order = "sys/folder", "sys/folder", 0
+    kind, path = "sys/folder", "sys/folder"
+    shared = True
+    is_partition = True
+
+    def wire_name(self, obj: BigIPObject) -> str:
+        return ""  # /mgmt/tm/sys/folder/~<partition>
+
     managed = ("description",)
 
     def to_wire(self, obj: BigIPObject) -> dict[str, Any]:
@@ -115,7 +168,7 @@ class Folder(ResourceType):
 
 
 class Monitor(ResourceType):
-    order = 10
+    name_family = "ltm/monitor"
     managed: tuple[str, ...] = ("interval", "timeout", "description")
     defaults = {"interval": 5, "timeout": 16}
 
@@ -133,7 +186,8 @@ class Monitor(ResourceType):
 
 
 class Node(ResourceType):
-    kind, path, order = "ltm/node", "ltm/node", 15
+    kind, path = "ltm/node", "ltm/node"
+    shared = True
     managed = ("address", "description")
     immutable = ("address",)
 
@@ -151,7 +205,16 @@ class Node(ResourceType):
 
 
 class Pool(ResourceType):
-    kind, path, order = "ltm/pool", "ltm/pool", 20
+    kind, path = "ltm/pool", "ltm/pool"
+    expanded = True
+
+    def monitors_of(self, obj: BigIPObject) -> tuple[str, ...]:
+        text = str(obj.fields.get("monitor") or "")
+        return tuple(m for m in text.split(" and ") if m)
+
+    def children(self, item: Mapping[str, Any], child: ResourceType) -> list[Mapping[str, Any]]:
+        return [m for m in _items(item, "members") if isinstance(m, Mapping)]
+
     managed = ("loadBalancingMode", "monitor", "description")
     defaults = {"loadBalancingMode": "round-robin", "monitor": ""}
 
@@ -168,7 +231,16 @@ def canonical_monitor(text: str, partition: str) -> str:
 
 
 class Member(ResourceType):
-    kind, path, order = "ltm/pool/members", "ltm/pool", 25
+    kind, path = "ltm/pool/members", "ltm/pool"
+    parent_kind = "ltm/pool"
+
+    def node_of(self, obj: BigIPObject) -> str | None:
+        try:
+            host, _port = addresses.split_host_port(obj.name)
+        except addresses.AddressError:
+            return None
+        return host
+
     managed = ("ratio", "session", "description")
     defaults = {"ratio": 1, "session": "user-enabled"}
 
@@ -188,7 +260,7 @@ class Member(ResourceType):
 
 
 class Rule(ResourceType):
-    kind, path, order = "ltm/rule", "ltm/rule", 30
+    kind, path = "ltm/rule", "ltm/rule"
     managed = ("apiAnonymous",)
 
     def read_fields(self, item: Mapping[str, Any], ctx: LiveContext) -> dict[str, Any]:
@@ -196,7 +268,7 @@ class Rule(ResourceType):
 
 
 class UniversalPersistence(ResourceType):
-    kind, path, order = "ltm/persistence/universal", "ltm/persistence/universal", 35
+    kind, path = "ltm/persistence/universal", "ltm/persistence/universal"
     managed = ("rule", "timeout", "defaultsFrom")
 
     def read_fields(self, item: Mapping[str, Any], ctx: LiveContext) -> dict[str, Any]:
@@ -208,7 +280,13 @@ class UniversalPersistence(ResourceType):
 
 
 class VirtualAddress(ResourceType):
-    kind, path, order = "ltm/virtual-address", "ltm/virtual-address", 40
+    kind, path = "ltm/virtual-address", "ltm/virtual-address"
+
+    def read_context(self, items: Sequence[Mapping[str, Any]], ctx: LiveContext) -> LiveContext:
+        """Virtuals may name their address object instead of the address."""
+        names = {str(i["name"]): str(i.get("address", "")) for i in items}
+        return LiveContext(ctx.partition, ctx.default_rd, names)
+
     managed = ("address", "autoDelete", "enabled", "description")
     immutable = ("address",)
     defaults = {"autoDelete": "true", "enabled": "yes"}
@@ -223,7 +301,17 @@ class VirtualAddress(ResourceType):
 
 
 class Virtual(ResourceType):
-    kind, path, order = "ltm/virtual", "ltm/virtual", 50
+    kind, path = "ltm/virtual", "ltm/virtual"
+    expanded = True
+
+    def address_of(self, obj: BigIPObject) -> str | None:
+        host = str(obj.fields.get("destination", "")).rsplit("/", 1)[-1]
+        try:
+            ip, _port = addresses.split_host_port(host)
+        except addresses.AddressError:
+            return None
+        return ip
+
     managed = (
         "destination",
         "mask",
@@ -296,7 +384,8 @@ def canonical_destination(text: str, ctx: LiveContext) -> str:
 class Vlan(ResourceType):
     """A VLAN per connected virtual network (L3 mode); ``interfaces``: ((name, tagged), …)."""
 
-    kind, path, order = "net/vlan", "net/vlan", 2
+    kind, path = "net/vlan", "net/vlan"
+    networking = True
     managed = ("interfaces", "tag", "description")
 
     def wire_fields(self, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -323,7 +412,8 @@ class Vlan(ResourceType):
 class RouteDomain(ResourceType):
     """A project's route domain (L3 mode): the id never changes in place (delete + create)."""
 
-    kind, path, order = "net/route-domain", "net/route-domain", 3
+    kind, path = "net/route-domain", "net/route-domain"
+    networking = True
     managed = ("id", "vlans", "description")
     immutable = ("id",)
 
@@ -336,7 +426,8 @@ class RouteDomain(ResourceType):
 
 
 class SelfIp(ResourceType):
-    kind, path, order = "net/self", "net/self", 4
+    kind, path = "net/self", "net/self"
+    networking = True
     managed = ("address", "vlan", "floating", "trafficGroup", "description")
 
     def read_fields(self, item: Mapping[str, Any], ctx: LiveContext) -> dict[str, Any]:
@@ -351,7 +442,8 @@ class SelfIp(ResourceType):
 
 
 class SnatTranslation(ResourceType):
-    kind, path, order = "ltm/snat-translation", "ltm/snat-translation", 6
+    kind, path = "ltm/snat-translation", "ltm/snat-translation"
+    networking = True
     managed = ("address", "trafficGroup", "description")
     immutable = ("address",)
 
@@ -364,7 +456,8 @@ class SnatTranslation(ResourceType):
 
 
 class SnatPool(ResourceType):
-    kind, path, order = "ltm/snatpool", "ltm/snatpool", 7
+    kind, path = "ltm/snatpool", "ltm/snatpool"
+    networking = True
     managed = ("members", "description")
 
     def read_fields(self, item: Mapping[str, Any], ctx: LiveContext) -> dict[str, Any]:
@@ -386,14 +479,13 @@ class CryptoFile(ResourceType):
     compare, so a renewed certificate is re-installed and an unchanged one costs nothing.
     """
 
-    installed = True
+    installs = True
 
-    def __init__(self, kind: str, order: int) -> None:
+    def __init__(self, kind: str) -> None:
         self.kind = self.path = kind
-        self.order = order
         self.managed = ("checksum",)
 
-    def upload_name(self, obj: BigIPObject) -> str:
+    def upload_name(self, obj: BigIPObject) -> str | None:
         return f"{obj.partition}_{obj.name}"
 
     def to_wire(self, obj: BigIPObject) -> dict[str, Any]:
@@ -406,7 +498,7 @@ class CryptoFile(ResourceType):
 
 
 class ClientSsl(ResourceType):
-    kind, path, order = "ltm/profile/client-ssl", "ltm/profile/client-ssl", 44
+    kind, path = "ltm/profile/client-ssl", "ltm/profile/client-ssl"
     managed = ("defaultsFrom", "cert", "key", "sniDefault", "description")
 
     def read_fields(self, item: Mapping[str, Any], ctx: LiveContext) -> dict[str, Any]:
@@ -427,7 +519,8 @@ class Policy(ResourceType):
     ``forward`` action. Created with ``legacy: true`` so TMOS 12.1+ publishes it at once.
     """
 
-    kind, path, order = "ltm/policy", "ltm/policy", 46
+    kind, path = "ltm/policy", "ltm/policy"
+    expanded = True
     managed = ("strategy", "requires", "controls", "rules", "description")
 
     def wire_fields(self, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -497,6 +590,9 @@ class Policy(ResourceType):
         }
 
 
+#: Every type we manage, in dependency order: creates run in this order, deletes in the
+#: reverse (a folder before what lives in it, a monitor before the pool that uses it, a
+#: pool and a virtual address before the virtual on them).
 RESOURCE_TYPES: dict[str, ResourceType] = {
     t.kind: t
     for t in (
@@ -516,17 +612,23 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         Rule(),
         UniversalPersistence(),
         VirtualAddress(),
-        CryptoFile("sys/crypto/key", 41),
-        CryptoFile("sys/crypto/cert", 42),
+        CryptoFile("sys/crypto/key"),
+        CryptoFile("sys/crypto/cert"),
         ClientSsl(),
         Policy(),
         Virtual(),
     )
 }
 
+for _order, _rtype in enumerate(RESOURCE_TYPES.values()):
+    _rtype.order = _order * 10
+
+#: The partition's own type (its folder).
+PARTITION_TYPE = next(t for t in RESOURCE_TYPES.values() if t.is_partition)
+
 #: The types read per partition (members come inline with pools, the folder list is global).
 PARTITION_TYPES = tuple(
-    t for t in RESOURCE_TYPES.values() if t.kind not in ("sys/folder", "ltm/pool/members")
+    t for t in RESOURCE_TYPES.values() if not t.is_partition and t.parent_kind is None
 )
 
 
@@ -536,3 +638,10 @@ def resource_type(kind: str) -> ResourceType:
 
 def frozen_fields(fields: Mapping[str, Any]) -> FrozenDict[str, Any]:
     return freeze(dict(fields))
+
+
+#: Parent kind → the types read inline with it (a pool's members).
+CHILD_TYPES: dict[str, tuple[ResourceType, ...]] = {
+    parent: tuple(t for t in RESOURCE_TYPES.values() if t.parent_kind == parent)
+    for parent in {t.parent_kind for t in RESOURCE_TYPES.values() if t.parent_kind}
+}

@@ -18,9 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from reconciler.model import addresses
 from reconciler.model.bigip import BigIPObject, ObjectKey, ObjectSet
-from reconciler.model.resources import resource_type
+from reconciler.model.resources import ResourceType, resource_type
 from reconciler.model.values import freeze
 from reconciler.naming import Naming, SetClaims
 from reconciler.plan.model import DevicePlan, FieldChange, Operation
@@ -61,12 +60,13 @@ def _held(obj: BigIPObject, desired: Desired) -> bool:
     )
 
 
-def _node_of(member: BigIPObject) -> str | None:
-    try:
-        host, _port = addresses.split_host_port(member.name)
-    except addresses.AddressError:
-        return None
-    return host
+def _type(obj: BigIPObject) -> ResourceType:
+    return resource_type(obj.kind)
+
+
+def _node_key(obj: BigIPObject) -> tuple[str, str | None]:
+    """(partition, the node it makes the device keep) — None for kinds that keep none."""
+    return obj.partition, _type(obj).node_of(obj)
 
 
 def diff(
@@ -99,7 +99,7 @@ def diff(
     def leave_alone(have: BigIPObject, wanted: bool = False) -> bool:
         """Not this set's to touch: reported (as foreign, or as another set's)."""
         if not ownership.naming.owns(have):
-            if not (wanted and have.kind == "ltm/node"):  # a node a foreign member made
+            if not (wanted and _type(have).shared):  # a node a foreign member made
                 foreign.append(have)  # serves ours just as well: nothing to report
             return True
         other = ownership.other_set(have)
@@ -196,26 +196,27 @@ def _retyped_monitors(
     every type: the old one must go before the new one comes, and no pool may use it then.
     Returns (pool detaches to run first, pool reattaches to run after the creates, the keys
     of the old monitors, which become delete-before-create)."""
-    live_monitors = {
-        (obj.partition, obj.name): obj
+    family_members = {
+        (family, obj.partition, obj.name): obj
         for obj in live.values()
-        if obj.kind.startswith("ltm/monitor/")
+        if (family := _type(obj).name_family)
     }
     detach: list[Operation] = []
     reattach: list[Operation] = []
     retyped: set[ObjectKey] = set()
     for want in desired.objects.values():
-        if not want.kind.startswith("ltm/monitor/") or not in_scope(want):
+        family = _type(want).name_family
+        if family is None or not in_scope(want):
             continue
-        have = live_monitors.get((want.partition, want.name))
+        have = family_members.get((family, want.partition, want.name))
         if have is None or have.kind == want.kind or not ownership.ours(have):
             continue
         retyped.add(have.key)
         path = f"/{want.partition}/{want.name}"
         for pool in live.values():
-            monitor = str(pool.fields.get("monitor") or "")
-            if pool.kind != "ltm/pool" or path not in monitor.split(" and "):
+            if path not in _type(pool).monitors_of(pool):
                 continue
+            monitor = str(pool.fields.get("monitor") or "")
             detached = replace(pool, fields=freeze({**pool.fields, "monitor": ""}))
             detach.append(
                 Operation(
@@ -252,17 +253,18 @@ def _scope_test(
         )
 
     nodes = {
-        (obj.partition, _node_of(obj))
+        _node_key(obj)
         for objects in (desired.objects.values(), live.values())
         for obj in objects
-        if obj.kind == "ltm/pool/members" and named(obj)
+        if named(obj)
     }
 
     def test(obj: BigIPObject) -> bool:
-        if obj.kind == "ltm/node":
-            return (obj.partition, obj.name) in nodes
-        if obj.kind == "sys/folder":
+        rtype = _type(obj)
+        if rtype.is_partition:
             return obj.partition in partitions
+        if rtype.shared:
+            return (obj.partition, obj.name) in nodes
         return named(obj)
 
     return test
@@ -276,42 +278,35 @@ def _virtuals_on_replaced_addresses(
     old_addresses = {
         (op.obj.partition, op.obj.fields.get("address"))
         for op in replaced
-        if op.obj.kind == "ltm/virtual-address"
+        if "address" in _type(op.obj).immutable
     }
     if not old_addresses:
         return set()
-    keys: set[ObjectKey] = set()
-    for key, have in live.items():
-        if have.kind != "ltm/virtual" or key not in desired.objects:
-            continue
-        host = str(have.fields.get("destination", "")).rsplit("/", 1)[-1]
-        try:
-            ip, _port = addresses.split_host_port(host)
-        except addresses.AddressError:
-            continue
-        if (have.partition, ip) in old_addresses:
-            keys.add(key)
-    return keys
+    return {
+        key
+        for key, have in live.items()
+        if key in desired.objects
+        and (have.partition, _type(have).address_of(have)) in old_addresses
+    }
 
 
 def _keep_what_is_still_used(
     deletes: list[Operation], live: ObjectSet, desired: Desired, replaced: list[Operation]
 ) -> list[Operation]:
-    """Drop deletes of folders and nodes that something staying on the device still uses."""
+    """Drop deletes of shared objects (folders, nodes) that something staying on the device
+    still uses."""
     going: set[ObjectKey] = {op.key for op in deletes} | {op.key for op in replaced}
     staying = [obj for key, obj in live.items() if key not in going]
-    used_nodes = {
-        (obj.partition, _node_of(obj)) for obj in staying if obj.kind == "ltm/pool/members"
-    }
-    used_nodes |= {(o.partition, o.name) for o in desired.objects.values() if o.kind == "ltm/node"}
-    busy_partitions = {obj.partition for obj in staying if obj.kind != "sys/folder"}
+    used_nodes = {_node_key(obj) for obj in staying}
+    used_nodes |= {(o.partition, o.name) for o in desired.objects.values() if _type(o).shared}
+    busy_partitions = {obj.partition for obj in staying if not _type(obj).is_partition}
     busy_partitions |= desired.objects.partitions()
     kept = []
     for op in deletes:
-        obj = op.obj
-        if obj.kind == "ltm/node" and (obj.partition, obj.name) in used_nodes:
+        obj, rtype = op.obj, _type(op.obj)
+        if rtype.is_partition and obj.partition in busy_partitions:
             continue
-        if obj.kind == "sys/folder" and obj.partition in busy_partitions:
+        if rtype.shared and not rtype.is_partition and (obj.partition, obj.name) in used_nodes:
             continue
         kept.append(op)
     return kept
@@ -319,11 +314,11 @@ def _keep_what_is_still_used(
 
 def _without_members_of_deleted_pools(deletes: list[Operation]) -> list[Operation]:
     """Deleting a pool deletes its members: one write instead of one per member."""
-    pools = {(op.obj.partition, op.obj.name) for op in deletes if op.obj.kind == "ltm/pool"}
+    parents = {(op.obj.kind, op.obj.partition, op.obj.name) for op in deletes}
     return [
         op
         for op in deletes
-        if not (op.obj.kind == "ltm/pool/members" and (op.obj.partition, op.obj.parent) in pools)
+        if (_type(op.obj).parent_kind, op.obj.partition, op.obj.parent) not in parents
     ]
 
 
