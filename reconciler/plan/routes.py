@@ -1,4 +1,4 @@
-"""The VIP static route in Contrail (MAPPING.md, seed §3), as a desired value and a diff (pure).
+"""The VIP static route in Contrail (docs/MAPPING.md, seed §3), as a desired value and a diff (pure).
 
 Once a load balancer is live on the device its VIP must be reachable, so Contrail needs a route
 for it. One route table per F5 set, named ``P_vip_routes_<set name>``, holds exactly the VIPs

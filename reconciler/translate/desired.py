@@ -1,4 +1,4 @@
-"""Contrail snapshot → the desired BIG-IP configuration of one F5 set (pure; MAPPING.md).
+"""Contrail snapshot → the desired BIG-IP configuration of one F5 set (pure; docs/MAPPING.md).
 
 Each load balancer translates on its own. One that cannot (no VIP, bad address, unsupported
 protocol, dangling reference, …) yields errors that name the object and the field, and its

@@ -1,8 +1,8 @@
-"""MAPPING.md's tables as data, and the checks a Contrail value must pass (pure).
+"""docs/MAPPING.md's tables as data, and the checks a Contrail value must pass (pure).
 
 translate.py walks the Contrail objects; what each protocol, algorithm, persistence and
 monitor type becomes on the BIG-IP is read from here, so a reader comparing the code with
-MAPPING.md finds every row in one place.
+docs/MAPPING.md finds every row in one place.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""L3 (route-domain) mode: route domains, VLANs, self IPs and SNAT of a set (pure). MAPPING.md "Networking modes"; F5's agent §1.2 where it was right.
+"""L3 (route-domain) mode: route domains, VLANs, self IPs and SNAT of a set (pure). docs/MAPPING.md "Networking modes"; F5's agent §1.2 where it was right.
 
 Set kv ``global_routed_mode=false`` turns it on. Then, for every project with a load balancer
 of the set:

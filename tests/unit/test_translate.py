@@ -1,4 +1,4 @@
-"""Translate (pure): every row of MAPPING.md's field mapping, and per-object errors."""
+"""Translate (pure): every row of docs/MAPPING.md's field mapping, and per-object errors."""
 
 from __future__ import annotations
 
