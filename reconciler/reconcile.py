@@ -23,6 +23,7 @@ A reconcile runs in three steps:
 from __future__ import annotations
 
 import enum
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -40,14 +41,15 @@ from reconciler.model.bigip import BigIPObject, ObjectSet
 from reconciler.model.contrail import ContrailSnapshot
 from reconciler.model.resources import CHILD_TYPES, resource_type
 from reconciler.model.values import FrozenDict
+from reconciler.naming import Naming
 from reconciler.plan.allocations import address_changes
-from reconciler.plan.diff import DeleteGuard, diff
+from reconciler.plan.diff import DeleteGuard, Scope, diff
 from reconciler.plan.model import ContrailChange, DevicePlan, Plan
 from reconciler.plan.routes import set_route_changes, without_routes_of
 from reconciler.plan.status import operating_statuses
 from reconciler.settings import DeviceSettings, SetSettings
 from reconciler.translate import networking
-from reconciler.translate.desired import Desired, Options, owned_names, translate
+from reconciler.translate.desired import Desired, Options, subtree_tokens, translate
 
 log = get_logger("reconcile")
 
@@ -118,34 +120,46 @@ class LiveCache:
 
 @dataclass
 class ScopeMemory:
-    """The names each load balancer has on a device, so that a later one-load-balancer
-    reconcile also looks at objects the load balancer no longer leads to (to delete them)."""
+    """What names each load balancer's objects on a device (name tokens, partitions), so
+    that a later one-load-balancer reconcile also looks at objects the load balancer no longer
+    leads to — a listener taken away, a project changed — to delete them."""
 
-    known: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
+    known: dict[str, Scope] = field(default_factory=dict)
 
-    def scope(self, snapshot: ContrailSnapshot, lbs: frozenset[str], options: Options) -> Any:
-        names: frozenset[tuple[str, str]] = frozenset()
-        for lb in lbs:
-            names |= self.known.get(lb, frozenset()) | owned_names(snapshot, lb, options)
-        return names
+    def scope(self, snapshot: ContrailSnapshot, lbs: frozenset[str], options: Options) -> Scope:
+        naming = Naming(options.prefix)
+        tokens: set[str] = set()
+        partitions: set[str] = set()
+        for lb_uuid in lbs:
+            known = self.known.get(lb_uuid)
+            if known is not None:
+                tokens |= known.tokens
+                partitions |= known.partitions
+            tokens |= subtree_tokens(snapshot, lb_uuid)
+            lb = snapshot.load_balancers.get(lb_uuid)
+            if lb is not None:
+                partitions.add(naming.partition(lb.project_uuid))
+        return Scope(frozenset(tokens), frozenset(partitions))
 
-    def remember(self, desired: Desired, lbs: frozenset[str] | None) -> None:
+    def remember(self, desired: Desired, lbs: frozenset[str] | None, prefix: str) -> None:
         """A load balancer in error keeps what it had: its objects are held, not gone."""
-        names: dict[str, set[tuple[str, str]]] = {}
-        for (kind, partition, _parent, name), owners in desired.owners.items():
-            rtype = resource_type(kind)
-            if rtype.shared or rtype.parent_kind:  # found through their users and parents
-                continue
+        naming = Naming(prefix)
+        tokens: dict[str, set[str]] = defaultdict(set)
+        partitions: dict[str, set[str]] = defaultdict(set)
+        for key, owners in desired.owners.items():
+            obj = desired.objects[key]
             for lb in owners:
-                names.setdefault(lb, set()).add((partition, name))
+                tokens[lb].update(naming.tokens(obj))
+                partitions[lb].add(obj.partition)
+        remembered = {lb: Scope(frozenset(tokens[lb]), frozenset(partitions[lb])) for lb in tokens}
         errored = {e.lb_uuid for e in desired.errors if e.lb_uuid}
         if lbs is None:
-            previous, self.known = self.known, {lb: frozenset(n) for lb, n in names.items()}
+            previous, self.known = self.known, remembered
             for lb in errored & set(previous):
                 self.known[lb] = previous[lb]
             return
         for lb in lbs - errored:
-            self.known[lb] = frozenset(names.get(lb, ()))
+            self.known[lb] = remembered.get(lb, Scope(frozenset(), frozenset()))
 
 
 @dataclass
@@ -394,7 +408,7 @@ class SetReconciler:
             applied = apply_plan(target.client, device_plan, save=request.save)
             result.applied.append(applied)
             target.cache.after_apply(device_plan, applied)
-            target.memory.remember(desired, request.lbs)
+            target.memory.remember(desired, request.lbs, request.options.prefix)
             result.reachable = result.reachable and not applied.transport_failed
             if applied.applied and self.config_sync and request.save:
                 try:

@@ -102,9 +102,9 @@ class DeviceWorker:
         """The device written now (after a failover, the new active one)."""
         return self.reconciler.targets[0].client
 
-    @property
-    def known(self) -> dict[str, frozenset[tuple[str, str]]]:
-        return self.reconciler.targets[0].memory.known
+    def knows(self, lb_uuid: str) -> bool:
+        """Did this worker place objects for the load balancer (it may have left the set)?"""
+        return lb_uuid in self.reconciler.targets[0].memory.known
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -323,7 +323,7 @@ class Controller:
             lb = snapshot.load_balancers.get(lb_uuid) if snapshot else None
             if lb is not None and self._belongs(lb, settings, snapshot):
                 return True
-        return lb_uuid in worker.known
+        return worker.knows(lb_uuid)
 
     def _belongs(self, lb: Any, settings: SetSettings, snapshot: ContrailSnapshot | None) -> bool:
         f5_sets = [(s.uuid, s.name) for s in snapshot.appliance_sets.values()] if snapshot else []

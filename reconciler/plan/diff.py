@@ -54,10 +54,13 @@ def _order(op: Operation) -> int:
     return resource_type(op.obj.kind).order
 
 
-def _held(obj: BigIPObject, desired: Desired) -> bool:
-    return (obj.partition, obj.name) in desired.held or (
-        bool(obj.parent) and (obj.partition, obj.parent) in desired.held
-    )
+@dataclass(frozen=True)
+class Scope:
+    """Some load balancers' objects: those whose names carry one of ``tokens`` (see
+    ``naming.Naming.tokens``), in ``partitions`` (with their members, nodes and folders)."""
+
+    tokens: frozenset[str]
+    partitions: frozenset[str]
 
 
 def _type(obj: BigIPObject) -> ResourceType:
@@ -76,19 +79,24 @@ def diff(
     address: str,
     prefix: str,
     guard: DeleteGuard = DeleteGuard(),
-    scope: frozenset[tuple[str, str]] | None = None,
+    scope: Scope | None = None,
 ) -> DevicePlan:
-    """The plan for one device. ``scope`` (partition, name) limits it to some load balancers'
-    objects (with their pool members, nodes and partition folder); ``live`` stays whole so a
-    node or folder something else still uses is never deleted."""
+    """The plan for one device. ``scope`` limits it to some load balancers' objects (with
+    their pool members, nodes and partition folder); ``live`` stays whole so a node or folder
+    something else still uses is never deleted."""
     whole = live
-    ownership = Ownership(Naming(prefix), desired.set_claims)
+    naming = Naming(prefix)
+    ownership = Ownership(naming, desired.set_claims)
     if scope is not None:
         # Everything a scope can touch lives in its partitions: look at those objects only
         # (a one-load-balancer diff at 5,000 load balancers walked 120,000 objects).
-        partitions = {partition for partition, _name in scope}
-        live = ObjectSet(o for k, o in live.items() if k[1] in partitions)
-    in_scope = _scope_test(scope, desired, live)
+        live = ObjectSet(o for k, o in live.items() if k[1] in scope.partitions)
+    in_scope = _scope_test(scope, desired, live, naming)
+
+    def _held(obj: BigIPObject, desired: Desired) -> bool:
+        """A broken load balancer's object: neither changed nor deleted."""
+        return any(token in desired.held for token in naming.tokens(obj))
+
     creates: list[Operation] = []
     updates: list[Operation] = []
     replaced: list[Operation] = []  # delete halves of replacements, run first
@@ -241,16 +249,14 @@ def _retyped_monitors(
 
 
 def _scope_test(
-    scope: frozenset[tuple[str, str]] | None, desired: Desired, live: ObjectSet
+    scope: Scope | None, desired: Desired, live: ObjectSet, naming: Naming
 ) -> Callable[[BigIPObject], bool]:
     if scope is None:
         return lambda obj: True
-    partitions = {partition for partition, _name in scope}
+    partitions = scope.partitions
 
     def named(obj: BigIPObject) -> bool:
-        return (obj.partition, obj.name) in scope or (
-            bool(obj.parent) and (obj.partition, obj.parent) in scope
-        )
+        return any(token in scope.tokens for token in naming.tokens(obj))
 
     nodes = {
         _node_key(obj)

@@ -45,7 +45,7 @@ from reconciler.translate.mapping import (
     expected_codes_regex,
     port_number,
 )
-from reconciler.translate.walk import Subtrees
+from reconciler.translate.walk import Subtrees, tls_containers
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,9 @@ class Desired:
 
     objects: ObjectSet
     errors: tuple[ObjectError, ...] = ()
-    held: frozenset[tuple[str, str]] = frozenset()  # (partition, name) to leave untouched
+    # Name tokens (naming.Naming.tokens) of broken load balancers' subtrees: whatever of
+    # theirs is on the device is left untouched.
+    held: frozenset[str] = frozenset()
     owners: dict[ObjectKey, frozenset[str]] = field(default_factory=dict)  # key → lb uuids
     load_balancers: tuple[str, ...] = ()  # lb uuids that translated cleanly
     # Which other F5 set claims the Contrail objects behind a name (full translations only):
@@ -112,14 +114,7 @@ def set_claims(
         sets = sets_of(lb, snapshot, claims)
         if not sets:
             continue
-        tokens = [lb.uuid]
-        for listener in index.listeners_of.get(lb.uuid, ()):
-            tokens.append(listener.uuid)
-            tokens.extend(container_name(c) or "invalid" for c in _containers(listener))
-            for pool in index.pools_of.get(listener.uuid, ()):
-                tokens.append(pool.uuid)
-                tokens.extend(pool.monitor_uuids)
-        for token in tokens:
+        for token in index.tokens(lb.uuid):
             by_token[token] |= sets
     return SetClaims(this_set, FrozenDict({k: frozenset(v) for k, v in by_token.items()}))
 
@@ -154,7 +149,7 @@ def translate(
     objects: dict[ObjectKey, BigIPObject] = {}
     owners: dict[ObjectKey, set[str]] = defaultdict(set)
     errors: list[ObjectError] = []
-    held: set[tuple[str, str]] = set()
+    held: set[str] = set()
     clean: list[str] = []
     f5_sets = [(s.uuid, s.name) for s in snapshot.appliance_sets.values()]
     lbs = sorted(
@@ -180,7 +175,7 @@ def translate(
             produced = translator.run()
         except _Invalid as invalid:
             errors.extend(invalid.errors)
-            held.update((partition, name) for name in translator.owned_names())
+            held.update(index.tokens(lb.uuid))
             continue
         for obj in produced:
             objects.setdefault(obj.key, obj)
@@ -201,17 +196,11 @@ def translate(
     )
 
 
-def owned_names(
-    snapshot: ContrailSnapshot, lb_uuid: str, options: Options
-) -> frozenset[tuple[str, str]]:
-    """(partition, name) of every BIG-IP object a load balancer leads to in this snapshot."""
-    lb = snapshot.load_balancers.get(lb_uuid)
-    if lb is None:
-        return frozenset()
-    partition = Naming(options.prefix).partition(lb.project_uuid)
-    index = Subtrees(snapshot, frozenset({lb_uuid}))
-    translator = _LoadBalancerTranslator(lb, snapshot, index, options, partition)
-    return frozenset((partition, name) for name in translator.owned_names())
+def subtree_tokens(snapshot: ContrailSnapshot, lb_uuid: str) -> frozenset[str]:
+    """The name tokens of one load balancer's subtree in this snapshot."""
+    if lb_uuid not in snapshot.load_balancers:
+        return frozenset({lb_uuid})
+    return Subtrees(snapshot, frozenset({lb_uuid})).tokens(lb_uuid)
 
 
 def _orphan_pool_errors(
@@ -257,19 +246,6 @@ class _LoadBalancerTranslator:
 
     def tls_name(self, container: str) -> str:
         return self.naming.tls(container_name(container) or "invalid")
-
-    def owned_names(self) -> set[str]:
-        """Names of every BIG-IP object this load balancer leads to (held on error)."""
-        names = {self.name(self.lb.uuid)}
-        for listener in self.index.listeners_of.get(self.lb.uuid, ()):
-            names.update({self.name(listener.uuid), self.app_cookie_name(listener.uuid)})
-            for container in _containers(listener):
-                tls = self.tls_name(container)
-                names.update({tls, f"{tls}.crt", f"{tls}.key"})
-            for pool in self.index.pools_of.get(listener.uuid, ()):
-                names.add(self.name(pool.uuid))
-                names.update(self.name(hm) for hm in pool.monitor_uuids)
-        return names
 
     def fail(self, ref: ObjectRef, field_name: str | None, reason: str) -> None:
         self.errors.append(ObjectError(ref, field_name, reason, self.lb.uuid))
@@ -426,7 +402,7 @@ class _LoadBalancerTranslator:
     def tls(self, listener: Listener) -> tuple[tuple[str, ...], list[BigIPObject]]:
         """A client-ssl profile (with its certificate and key) per TLS container; the
         default container's profile is the SNI default."""
-        containers = _containers(listener)
+        containers = tls_containers(listener)
         field_name = "loadbalancer_listener_properties.default_tls_container"
         if not containers:
             self.fail(listener.ref, field_name, "TERMINATED_HTTPS needs a default_tls_container")
@@ -666,9 +642,3 @@ class _LoadBalancerTranslator:
             fields["send"] = f"{method} {path} HTTP/1.0\\r\\n\\r\\n"
             fields["recv"] = recv
         return self.obj(kind, self.name(hm.uuid), hm.ref, **fields)
-
-
-def _containers(listener: Listener) -> list[str]:
-    """The default TLS container first, then the SNI ones (kube-manager repeats it there)."""
-    found = [listener.default_tls_container or "", *listener.sni_containers]
-    return list(dict.fromkeys(c for c in found if c))

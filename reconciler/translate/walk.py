@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from reconciler.model.certificates import container_name
 from reconciler.model.contrail import ContrailSnapshot, Listener, Member, Pool
 
 
@@ -34,3 +35,22 @@ class Subtrees:
         for group in (self.listeners_of, self.pools_of, self.members_of):
             for items in group.values():
                 items.sort(key=lambda o: (o.name, o.uuid))
+
+    def tokens(self, lb_uuid: str) -> frozenset[str]:
+        """What names the BIG-IP objects of a load balancer's subtree (``naming.Naming
+        .tokens`` reads them back from a name): the uuids of the load balancer, its
+        listeners, pools and monitors, and its TLS container names."""
+        tokens = {lb_uuid}
+        for listener in self.listeners_of.get(lb_uuid, ()):
+            tokens.add(listener.uuid)
+            tokens.update(container_name(c) or "invalid" for c in tls_containers(listener))
+            for pool in self.pools_of.get(listener.uuid, ()):
+                tokens.add(pool.uuid)
+                tokens.update(pool.monitor_uuids)
+        return frozenset(tokens)
+
+
+def tls_containers(listener: Listener) -> list[str]:
+    """The default TLS container first, then the SNI ones (kube-manager repeats it there)."""
+    found = [listener.default_tls_container or "", *listener.sni_containers]
+    return list(dict.fromkeys(c for c in found if c))

@@ -181,7 +181,8 @@ def test_our_node_is_recognised_by_its_description() -> None:
 
 
 def test_a_scoped_diff_touches_only_the_named_load_balancer() -> None:
-    from reconciler.translate.desired import owned_names
+    from reconciler.plan.diff import Scope
+    from reconciler.translate.desired import subtree_tokens
 
     world = World()
     changed, _l1, pool1 = world.service(members=1)
@@ -192,7 +193,7 @@ def test_a_scoped_diff_touches_only_the_named_load_balancer() -> None:
     snapshot = world.snapshot()
     only = frozenset({changed.uuid})
     desired = translate(snapshot, world.settings, Options(), only=only)
-    scope = owned_names(snapshot, changed.uuid, Options())
+    scope = Scope(subtree_tokens(snapshot, changed.uuid), frozenset({P}))
     ops = diff(desired, live, "bigip1", "x", "Contrail", scope=scope).operations
     assert [(op.action, op.obj.name) for op in ops] == [("update", f"Contrail_{pool1.uuid}")]
     assert other.uuid not in desired.load_balancers
