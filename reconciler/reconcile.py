@@ -43,13 +43,14 @@ from reconciler.model.resources import CHILD_TYPES, resource_type
 from reconciler.model.values import FrozenDict
 from reconciler.naming import Naming
 from reconciler.plan.allocations import address_changes
+from reconciler.plan.conflicts import SetScope, find_conflicts
 from reconciler.plan.diff import DeleteGuard, Scope, diff
 from reconciler.plan.model import ContrailChange, DevicePlan, Plan
 from reconciler.plan.routes import set_route_changes, without_routes_of
 from reconciler.plan.status import operating_statuses
-from reconciler.settings import DeviceSettings, SetSettings
+from reconciler.settings import DeviceSettings, SetSettings, SettingsError, settings_for
 from reconciler.translate import networking
-from reconciler.translate.desired import Desired, Options, subtree_tokens, translate
+from reconciler.translate.desired import Desired, Options, sets_of, subtree_tokens, translate
 
 log = get_logger("reconcile")
 
@@ -79,6 +80,29 @@ def delete_guard(config: Config, snapshot: ContrailSnapshot, allow: bool = False
         allow=allow,
         contrail_empty=not snapshot.load_balancers,
     )
+
+
+def sharing_device(
+    snapshot: ContrailSnapshot, settings: SetSettings, options: Options
+) -> dict[str, SetScope]:
+    """Every load balancer of every F5 set that shares a device with this one (this set
+    included) → how its set places addresses; what conflict detection compares."""
+    mine = {(d.address, d.port) for d in settings.devices}
+    scopes: dict[str, SetScope] = {}
+    for sas in snapshot.appliance_sets.values():
+        try:
+            other = settings if sas.uuid == settings.sas_uuid else settings_for(sas)
+        except SettingsError:
+            continue  # unusable settings: its own pass says so
+        if mine & {(d.address, d.port) for d in other.devices}:
+            scopes[other.sas_name] = SetScope(other.sas_name, networking.is_l3(other))
+    set_of: dict[str, SetScope] = {}
+    for lb in snapshot.load_balancers.values():
+        names = sets_of(lb, snapshot, options.claims) & scopes.keys()
+        if names:
+            name = settings.sas_name if settings.sas_name in names else min(names)
+            set_of[lb.uuid] = scopes[name]
+    return set_of
 
 
 class Verdict(enum.Enum):
@@ -243,6 +267,17 @@ class SetReconciler:
         full = request.lbs is None
         if networking.is_l3(settings) and full:
             snapshot, options, extra = self._l3(request, targets, lives, notes, contrail)
+        readable = [live for live in lives.values() if isinstance(live, ObjectSet)]
+        rejected = find_conflicts(
+            snapshot,
+            sharing_device(snapshot, settings, options),
+            settings.sas_name,
+            readable,
+            Naming(options.prefix),
+            {lb.uuid: lb.created for lb in snapshot.load_balancers.values()},
+        )
+        if rejected:
+            options = replace(options, rejected=FrozenDict(rejected))
         desired = translate(snapshot, settings, options, only=request.lbs)
         device_plans: list[tuple[Target, DevicePlan]] = []
         plans: list[DevicePlan] = []

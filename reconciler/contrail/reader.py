@@ -347,6 +347,7 @@ class ContrailReader:
             operating_status=props.get_operating_status() if props else None,
             fq_name=tuple(fq),
             raw_properties=_props(props),
+            created=str(getattr(lb.get_id_perms(), "created", "") or ""),
         )
 
     def _listener(self, listener: Any) -> Listener:

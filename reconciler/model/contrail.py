@@ -40,10 +40,14 @@ class ObjectError:
     field: str | None
     reason: str
     lb_uuid: str | None = None
+    lb_name: str | None = None  # so that a member's error says whose member it is
 
     def __str__(self) -> str:
         where = f" {self.field}" if self.field else ""
-        return f"{self.ref.type} {self.ref.name or self.ref.uuid}:{where} {self.reason}"
+        whose = ""
+        if self.ref.type != "loadbalancer" and (self.lb_name or self.lb_uuid):
+            whose = f" (load balancer {self.lb_name or self.lb_uuid})"
+        return f"{self.ref.type} {self.ref.name or self.ref.uuid}{whose}:{where} {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +96,7 @@ class LoadBalancer:
     operating_status: str | None = None
     fq_name: tuple[str, ...] = ()
     raw_properties: FrozenDict[str, Any] = EMPTY  # loadbalancer_properties, for status writes
+    created: str = ""  # id_perms.created: of two load balancers wanting one VIP, the older wins
 
     @property
     def ref(self) -> ObjectRef:

@@ -57,6 +57,8 @@ class Options:
     # L3 mode (networking.py): project → route-domain id, project → SNAT pool path
     route_domains: Mapping[str, int] = field(default_factory=FrozenDict)
     snat_pools: Mapping[str, str] = field(default_factory=FrozenDict)
+    # Load balancers that cannot have their addresses (plan/conflicts.py), and why.
+    rejected: Mapping[str, ObjectError] = field(default_factory=FrozenDict)
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,10 @@ def translate(
         key=lambda lb: lb.uuid,
     )
     for lb in lbs:
+        if lb.uuid in options.rejected:  # its objects stay as they are on the device
+            errors.append(options.rejected[lb.uuid])
+            held.update(index.tokens(lb.uuid))
+            continue
         partition = Naming(options.prefix).partition(lb.project_uuid)
         folder = BigIPObject.make(
             "sys/folder",
@@ -248,7 +254,20 @@ class _LoadBalancerTranslator:
         return self.naming.tls(container_name(container) or "invalid")
 
     def fail(self, ref: ObjectRef, field_name: str | None, reason: str) -> None:
-        self.errors.append(ObjectError(ref, field_name, reason, self.lb.uuid))
+        self.errors.append(ObjectError(ref, field_name, reason, self.lb.uuid, self.lb.name))
+
+    def same_project(self, ref: ObjectRef, project: str, field_name: str, what: str) -> bool:
+        """Tenant isolation: an object of another project cannot serve this load balancer
+        (Neutron's plugin refuses it as NotAuthorized; Contrail's API does not)."""
+        if not project or project == self.lb.project_uuid:
+            return True
+        self.fail(
+            ref,
+            field_name,
+            f"{what} belongs to project {project}, not to load balancer {self.lb.name}'s "
+            f"project {self.lb.project_name or self.lb.project_uuid}",
+        )
+        return False
 
     # -- the translation --------------------------------------------------------------------
 
@@ -324,7 +343,14 @@ class _LoadBalancerTranslator:
                 "loadbalancer_listener_properties.protocol_port",
                 f"{listener.protocol_port!r} is not a port number (1-65535)",
             )
-        pools = self.index.pools_of.get(listener.uuid, [])
+        self.same_project(listener.ref, listener.project_uuid, "loadbalancer_refs", "the listener")
+        pools = [
+            pool
+            for pool in self.index.pools_of.get(listener.uuid, [])
+            if self.same_project(
+                pool.ref, pool.project_uuid, "loadbalancer_listener_refs", "the pool"
+            )
+        ]
         default_pool = pools[0] if pools else None
         routed = [p for p in pools if p.annotations.get("type") == "acl"]
         policies: tuple[str, ...] = ()
@@ -513,6 +539,11 @@ class _LoadBalancerTranslator:
                     "loadbalancer_healthmonitor_refs",
                     f"refers to health monitor {hm_uuid}, which does not exist",
                 )
+                continue
+            what = f"health monitor {hm.name or hm.uuid}"
+            if not self.same_project(
+                pool.ref, hm.project_uuid, "loadbalancer_healthmonitor_refs", what
+            ):
                 continue
             monitor = self.monitor(hm)
             if monitor is not None:

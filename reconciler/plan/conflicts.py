@@ -1,0 +1,213 @@
+"""Conflicts a device would refuse, found before the device (pure).
+
+A BIG-IP refuses two virtual addresses with one IP in a route domain (``0107176c``), and two
+virtual servers on one address, port and protocol in a route domain (``01070333 … illegally
+shares both address and port``), whatever their partitions. Sent to the device, such a
+conflict fails the whole partition's transaction on every pass — and the device's message
+names the *existing* object, so the live load balancer would be blamed.
+
+So the claims of every load balancer on the device — this set's, those of every other F5 set
+that shares the device, and what the device already holds (ours and foreign objects in our
+partitions) — are compared first. Of load balancers claiming one address, the one already
+live on the device keeps it; if none is, the oldest (Contrail's creation time, then uuid)
+does. The others go ERROR naming the field and the load balancer that holds it, and their
+objects are held as they are; everything else converges.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from reconciler.model import addresses
+from reconciler.model.bigip import ObjectSet
+from reconciler.model.contrail import (
+    ContrailSnapshot,
+    Listener,
+    LoadBalancer,
+    ObjectError,
+    ObjectRef,
+)
+from reconciler.naming import Naming
+from reconciler.translate.mapping import port_number
+
+VIP_FIELD = "loadbalancer_properties.vip_address"
+PORT_FIELD = "loadbalancer_listener_properties.protocol_port"
+
+Key = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SetScope:
+    """How one F5 set places addresses: route domain 0 (global routed mode), or one route
+    domain per project (L3 mode)."""
+
+    name: str
+    l3: bool
+
+
+@dataclass(frozen=True)
+class _Claim:
+    lb: LoadBalancer
+    ref: ObjectRef
+    field: str
+    key: Key
+    label: str
+    listener: Listener | None = None
+
+
+def _scope(l3: bool, project: str) -> str:
+    return f"project:{project}" if l3 else "rd:0"
+
+
+def _vip(lb: LoadBalancer, snapshot: ContrailSnapshot) -> str | None:
+    text = lb.vip_address
+    if not text:
+        for vmi in lb.vmi_uuids:
+            port = snapshot.ports.get(vmi)
+            if port and port.first_address():
+                text = port.first_address()
+                break
+    try:
+        return str(addresses.parse(text).ip) if text else None
+    except addresses.AddressError:
+        return None  # translate reports it
+
+
+def _claims(
+    snapshot: ContrailSnapshot, set_of: Mapping[str, SetScope]
+) -> tuple[list[_Claim], list[_Claim]]:
+    """(virtual-address claims, virtual-server claims) of the load balancers in ``set_of``."""
+    listeners_of: dict[str, list[Listener]] = defaultdict(list)
+    for listener in snapshot.listeners.values():
+        for lb_uuid in listener.lb_uuids:
+            if lb_uuid in set_of:
+                listeners_of[lb_uuid].append(listener)
+    addresses_claimed: list[_Claim] = []
+    servers: list[_Claim] = []
+    for lb_uuid, scope in set_of.items():
+        lb = snapshot.load_balancers[lb_uuid]
+        ip = _vip(lb, snapshot)
+        if ip is None:
+            continue
+        where = _scope(scope.l3, lb.project_uuid)
+        addresses_claimed.append(_Claim(lb, lb.ref, VIP_FIELD, ("va", where, ip), ip))
+        for listener in sorted(listeners_of.get(lb_uuid, ()), key=lambda x: (x.name, x.uuid)):
+            port = port_number(listener.protocol_port)
+            if port is None:
+                continue
+            protocol = "udp" if (listener.protocol or "").upper() == "UDP" else "tcp"
+            key = ("vs", where, ip, str(port), protocol)
+            label = f"{ip}:{port} ({protocol})"
+            servers.append(_Claim(lb, listener.ref, PORT_FIELD, key, label, listener))
+    return addresses_claimed, servers
+
+
+def _live_holders(live: ObjectSet, snapshot: ContrailSnapshot, naming: Naming) -> dict[Key, str]:
+    """Address keys the device holds now → the load balancer uuid holding them, or
+    ``foreign:<path>`` for an object we did not create. Stale objects of ours (their load
+    balancer is gone) are left out: this pass deletes them."""
+    holders: dict[Key, str] = {}
+    for obj in live.values():
+        if obj.kind not in ("ltm/virtual-address", "ltm/virtual"):
+            continue
+        rd_project = naming.project_of(obj.partition) or obj.partition
+        if obj.kind == "ltm/virtual-address":
+            try:
+                parsed = addresses.parse(str(obj.fields.get("address", "")))
+            except addresses.AddressError:
+                continue
+            where = _scope(parsed.rd != 0, rd_project)
+            key: Key = ("va", where, str(parsed.ip))
+        else:
+            host = str(obj.fields.get("destination", "")).rsplit("/", 1)[-1]
+            try:
+                text, port = addresses.split_host_port(host)
+                parsed = addresses.parse(text)
+            except addresses.AddressError:
+                continue
+            where = _scope(parsed.rd != 0, rd_project)
+            protocol = str(obj.fields.get("ipProtocol", "tcp"))
+            key = ("vs", where, str(parsed.ip), str(port), protocol)
+        if not naming.owns(obj):
+            holders[key] = f"foreign:{obj.path}"
+            continue
+        uuid = naming.uuid_of(obj.name)
+        if obj.kind == "ltm/virtual":
+            listener = snapshot.listeners.get(uuid or "")
+            uuid = listener.lb_uuids[0] if listener and listener.lb_uuids else None
+        if uuid is not None and uuid in snapshot.load_balancers:
+            holders[key] = uuid
+    return holders
+
+
+def _taken(claim: _Claim, winner: _Claim | None, holder: str) -> str:
+    """Who has the address instead, in words."""
+    if winner is None:
+        return f"is used on the device by {holder.removeprefix('foreign:')}, which is not ours"
+    live = " (live on the device)" if holder == winner.lb.uuid else ""
+    if winner.lb.uuid == claim.lb.uuid:
+        name = winner.listener.name if winner.listener else "?"
+        return f"is used by listener {name} of the same load balancer"
+    owner = f"load balancer {winner.lb.name} ({winner.lb.uuid}){live}"
+    if winner.listener is None:
+        return f"is already the VIP of {owner}"
+    return f"is already served by listener {winner.listener.name} of {owner}"
+
+
+def find_conflicts(
+    snapshot: ContrailSnapshot,
+    set_of: Mapping[str, SetScope],
+    this_set: str,
+    lives: Iterable[ObjectSet],
+    naming: Naming,
+    created: Mapping[str, str] | None = None,
+) -> dict[str, ObjectError]:
+    """Load balancer uuid → why it cannot have its addresses, for this set's load balancers.
+
+    ``set_of``: every load balancer of every F5 set sharing a device with this one → its
+    set's scope; ``lives``: what each of this set's devices holds now; ``created``: load
+    balancer uuid → Contrail's creation time (the tie-break when none is live)."""
+    created = created or {}
+    holders: dict[Key, str] = {}
+    for live in lives:
+        for key, holder in _live_holders(live, snapshot, naming).items():
+            holders.setdefault(key, holder)
+    addresses_claimed, servers = _claims(snapshot, set_of)
+    rejected: dict[str, ObjectError] = {}
+
+    def age(claim: _Claim) -> tuple[str, str]:
+        return (created.get(claim.lb.uuid, ""), claim.lb.uuid)
+
+    def settle(claims: list[_Claim]) -> None:
+        by_key: dict[Key, list[_Claim]] = defaultdict(list)
+        for claim in claims:
+            if claim.lb.uuid not in rejected:
+                by_key[claim.key].append(claim)
+        for key, group in by_key.items():
+            holder = holders.get(key, "")
+            foreign = holder.startswith("foreign:")
+            if len(group) < 2 and not foreign:
+                continue
+            winner: _Claim | None = None
+            if not foreign:
+                live = [c for c in group if c.lb.uuid == holder]
+                winner = live[0] if live else min(group, key=age)
+            for claim in group:
+                if claim is winner or set_of[claim.lb.uuid].name != this_set:
+                    continue  # another set's pass speaks for its own load balancers
+                rejected.setdefault(
+                    claim.lb.uuid,
+                    ObjectError(
+                        claim.ref,
+                        claim.field,
+                        f"{claim.label} {_taken(claim, winner, holder)}; a device refuses two",
+                        claim.lb.uuid,
+                        claim.lb.name,
+                    ),
+                )
+
+    settle(addresses_claimed)  # a load balancer without its VIP needs no ports
+    settle(servers)
+    return rejected
