@@ -1,9 +1,11 @@
 """Execute a device plan: per partition, one iControl transaction, in the plan's order.
 
 A transaction is all or nothing, so the device is never left half-changed. When the device
-rejects one command, the error names the object; the load balancers that own it are marked
-failed, their operations are taken out and the rest of the partition is tried again — one
-bad object never blocks the others (invariant 5). Transport failures (reset, 5xx, timeouts)
+refuses a partition's transaction, the partition is applied again one load balancer at a
+time (shared objects first, stale deletes last): the load balancers whose own transaction
+fails are marked failed and the rest are applied in the same pass — one bad object never
+blocks the others (invariant 5), and the culprit is the command that failed, not whatever
+object the device's message happens to name. Transport failures (reset, 5xx, timeouts)
 fail the partition for this pass; the next pass reads the device again and converges.
 A pass that wrote anything ends with one ``save sys config``.
 """
@@ -18,7 +20,6 @@ from reconciler.model.resources import resource_type
 from reconciler.plan.model import DevicePlan, Operation
 
 log = get_logger("bigip.applier")
-MAX_ROUNDS = 8
 
 
 @dataclass
@@ -62,19 +63,6 @@ def _by_partition(plan: DevicePlan) -> dict[str, list[Operation]]:
     return groups
 
 
-def _culprit(error: DeviceError, ops: list[Operation]) -> Operation | None:
-    """The operation the device's message names (longest name wins: pools vs members)."""
-    message = str(error)
-    best: Operation | None = None
-    for op in ops:
-        names = {op.obj.name, op.obj.wire_name or op.obj.name}
-        if any(n and n in message for n in names) and (
-            best is None or len(op.obj.name) > len(best.obj.name)
-        ):
-            best = op
-    return best
-
-
 def apply_plan(
     client: DeviceClient,
     plan: DevicePlan,
@@ -84,42 +72,24 @@ def apply_plan(
     saves so a single change costs a single write)."""
     result = ApplyResult(plan.device)
     for partition, ops in _by_partition(plan).items():
-        pending = list(ops)
-        for _round in range(MAX_ROUNDS):
-            if not pending:
-                break
-            try:
-                _run_transaction(client, pending)
-            except DeviceError as exc:
-                culprit = None if exc.transient else _culprit(exc, pending)
-                if culprit is None:
-                    result.transport_failed = result.transport_failed or exc.transient
-                    log.warning(
-                        "apply failed", device=plan.device, partition=partition, error=str(exc)
-                    )
-                    result.errors.append(f"partition {partition}: {exc}")
-                    for op in pending:
-                        for lb in op.lbs:
-                            result.failed_lbs.setdefault(lb, str(exc))
-                    break
-                lbs = culprit.lbs
-                for lb in lbs:
-                    result.failed_lbs[lb] = str(exc)
-                if not lbs:
-                    result.errors.append(f"{culprit.action} {culprit.obj.path}: {exc}")
-                log.warning(
-                    "device rejected an object; retrying the rest",
-                    device=plan.device,
-                    partition=partition,
-                    object=culprit.obj.path,
-                    error=str(exc),
-                )
-                pending = _without(pending, culprit, set(result.failed_lbs))
+        try:
+            _run_transaction(client, ops)
+        except DeviceError as exc:
+            if exc.transient:
+                _failed(result, partition, ops, exc)
                 continue
-            result.applied.extend(pending)
-            break
-        else:
-            result.errors.append(f"partition {partition}: gave up after {MAX_ROUNDS} rounds")
+            # The device refused something. Its message may name an object that already
+            # stood there (another load balancer's), so do not guess from it: apply the
+            # partition one load balancer at a time and see whose transaction fails.
+            log.warning(
+                "device refused the partition; applying it load balancer by load balancer",
+                device=plan.device,
+                partition=partition,
+                error=str(exc),
+            )
+            _apply_by_load_balancer(client, partition, ops, result)
+            continue
+        result.applied.extend(ops)
     if result.applied and save:
         try:
             client.save_config()
@@ -136,18 +106,61 @@ def apply_plan(
     return result
 
 
-def _without(
-    pending: list[Operation],
-    culprit: Operation,
-    failed_lbs: set[str],
-) -> list[Operation]:
-    """The operations left once the culprit and everything only failed LBs own are out."""
-    keep = []
-    for op in pending:
-        if op.key == culprit.key or (op.lbs and op.lbs <= failed_lbs):
+def _failed(result: ApplyResult, partition: str, ops: list[Operation], exc: DeviceError) -> None:
+    """A transaction that did not happen: its load balancers are not in place."""
+    result.transport_failed = result.transport_failed or exc.transient
+    log.warning("apply failed", device=result.device, partition=partition, error=str(exc))
+    result.errors.append(f"partition {partition}: {exc}")
+    for op in ops:
+        for lb in op.lbs:
+            result.failed_lbs.setdefault(lb, str(exc))
+
+
+def _groups(ops: list[Operation]) -> list[list[Operation]]:
+    """The partition's operations as separately applicable groups, in the plan's order:
+    objects several load balancers share (the folder, a shared node or monitor) first, then
+    each load balancer's own, then what serves none any more (stale deletes)."""
+    shared: list[Operation] = []
+    own: dict[str, list[Operation]] = {}
+    stale: list[Operation] = []
+    for op in ops:
+        if len(op.lbs) > 1:
+            shared.append(op)
+        elif op.lbs:
+            own.setdefault(next(iter(op.lbs)), []).append(op)
+        else:
+            stale.append(op)
+    return [g for g in (shared, *own.values(), stale) if g]
+
+
+def _apply_by_load_balancer(
+    client: DeviceClient, partition: str, ops: list[Operation], result: ApplyResult
+) -> None:
+    failed: set[str] = set()
+    for group in _groups(ops):
+        lbs = frozenset().union(*(op.lbs for op in group))
+        if lbs and lbs <= failed:
+            continue  # what it builds on was refused already
+        try:
+            _run_transaction(client, group)
+        except DeviceError as exc:
+            if exc.transient:
+                _failed(result, partition, group, exc)
+                return
+            failed |= lbs
+            for lb in lbs:
+                result.failed_lbs.setdefault(lb, str(exc))
+            if not lbs:
+                result.errors.append(f"partition {partition}: {exc}")
+            log.warning(
+                "device refused a load balancer's objects",
+                device=result.device,
+                partition=partition,
+                load_balancers=sorted(lbs),
+                error=str(exc),
+            )
             continue
-        keep.append(op)
-    return keep
+        result.applied.extend(group)
 
 
 def _upload_files(client: DeviceClient, ops: list[Operation]) -> None:

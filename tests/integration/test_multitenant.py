@@ -112,3 +112,21 @@ def test_a_pool_or_listener_of_another_project_is_refused(bigip, vnc, topo, cli)
     assert cli("--once").code == 1
     state, reason = status(vnc, mine.loadbalancer)
     assert state == "ERROR" and "loadbalancer_refs" in reason and "sneaky" in reason
+
+
+def test_a_refusal_the_plan_cannot_foresee_holds_only_its_load_balancer(
+    bigip, vnc, topo, cli
+) -> None:
+    """A virtual in /Common (which we never read) already serves the new VIP's port: the
+    device refuses the partition's transaction; the culprit is found by applying the
+    partition one load balancer at a time, and the others are applied in the same pass."""
+    good = add_load_balancer(vnc, topo, "good", listeners=[spec()])
+    bad = add_load_balancer(vnc, topo, "bad", listeners=[spec()])
+    device(bigip).tm.ltm.virtuals.virtual.create(
+        name="handmade", partition="Common", destination=f"/Common/{bad.vip}:80"
+    )
+    assert cli("--once").code == 1
+    state, reason = status(vnc, bad.loadbalancer)
+    assert state == "ERROR" and ("01070333" in reason or "0107176c" in reason)
+    assert status(vnc, good.loadbalancer)[0] == "ACTIVE"
+    assert f"/Contrail_{topo.project}/Contrail_{good.listeners[0].listener}" in virtuals(bigip)
