@@ -84,6 +84,9 @@ class Config:
     replica_id: str = ""  # default: <hostname>-<pid> (on Kubernetes: the pod name)
     claims: tuple[ClaimRule, ...] = ()
     credentials: tuple[Credentials, ...] = ()
+    # [set:<name>] sections: set kv pairs of our own, over what Contrail holds (whose set kv
+    # cannot change while pools refer to the set: R2005 ServiceApplianceSetServer).
+    set_overrides: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def credentials_for(self, sas_name: str) -> Credentials | None:
         """Our configured credentials for a set: its own section, else the defaults, else
@@ -206,6 +209,44 @@ def _credentials(parser: configparser.ConfigParser, source: str) -> tuple[Creden
     return tuple(entries)
 
 
+#: A route community as the API server accepts it (R2005 _validate_communityattribute_type).
+_COMMUNITY_WORDS = {
+    "no-export",
+    "accept-own",
+    "no-advertise",
+    "no-export-subconfed",
+    "no-reoriginate",
+}
+
+
+def community_problem(value: str) -> str | None:
+    """Why a ``vip_route_community`` value would be refused by Contrail, or None."""
+    for item in (c.strip() for c in value.split(",")):
+        if not item or item in _COMMUNITY_WORDS:
+            continue
+        asn, colon, tag = item.partition(":")
+        if colon and asn.isdigit() and tag.isdigit() and int(asn) <= 65535:
+            continue
+        return (
+            f"{item!r} is not a route community (one of {', '.join(sorted(_COMMUNITY_WORDS))}, "
+            "or <AS number up to 65535>:<number>)"
+        )
+    return None
+
+
+def _set_overrides(parser: configparser.ConfigParser, source: str) -> dict[str, dict[str, str]]:
+    overrides: dict[str, dict[str, str]] = {}
+    for section in parser.sections():
+        if not section.startswith("set:"):
+            continue
+        body = {k.lower(): v.strip() for k, v in parser[section].items()}
+        problem = community_problem(body.get("vip_route_community", ""))
+        if problem:
+            raise ConfigError(f"{source} [{section}]: vip_route_community: {problem}")
+        overrides[section[len("set:") :]] = body
+    return overrides
+
+
 def load(
     path: Path | None = None,
     environ: Mapping[str, str] | None = None,
@@ -215,6 +256,7 @@ def load(
     values: dict[str, Any] = {}
     claims: tuple[ClaimRule, ...] = ()
     credentials: tuple[Credentials, ...] = ()
+    set_overrides: dict[str, dict[str, str]] = {}
     file = path if path is not None else (DEFAULT_PATH if DEFAULT_PATH.exists() else None)
     if file is not None:
         parser = configparser.ConfigParser(interpolation=None)
@@ -229,13 +271,20 @@ def load(
             _apply(values, dict(parser[SECTION]), f"{file} [{SECTION}]")
         claims = _claims(parser, str(file))
         credentials = _credentials(parser, str(file))
+        set_overrides = _set_overrides(parser, str(file))
     env = os.environ if environ is None else environ
     from_env = {k[len(ENV_PREFIX) :].lower(): v for k, v in env.items() if k.startswith(ENV_PREFIX)}
     _apply(values, from_env, "environment")
     for key, value in (overrides or {}).items():
         if value is not None:
             values[key] = Secret(value) if key in _SECRETS and isinstance(value, str) else value
-    config = replace(Config(), **values, claims=claims, credentials=credentials)
+    config = replace(
+        Config(),
+        **values,
+        claims=claims,
+        credentials=credentials,
+        set_overrides=set_overrides,
+    )
     _validate(config)
     return config
 

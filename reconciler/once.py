@@ -32,6 +32,7 @@ from reconciler.reconcile import (
     Verdict,
     delete_guard,
     translate_options,
+    with_set_overrides,
 )
 from reconciler.settings import DeviceSettings, SetSettings, SettingsError, settings_for
 
@@ -105,7 +106,7 @@ class Reconciler:
         sas_name: str | None = None,
         allow_mass_delete: bool = False,
     ) -> PassResult:
-        snapshot = self.reader.read()
+        snapshot = with_set_overrides(self.reader.read(), self.config.set_overrides)
         options = translate_options(self.config, snapshot)  # certificates read once
         guard = delete_guard(self.config, snapshot, allow_mass_delete)
         plans: list[Plan] = []

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -79,7 +79,28 @@ def delete_guard(config: Config, snapshot: ContrailSnapshot, allow: bool = False
         min_objects=config.delete_guard_min_objects,
         allow=allow,
         contrail_empty=not snapshot.load_balancers,
+        known_projects=snapshot.projects,
     )
+
+
+def with_set_overrides(
+    snapshot: ContrailSnapshot, overrides: Mapping[str, Mapping[str, str]]
+) -> ContrailSnapshot:
+    """The snapshot with our own ``[set:<name>]`` kv over each set's (Contrail's is frozen
+    while pools refer to a set)."""
+    if not overrides:
+        return snapshot
+    sets = {}
+    for uuid, sas in snapshot.appliance_sets.items():
+        extra = overrides.get(sas.name)
+        if extra:
+            sas = replace(
+                sas,
+                properties=FrozenDict({**sas.properties, **extra}),
+                overridden=frozenset(extra),
+            )
+        sets[uuid] = sas
+    return replace(snapshot, appliance_sets=FrozenDict(sets))
 
 
 def sharing_device(

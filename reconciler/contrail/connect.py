@@ -11,6 +11,23 @@ class ContrailUnavailable(RuntimeError):
     """The configuration API did not answer; nothing can be planned without it."""
 
 
+def describe(exc: BaseException) -> str:
+    """An exception in words, never empty: vnc_api raises ``ConnectionError()`` with no
+    message when the server does not answer, so say what was underneath, or that."""
+    seen: list[str] = []
+    current: BaseException | None = exc
+    while current is not None and len(seen) < 4:
+        text = str(current).strip(" ;:")
+        if text:
+            seen.append(f"{type(current).__name__}: {text}")
+            break
+        seen.append(type(current).__name__)
+        current = current.__cause__ or current.__context__
+    if len(seen) == 1 and ":" not in seen[0]:
+        return f"{seen[0]} (the server did not answer)"
+    return " ← ".join(seen)
+
+
 def connect(config: Config, timeout: float = 30.0) -> Any:
     from vnc_api.vnc_api import VncApi
 
@@ -27,5 +44,5 @@ def connect(config: Config, timeout: float = 30.0) -> Any:
     except Exception as exc:  # vnc_api raises bare Exceptions and requests errors alike
         where = f"{config.api_server_ip}:{config.api_server_port}"
         raise ContrailUnavailable(
-            f"Contrail API at {where} is not reachable: {type(exc).__name__}: {exc}"
+            f"Contrail API at {where} is not reachable: {describe(exc)}"
         ) from None

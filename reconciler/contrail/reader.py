@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
+from reconciler.contrail.connect import describe
 from reconciler.logs import get_logger
 from reconciler.model.contrail import (
     Appliance,
@@ -83,9 +84,8 @@ class ContrailReader:
         try:
             return self._read()
         except Exception as exc:  # any failure means a partial picture: refuse it
-            raise ContrailReadError(
-                f"reading Contrail failed: {type(exc).__name__}: {exc}"
-            ) from exc
+            where = f"{getattr(self.vnc, '_web_host', '?')}:{getattr(self.vnc, '_web_port', '?')}"
+            raise ContrailReadError(f"reading Contrail at {where} failed: {describe(exc)}") from exc
 
     def _read(self) -> ContrailSnapshot:
         vnc = self.vnc
@@ -116,6 +116,7 @@ class ContrailReader:
         )
         route_tables = self._route_tables()
         owned = vnc.instance_ips_list(detail=True, filters={"display_name": OWNED_MARK})
+        projects = frozenset(str(p["uuid"]) for p in vnc.projects_list().get("projects", ()))
 
         snapshot = ContrailSnapshot(
             appliance_sets=FrozenDict((s.uuid, self._set(s, appliances)) for s in sets),
@@ -128,6 +129,7 @@ class ContrailReader:
             networks=FrozenDict((n.uuid, self._network(n)) for n in networks),
             route_tables=FrozenDict((t.uuid, t) for t in route_tables),
             owned_ips=FrozenDict((i.name, i) for i in map(self._owned_ip, owned)),
+            projects=projects,
         )
         log.debug(
             "read contrail",

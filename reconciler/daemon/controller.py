@@ -48,6 +48,7 @@ from reconciler.reconcile import (
     Verdict,
     delete_guard,
     translate_options,
+    with_set_overrides,
 )
 from reconciler.settings import DeviceSettings, SetSettings, SettingsError, settings_for
 from reconciler.translate import networking
@@ -275,7 +276,7 @@ class Controller:
         scope = "full" if key == FULL_RESYNC or self.snapshot is None else "load-balancer"
         try:
             if scope == "full":
-                snapshot = self.reader.read()
+                snapshot = with_set_overrides(self.reader.read(), self.config.set_overrides)
             else:
                 assert self.snapshot is not None
                 snapshot = self.reader.read_load_balancer(key, self.snapshot)

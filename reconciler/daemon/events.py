@@ -132,6 +132,23 @@ def _ref_uuids(obj: Mapping[str, Any], field_name: str) -> list[str]:
     return [r["uuid"] for r in refs if isinstance(r, Mapping) and _text(r.get("uuid"))]
 
 
+def _refs_by_name_only(obj: Mapping[str, Any], field_name: str) -> bool:
+    """A CREATE notification carries the request as the client sent it (R2005
+    ``VncDbClient.dbe_create``): a ref given by fq_name only has no uuid to look up."""
+    refs = obj.get(field_name)
+    return isinstance(refs, list) and any(
+        isinstance(r, Mapping) and not _text(r.get("uuid")) for r in refs
+    )
+
+
+REF_FIELDS = {
+    "loadbalancer_listener": "loadbalancer_refs",
+    "loadbalancer_pool": "loadbalancer_listener_refs",
+    "instance_ip": "virtual_machine_interface_refs",
+    "floating_ip": "virtual_machine_interface_refs",
+}
+
+
 def keys_for(event: Mapping[str, Any], index: Index) -> set[str]:
     """Load balancer uuids to reconcile for one notification, or {FULL_RESYNC}."""
     kind = str(event.get("type", "")).replace("-", "_")
@@ -159,6 +176,8 @@ def keys_for(event: Mapping[str, Any], index: Index) -> set[str]:
     elif kind == "instance_ip" or kind == "floating_ip":
         for vmi in _ref_uuids(obj, "virtual_machine_interface_refs"):
             keys |= index.lookup(vmi)
+    if kind in REF_FIELDS and _refs_by_name_only(obj, REF_FIELDS[kind]):
+        return {FULL_RESYNC}  # whose it is cannot be told from the message: look at all
     if keys:
         return keys
     if kind in ("virtual_machine_interface", "instance_ip", "floating_ip"):

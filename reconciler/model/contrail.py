@@ -72,6 +72,7 @@ class ApplianceSet:
     properties: FrozenDict[str, Any]  # kv pairs; ``password`` is a Secret
     ha_mode: str | None
     appliances: tuple[Appliance, ...] = ()
+    overridden: frozenset[str] = frozenset()  # kv keys our own [set:<name>] section gives
 
     @property
     def ref(self) -> ObjectRef:
@@ -283,6 +284,9 @@ class ContrailSnapshot:
     networks: FrozenDict[str, VirtualNetwork] = field(default_factory=FrozenDict)
     route_tables: FrozenDict[str, RouteTable] = field(default_factory=FrozenDict)
     owned_ips: FrozenDict[str, OwnedInstanceIp] = field(default_factory=FrozenDict)  # by name
+    # Every project's uuid (None: not read): with the projects present, a read that holds
+    # no load balancer is believed — deleting the last one is a real deletion.
+    projects: frozenset[str] | None = None
 
     def pools_by_load_balancer(self) -> dict[str, list[str]]:
         """Load balancer uuid → the uuids of its pools (pool → listener → load balancer)."""

@@ -32,6 +32,9 @@ class DeleteGuard:
     min_objects: int = 50  # below this many deletes the fraction does not apply
     allow: bool = False  # the operator said: delete anyway
     contrail_empty: bool = False  # the snapshot held no load balancer at all
+    # The projects Contrail says exist (None: unknown). An empty read is believed when every
+    # partition losing objects belongs to one of them: the last load balancer was deleted.
+    known_projects: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -172,8 +175,9 @@ def diff(
     deletes = [op for op in deletes if op.key not in retyped]
     deletes = _keep_what_is_still_used(deletes, live, desired, replaced)
     refused: list[Operation] = []
-    reason = _guard_reason(deletes, whole, ownership, guard)  # counts members a pool takes along
+    removed = len(deletes)  # objects leaving the device (members go with their pools)
     deletes = _without_members_of_deleted_pools(deletes)
+    reason = _guard_reason(deletes, removed, whole, ownership, guard)
     if reason:
         refused, deletes = deletes, []
 
@@ -329,19 +333,36 @@ def _without_members_of_deleted_pools(deletes: list[Operation]) -> list[Operatio
 
 
 def _guard_reason(
-    deletes: list[Operation], live: ObjectSet, ownership: Ownership, guard: DeleteGuard
+    deletes: list[Operation],
+    removed: int,
+    live: ObjectSet,
+    ownership: Ownership,
+    guard: DeleteGuard,
 ) -> str:
+    """Why these deletes are held back, or "". ``removed``: the objects they take off the
+    device, pool members included (what the fraction counts); the message says both."""
+    counted = f"{len(deletes)} deletes ({removed} objects with the pool members they take)"
     if not deletes or guard.allow:
         return ""
-    if guard.contrail_empty:
+    if guard.contrail_empty and not _projects_present(deletes, ownership, guard):
         return (
-            f"refusing {len(deletes)} deletes: Contrail returned no load balancer at all, "
-            "which looks like a broken read (use --allow-mass-delete if it is real)"
+            f"refusing {counted}: Contrail returned no load balancer at all and not every "
+            "project of those partitions, which looks like a broken read (use "
+            "--allow-mass-delete if it is real)"
         )
     ours = sum(1 for obj in live.values() if ownership.ours(obj))
-    if len(deletes) >= guard.min_objects and len(deletes) > guard.max_fraction * ours:
+    if removed >= guard.min_objects and removed > guard.max_fraction * ours:
         return (
-            f"refusing {len(deletes)} deletes: more than {guard.max_fraction:.0%} of our "
-            f"{ours} objects on this device (use --allow-mass-delete if it is intended)"
+            f"refusing {counted}: more than {guard.max_fraction:.0%} of our {ours} objects "
+            "on this device (use --allow-mass-delete if it is intended)"
         )
     return ""
+
+
+def _projects_present(deletes: list[Operation], ownership: Ownership, guard: DeleteGuard) -> bool:
+    """Does Contrail still know every project whose partition loses objects? Then an empty
+    read is a complete one, and these deletes are real."""
+    if guard.known_projects is None:
+        return False
+    projects = {ownership.naming.project_of(op.obj.partition) for op in deletes}
+    return all(p is not None and p in guard.known_projects for p in projects)

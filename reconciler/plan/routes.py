@@ -25,6 +25,7 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from reconciler.config import community_problem
 from reconciler.model.contrail import (
     ApplianceSet,
     ContrailSnapshot,
@@ -60,15 +61,20 @@ class DesiredRouteTable:
 
 
 def route_settings(sas: ApplianceSet) -> RouteSettings:
-    """The set's VIP route settings; a child appliance's kv fills in what the set leaves out."""
+    """The set's VIP route settings: a child service-appliance's kv over the set's own
+    (Contrail refuses any update of a set while pools refer to it, but not of its children;
+    the reconciler's ``[set:<name>]`` section, merged into ``sas.properties`` on reading,
+    wins over both)."""
 
     def kv(key: str) -> str | None:
-        value = sas.properties.get(key)
-        if value in (None, ""):
+        value: object = None
+        if key not in sas.overridden:
             for appliance in sorted(sas.appliances, key=lambda a: a.name):
-                value = appliance.properties.get(key) or value
-                if value:
+                value = appliance.properties.get(key)
+                if value not in (None, ""):
                     break
+        if value in (None, ""):
+            value = sas.properties.get(key)
         return str(value).strip() if value not in (None, "") else None
 
     vmi, next_hop = kv("external_vmi"), kv("external_self_ip")
@@ -126,6 +132,9 @@ def desired_route_table(
         return None, [f"{where}: vip_route_mode={settings.mode!r} is not one of {', '.join(MODES)}"]
     if settings.mode == "none":
         return None, []
+    problem = community_problem(",".join(settings.communities))
+    if problem:
+        return None, [f"{where}: vip_route_community: {problem}"]
     if settings.mode == "interface":
         port = snapshot.ports.get(settings.external_vmi or "")
         if not settings.external_vmi or port is None or len(port.fq_name) < 2:
@@ -321,8 +330,16 @@ def route_changes(
 ) -> tuple[list[ContrailChange], list[str]]:
     """Desired table and its diff in one call: what a pass plans and writes for one set."""
     desired, problems = desired_route_table(snapshot, sas, prefix, live, kept)
+    if problems:  # never withdraw live routes because a setting cannot be read
+        where = (
+            f"[set:{sas.name}] in the reconciler's config, or a child service-appliance's kv "
+            "(Contrail refuses updates of a set while pools refer to it)"
+        )
+        return [], [
+            f"{p}; the VIP routes are kept as they are (fix it in {where})" for p in problems
+        ]
     changes, more = diff_route_tables(desired, snapshot, prefix, sas.name, allow_removals)
-    return changes, problems + more
+    return changes, more
 
 
 def set_route_changes(

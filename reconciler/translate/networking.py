@@ -186,17 +186,48 @@ def allocate_route_domains(
     return chosen, problems
 
 
-def interface_for(settings: SetSettings, network: VirtualNetwork) -> tuple[str, bool] | None:
-    """``interface_mapping`` = ``<network name>:<interface>[:tagged]`` entries; ``default``."""
-    mapping: dict[str, tuple[str, bool]] = {}
+@dataclass(frozen=True)
+class Interface:
+    """Where a virtual network's VLAN goes: the BIG-IP interface, tagged or not, and the
+    tag the configuration gives (``tagged=<tag>``), if it does."""
+
+    name: str
+    tagged: bool = False
+    tag: int | None = None
+
+
+def interface_for(settings: SetSettings, network: VirtualNetwork) -> Interface | None:
+    """``interface_mapping`` = ``<network name>:<interface>[:tagged[=<tag>]]`` entries, and
+    ``default:<interface>``."""
+    mapping: dict[str, Interface] = {}
     for entry in str(settings.properties.get("interface_mapping", "")).split(","):
         parts = [p.strip() for p in entry.split(":")]
-        if len(parts) >= 2 and parts[0] and parts[1]:
-            mapping[parts[0]] = (parts[1], len(parts) > 2 and parts[2] == "tagged")
-    return (
-        mapping.get(network.name)
-        or mapping.get(":".join(network.fq_name))
-        or mapping.get("default")
+        if len(parts) < 2 or not parts[0] or not parts[1]:
+            continue
+        mode, _, tag = (parts[2] if len(parts) > 2 else "").partition("=")
+        mapping[parts[0]] = Interface(
+            parts[1], mode == "tagged", int(tag) if tag.isdigit() else None
+        )
+    return mapping.get(network.name) or mapping.get("default")
+
+
+def vlan_tag(interface: Interface, network: VirtualNetwork) -> tuple[int | None, str]:
+    """The VLAN tag of a tagged interface, or why there is none. Contrail's
+    ``virtual_network_network_id`` is its own 24-bit id (the API server allocates it, and it
+    passes 4094 in any real cloud): it serves as a tag only where it happens to be one."""
+    if interface.tag is not None:
+        if 1 <= interface.tag <= 4094:
+            return interface.tag, ""
+        return (
+            None,
+            f"interface_mapping gives network {network.name} tag {interface.tag}, not 1-4094",
+        )
+    if network.network_id is not None and 1 <= network.network_id <= 4094:
+        return network.network_id, ""
+    return None, (
+        f"network {network.name}: its virtual_network_network_id "
+        f"{network.network_id} is not a VLAN tag (1-4094); give the tag in interface_mapping "
+        f"({network.name}:{interface.name}:tagged=<tag>)"
     )
 
 
@@ -241,16 +272,20 @@ def network_objects(
                         f"entry for network {vn.name} (nor default)"
                     )
                     continue
+                tag, why = vlan_tag(interface, vn) if interface.tagged else (None, "")
+                if why:
+                    problems.append(f"service-appliance-set {settings.sas_name}: {why}")
+                    continue
                 name = naming.vlan(vn.uuid)
-                tagged = interface[1] and vn.network_id is not None
+                tagged = tag is not None
                 common.append(
                     BigIPObject.make(
                         "net/vlan",
                         partition,
                         name,
                         {
-                            "interfaces": ((interface[0], tagged),),
-                            "tag": vn.network_id if tagged else None,
+                            "interfaces": ((interface.name, tagged),),
+                            "tag": tag,
                             "description": ":".join(vn.fq_name),
                         },
                     )

@@ -107,20 +107,28 @@ def test_a_contrail_outage_deletes_nothing(bigip, contrail, vnc, topo, cli) -> N
     run = cli("--once")
     assert run.code == 1
     assert "nothing was planned or changed" in run.err
+    assert "ConnectionError: ;" not in run.err and str(contrail.port) in run.err  # says what
     assert counters(bigip)["writes"] == 0
 
 
-def test_an_empty_contrail_deletes_nothing_unless_told(bigip, vnc, topo, cli) -> None:
+def test_deleting_the_last_load_balancer_is_a_real_deletion(bigip, vnc, topo, cli) -> None:
+    """A complete read in which the set and its projects are present: deleting the last
+    load balancer empties the device and the VIP route table, exit 0 (the empty-read guard
+    is for reads that lost the projects too: tests/unit/test_diff.py)."""
+    from tests.integration.test_vip_routes import prefixes, set_kv, vltm_external_vmi
+
+    set_kv(vnc, topo, external_vmi=vltm_external_vmi(vnc, topo))
     ids = service(vnc, topo, "web", [("10.2.0.71", 80, 1)])
     partition = f"Contrail_{topo.project}"
     assert cli("--once").code == 0
     delete_load_balancer(vnc, ids)
-    guarded = cli("--once")
-    assert guarded.code == 1
-    assert "refusing" in guarded.out
-    assert f"Contrail_{ids.loadbalancer}" in names_on_device(bigip, partition)
-    assert cli("--once", "--allow-mass-delete").code == 0
-    assert f"Contrail_{ids.loadbalancer}" not in names_on_device(bigip, partition)
+    plan = cli("--once", "--dry-run")
+    assert plan.code == 2 and "refusing" not in plan.out
+    run = cli("--once")
+    assert run.code == 0, run.out + run.err
+    assert names_on_device(bigip, partition) == set()
+    (table,) = vnc.interface_route_tables_list(detail=True)
+    assert prefixes(table, "interface_route_table_routes") == []
 
 
 def test_a_broken_load_balancer_among_twenty_good_ones(bigip, vnc, topo, cli) -> None:

@@ -114,3 +114,31 @@ def test_a_route_table_someone_else_made_is_left_alone(bigip, vnc, topo, cli) ->
     assert run.code == 1
     assert "not created by the reconciler" in run.out
     assert prefixes(vnc.route_table_read(id=theirs.uuid), "routes") == ["192.0.2.1/32"]
+
+
+def test_another_tenants_external_network_never_withdraws_live_routes(
+    bigip, vnc, topo, cli, tmp_path
+) -> None:
+    """pLTM: a second network named 'external' (another tenant's) makes the setting
+    ambiguous: the routes stay as they are and the message says where the fix goes; the
+    fix (our own [set:f5] section: the set's kv is frozen while pools refer to it) works."""
+    from emulators.contrail.topology import seed_topology
+
+    set_kv(vnc, topo, external_self_ip="10.1.0.250")
+    web = add_load_balancer(vnc, topo, "web", listeners=SERVICE)
+    assert cli("--once").code == 0
+    (table,) = vnc.route_tables_list(detail=True)
+    assert prefixes(table, "routes") == [f"{web.vip}/32"]
+
+    seed_topology(vnc, project="other-tenant", networks={"external": "10.9.0.0/16"}, sas_name=None)
+    run = cli("--once")
+    assert run.code == 1
+    assert "external_network" in run.out and "[set:f5]" in run.out
+    assert prefixes(vnc.route_table_read(id=table.uuid), "routes") == [f"{web.vip}/32"]
+
+    conf = tmp_path / "contrail-f5-reconciler.conf"
+    external = ":".join(vnc.virtual_network_read(id=topo.networks["external"]).get_fq_name())
+    conf.write_text(conf.read_text() + f"\n[set:f5]\nexternal_network = {external}\n")
+    fixed = cli("--once")
+    assert fixed.code == 0, fixed.out + fixed.err
+    assert prefixes(vnc.route_table_read(id=table.uuid), "routes") == [f"{web.vip}/32"]

@@ -156,6 +156,18 @@ def test_empty_contrail_read_deletes_nothing() -> None:
     world.lbs.clear()
     ops = plan(desired_of(world), live, contrail_empty=True)
     assert ops.operations == () and ops.refused and "no load balancer" in ops.guard
+    assert f"refusing {len(ops.refused)} deletes" in ops.guard  # the count it lists
+
+
+def test_an_empty_read_with_the_projects_present_is_a_real_deletion() -> None:
+    world = World()
+    world.service()
+    live = ObjectSet(desired_of(world).objects.values())
+    world.lbs.clear()
+    real = plan(desired_of(world), live, contrail_empty=True, known_projects=frozenset({PROJECT}))
+    assert not real.guard and {op.action for op in real.operations} == {"delete"}
+    lost = plan(desired_of(world), live, contrail_empty=True, known_projects=frozenset())
+    assert lost.operations == () and lost.guard  # the project went missing too: refused
 
 
 def test_deletion_guard_holds_back_mass_deletes_unless_allowed() -> None:

@@ -85,3 +85,15 @@ def test_malformed_notifications_never_raise() -> None:
     ]
     for event in odd:
         assert keys_for(event, index) <= {FULL_RESYNC}
+
+
+def test_refs_given_by_fq_name_only_still_reach_the_load_balancer() -> None:
+    """R2005 publishes a CREATE as the client sent it: a ref by fq_name has no uuid. Such a
+    floating IP on the VIP port (or listener, or pool) is not dropped as 'not ours': the
+    daemon looks at everything."""
+    _world, index, _o = world_and_index()
+    by_name = [{"to": ["default-domain", "demo", "vip-port"]}]
+    fip = event("floating_ip", "fip-1", "CREATE", virtual_machine_interface_refs=by_name)
+    assert keys_for(fip, index) == {FULL_RESYNC}
+    listener = event("loadbalancer_listener", "l-1", "CREATE", loadbalancer_refs=by_name)
+    assert keys_for(listener, index) == {FULL_RESYNC}

@@ -323,3 +323,21 @@ def test_description_carries_kubernetes_namespace_and_name() -> None:
     lb = world.lb(annotations=FrozenDict({"namespace": "shop", "name": "web", "kind": "Service"}))
     world.listener(lb, protocol="TCP")
     assert one(run(world), "ltm/virtual-address").fields["description"].startswith("shop/web")
+
+
+def test_a_member_error_names_its_load_balancer() -> None:
+    world = World()
+    lb = world.lb(name="shop")
+    world.member(world.pool(world.listener(lb)), "not-an-ip")
+    (error,) = run(world).errors
+    assert "loadbalancer-member" in str(error) and "(load balancer shop)" in str(error)
+
+
+def test_a_pool_of_another_project_is_an_error_naming_the_field() -> None:
+    world = World()
+    lb = world.lb(name="shop")
+    listener = world.listener(lb)
+    pool = world.pool(listener)
+    world.pools[pool.uuid] = replace(pool, project_uuid="another-project")
+    (error,) = run(world).errors
+    assert error.field == "loadbalancer_listener_refs" and "another-project" in error.reason
