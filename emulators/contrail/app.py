@@ -3,7 +3,8 @@
 Routes (as the real ``contrail-api`` on port 8082 serves them, see docs/emulators/contrail.md):
 ``GET /`` homepage with links, ``GET|POST /<type>s``, ``GET|PUT|DELETE /<type>/<uuid>``,
 ``POST /list-bulk-collection``, ``/ref-update``, ``/fqname-to-id``, ``/id-to-fqname``,
-``/prop-collection-update``, ``GET /prop-collection-get``, ``/useragent-kv``.
+``/prop-collection-update``, ``GET /prop-collection-get``, ``/useragent-kv``,
+``/ref-relax-for-delete``, ``/chown``, ``/chmod``, ``GET /obj-perms``.
 """
 
 from __future__ import annotations
@@ -37,7 +38,27 @@ ACTIONS = {
     "list-bulk-collection": "/list-bulk-collection",
     "prop-collection-update": "/prop-collection-update",
     "prop-collection-get": "/prop-collection-get",
+    "ref-relax-for-delete": "/ref-relax-for-delete",
+    "obj-perms": "/obj-perms",
+    "chown": "/chown",
+    "chmod": "/chmod",
 }
+
+# VncApiServer.re_uuid (invalid_uuid): a version-4 uuid, any case, dashes optional
+_RE_UUID = re.compile(
+    "^[0-9A-F]{8}-?[0-9A-F]{4}-?4[0-9A-F]{3}-?[89AB][0-9A-F]{3}-?[0-9A-F]{12}$", re.IGNORECASE
+)
+# cfgm_common.PERMS2_VALID_SHARE_TYPES
+_SHARE_TYPES = ("tenant", "domain")
+
+
+def _invalid_uuid(value: Any) -> bool:
+    return not isinstance(value, str) or _RE_UUID.match(value) is None
+
+
+def _invalid_access(value: Any) -> bool:
+    return type(value) is not int or value not in range(8)
+
 
 _TRUE = {"true", "True", "1", True}
 _FILTER_SPLIT = re.compile(r",(?=[A-Za-z_][A-Za-z0-9_\-]*==)")
@@ -229,7 +250,7 @@ class ContrailApp:
                 rec = self.store.update(rtype, uid, body.get(rtype, body) or {})
                 return Response(200, {rtype: {"uuid": rec.uuid, "href": self._href(base, rec)}})
             if method == "DELETE":
-                self.store.delete(rtype, uid)
+                self.store.delete(rtype, uid, base)
                 return Response(200, None)
         return error_response(404, f"Not Found: {path}")
 
@@ -265,8 +286,28 @@ class ContrailApp:
                 body.get("ref-fq-name"),
                 str(body.get("operation") or ""),
                 body.get("attr"),
+                bool(body.get("relax_ref_for_delete", False)),
             )
             return Response(200, {"uuid": body.get("uuid")})
+        if path == "/ref-relax-for-delete" and method == "POST":
+            body = self._body(request) or {}
+            store.ref_relax_for_delete(body.get("uuid"), body.get("ref-uuid"))
+            return Response(200, {"uuid": body.get("uuid")})
+        if path == "/obj-perms" and method == "GET":
+            # VncApiServer.obj_perms_http_get with auth disabled (no keystone here)
+            return Response(
+                200,
+                {
+                    "token_info": None,
+                    "is_cloud_admin_role": False,
+                    "is_global_read_only_role": False,
+                    "permissions": "RWX",
+                },
+            )
+        if path == "/chown" and method == "POST":
+            return Response(200, self._chown(self._body(request) or {}))
+        if path == "/chmod" and method == "POST":
+            return Response(200, self._chmod(self._body(request) or {}))
         if path == "/useragent-kv" and method == "POST":
             body = self._body(request) or {}
             value = store.kv_op(str(body.get("operation")), body.get("key"), body.get("value"))
@@ -301,6 +342,61 @@ class ContrailApp:
                             out[fname] = [[i, str(n)] for n, i in enumerate(items)]
             return Response(200, out)
         return None
+
+    def _chown(self, body: dict[str, Any]) -> dict[str, Any]:
+        """VncApiServer.obj_chown_http_post: perms2.owner := owner."""
+        obj_uuid, owner = body.get("uuid"), body.get("owner")
+        if obj_uuid is None:
+            raise ApiError(400, "Bad Request, no resource UUID provided to chown")
+        if owner is None:
+            raise ApiError(400, "Bad Request, no owner UUID provided to chown")
+        if _invalid_uuid(obj_uuid):
+            raise ApiError(400, "Bad Request, invalid resource UUID")
+        if _invalid_uuid(owner):
+            raise ApiError(400, "Bad Request, invalid owner UUID")
+        if obj_uuid not in self.store.objects:
+            raise ApiError(404, f"Unknown id: {obj_uuid}")
+        self.store.set_perms2(obj_uuid, owner=owner)
+        return {}
+
+    def _chmod(self, body: dict[str, Any]) -> dict[str, Any]:
+        """VncApiServer.obj_chmod_http_post: owner, owner_access, share, global_access."""
+        if "uuid" not in body:
+            raise ApiError(400, "'uuid'")
+        obj_uuid = body["uuid"]
+        if _invalid_uuid(obj_uuid):
+            raise ApiError(400, "Bad Request, invalid object id")
+        if obj_uuid not in self.store.objects:
+            raise ApiError(404, f"Unknown id: {obj_uuid}")
+        changes: dict[str, Any] = {}
+        owner = body.get("owner")
+        if owner:
+            if _invalid_uuid(owner):
+                raise ApiError(400, "Bad Request, invalid owner")
+            changes["owner"] = owner.replace("-", "")
+        if body.get("owner_access") is not None:
+            if _invalid_access(body["owner_access"]):
+                raise ApiError(400, "Bad Request, invalid owner_access value")
+            changes["owner_access"] = body["owner_access"]
+        share = body.get("share")
+        if share is not None:
+            for item in share:
+                tenant = str(item.get("tenant", ""))
+                share_type, _, share_id = tenant.rpartition(":")
+                if (
+                    (share_type or "tenant") not in _SHARE_TYPES
+                    or _invalid_uuid(share_id)
+                    or _invalid_access(item.get("tenant_access"))
+                ):
+                    raise ApiError(400, "Bad Request, invalid share list")
+            changes["share"] = share
+        if body.get("global_access") is not None:
+            if _invalid_access(body["global_access"]):
+                raise ApiError(400, "Bad Request, invalid global_access value")
+            changes["global_access"] = body["global_access"]
+            changes["is_shared"] = body["global_access"] != 0
+        self.store.set_perms2(obj_uuid, **changes)
+        return {}
 
     # --- create / read --------------------------------------------------------------
 

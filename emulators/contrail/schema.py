@@ -9,6 +9,8 @@ emulator accepts exactly what the real API server of that schema version accepts
 from __future__ import annotations
 
 import functools
+import ipaddress
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +39,9 @@ class TypeSchema:
     map_key_names: dict[str, str]
     wrapped: dict[str, bool]
     ref_by_target: dict[str, list[str]] = field(default_factory=dict)
+    # resource types of derived children / back-refs (the server ignores them on delete)
+    derived_children: frozenset[str] = frozenset()
+    derived_backrefs: frozenset[str] = frozenset()
 
     @property
     def prop_fields(self) -> frozenset[str]:
@@ -94,6 +99,12 @@ def types() -> dict[str, TypeSchema]:
             map_props=frozenset(cls.prop_map_fields),
             map_key_names=dict(cls.prop_map_field_key_names),
             wrapped={**cls.prop_list_field_has_wrappers, **cls.prop_map_field_has_wrappers},
+            derived_children=frozenset(
+                spec[0] for spec in cls.children_field_types.values() if spec[1]
+            ),
+            derived_backrefs=frozenset(
+                spec[0] for spec in cls.backref_field_types.values() if spec[2]
+            ),
         )
     for ts in out.values():
         for ref in ts.refs.values():
@@ -118,81 +129,162 @@ def xsd_class(name: str) -> Any:
     return getattr(resource_xsd, name, None)
 
 
-_TRUE = {"true", "True", "1"}
-_FALSE = {"false", "False", "0"}
+# --- request validation, as VncApiServer._validate_props_in_request / _validate_complex_type /
+# _validate_simple_type (api_server.py) do it: integer strings become ints, booleans must be
+# JSON booleans, strings must be strings, enums and ranges are checked, unknown fields inside a
+# struct are refused, CommunityAttribute strings are checked. Values are converted in place.
+
+_COMMUNITY_WORDS = (
+    "no-export",
+    "accept-own",
+    "no-advertise",
+    "no-export-subconfed",
+    "no-reoriginate",
+)
+_COMMUNITY_RE = re.compile(r"[0-9]+:[0-9]+")
 
 
-def _check_simple(
-    value: Any, attr_type: str, restrictions: Any, rtype: Any, where: str
-) -> str | None:
+def _validate_community(value: Any) -> None:
+    """VncApiServer._validate_communityattribute_type."""
+    if value in _COMMUNITY_WORDS:
+        return
+    if not isinstance(value, str) or _COMMUNITY_RE.match(value) is None:
+        raise ValueError(f"Invalid community format {value}. Change to 'number:number'")
+    if int(value.split(":")[0]) > 65535:
+        raise ValueError(f"Out of range ASN value {value}. ASN values cannot exceed 65535.")
+
+
+def validate_simple(
+    name: str, xsd_type: str, simple_type: Any, value: Any, restrictions: Any
+) -> Any:
+    """VncApiServer._validate_simple_type: the (converted) value or ValueError."""
     if value is None:
         return None
-    if rtype == "enum" and restrictions and value not in restrictions:
-        return f"{where}: {value!r} is not one of {restrictions}"
-    if attr_type in ("integer", "xsd:integer", "int", "xsd:unsignedInt", "unsignedLong", "long"):
-        if isinstance(value, bool):
-            return f"{where}: {value!r} is not an integer"
-        try:
-            int(value)  # the real server accepts "80" as well as 80 (kube-manager sends strings)
-        except (TypeError, ValueError):
-            return f"{where}: {value!r} is not an integer"
-        if (
-            rtype == "range"
-            and restrictions
-            and not restrictions[0] <= int(value) <= restrictions[1]
-        ):
-            return f"{where}: {value!r} is out of range {restrictions}"
-    if attr_type in ("boolean", "xsd:boolean") and not (
-        isinstance(value, bool) or value in _TRUE or value in _FALSE
-    ):
-        return f"{where}: {value!r} is not a boolean"
+    if xsd_type in ("unsignedLong", "integer"):
+        if not isinstance(value, int):  # (a JSON true is an int to Python: kept, as there)
+            try:
+                value = int(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"{name}: integer value expected instead of {value}") from None
+        if restrictions and not int(restrictions[0]) <= value <= int(restrictions[1]):
+            raise ValueError(
+                f"{name}: value must be between {restrictions[0]} and {restrictions[1]}"
+            )
+    elif xsd_type == "boolean":
+        if not isinstance(value, bool):
+            raise ValueError(f"{name}: true/false expected instead of {value}")
+    elif xsd_type == "string" and simple_type == "CommunityAttribute":
+        _validate_community(value)
+    else:
+        if not isinstance(value, str):
+            raise ValueError(f"{name}: string value expected instead of {value}")
+        if restrictions and value not in restrictions:
+            raise ValueError(f"{name}: value must be one of {restrictions}")
+    return value
+
+
+def validate_complex(cls: Any, body: Any) -> None:
+    """VncApiServer._validate_complex_type: checks and converts ``body`` in place."""
+    if body is None:
+        return
+    if not isinstance(body, dict):
+        # the server calls body.items() and fails with this AttributeError text
+        raise ValueError(f"'{type(body).__name__}' object has no attribute 'items'")
+    for key, value in list(body.items()):
+        if key not in cls.attr_fields:
+            raise ValueError(f"class {cls} does not have field {key}")
+        spec = cls.attr_field_type_vals[key]
+        attr_type = spec["attr_type"]
+        if not value:
+            continue
+        if spec.get("is_array", False):
+            if not isinstance(value, list):
+                raise ValueError(f"Field {key} must be a list. Received value: {value}")
+            values = value
+        else:
+            values = [value]
+        if spec["is_complex"]:
+            sub = xsd_class(attr_type)
+            for item in values:
+                if attr_type == "SubnetType":
+                    _validate_subnet_type(item)
+                if sub is not None and hasattr(sub, "attr_fields"):
+                    validate_complex(sub, item)
+        else:
+            for idx, item in enumerate(values):
+                values[idx] = validate_simple(
+                    key, attr_type, spec.get("simple_type"), item, spec.get("restrictions")
+                )
+        if not spec.get("is_array", False):
+            body[key] = values[0]
+
+
+def _validate_subnet_type(subnet: Any) -> None:
+    """VncApiServer._validate_subnet_type: a valid CIDR, ip_prefix normalised."""
+    try:
+        cidr = f"{subnet['ip_prefix']}/{subnet['ip_prefix_len']}"
+    except (TypeError, KeyError):
+        raise ValueError("Subnet type is invalid") from None
+    try:
+        net = ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        raise ValueError(f"Subnet type '{cidr}' is invalid") from None
+    subnet["ip_prefix"] = str(net.network_address)
+    subnet["ip_prefix_len"] = net.prefixlen
+
+
+def validate_props(ts: TypeSchema, body: dict[str, Any], operation: str) -> str | None:
+    """VncApiServer._validate_props_in_request: an error text or None; converts in place."""
+    for prop in ts.prop_types:
+        spec = ts.prop_types[prop]
+        value = body.get(prop)
+        if not value:
+            if (
+                operation == "CREATE"
+                and spec.get("required") == "required"
+                and prop in MANDATORY_PROPS.get(ts.resource_type, ())
+            ):
+                return f"{prop} property is missing"
+            continue
+        if not spec["is_complex"]:
+            try:
+                body[prop] = validate_simple(
+                    prop,
+                    spec["xsd_type"],
+                    spec.get("simple_type"),
+                    value,
+                    spec.get("restrictions"),
+                )
+            except ValueError as exc:
+                return f"Error validating property {exc}"
+            continue
+        cls = xsd_class(spec["xsd_type"])
+        if isinstance(value, dict):
+            try:
+                validate_complex(cls, value)
+            except ValueError as exc:
+                return f"Error validating property {prop} value {value} {exc}"
+        else:
+            return f"Error in property {prop} type {cls} value of {value} "
     return None
 
 
-def check_xsd(value: Any, type_name: str, where: str) -> str | None:
-    """Validate a complex property value against its xsd type; an error message or None."""
-    if value is None:
-        return None
-    cls = xsd_class(type_name)
-    if cls is None or not hasattr(cls, "attr_field_type_vals"):
-        return None
-    if not isinstance(value, dict):
-        return f"{where}: expected an object of type {type_name}, got {type(value).__name__}"
-    for name, spec in cls.attr_field_type_vals.items():
-        if name not in value or value[name] is None:
+def validate_ref_attrs(ts: TypeSchema, body: dict[str, Any]) -> str | None:
+    """VncApiServer._validate_refs_in_request: link attributes of typed refs."""
+    for name, ref_schema in ts.refs.items():
+        if ref_schema.attr_type is None:
             continue
-        items = value[name]
-        if spec.get("is_array"):
-            if not isinstance(items, list):
-                return f"{where}.{name}: expected a list"
-        else:
-            items = [items]
-        for item in items:
-            if spec.get("is_complex"):
-                err = check_xsd(item, spec["attr_type"], f"{where}.{name}")
-            else:
-                err = _check_simple(
-                    item,
-                    spec.get("attr_type") or "",
-                    spec.get("restrictions"),
-                    spec.get("restriction_type"),
-                    f"{where}.{name}",
-                )
-            if err:
-                return err
+        cls = xsd_class(ref_schema.attr_type)
+        for ref in body.get(name) or []:
+            try:
+                if not isinstance(ref, dict) or "attr" not in ref:
+                    raise ValueError("'attr'")
+                validate_complex(cls, ref["attr"])
+            except ValueError as exc:
+                return f"Error validating reference {name} value {ref} {exc}"
     return None
 
 
 def check_prop(ts: TypeSchema, prop: str, value: Any) -> str | None:
-    spec = ts.prop_types[prop]
-    if value is None:
-        return None
-    if spec.get("is_complex"):
-        return check_xsd(value, spec["xsd_type"], prop)
-    return _check_simple(
-        value,
-        spec.get("xsd_type") or "",
-        spec.get("restrictions"),
-        spec.get("restriction_type"),
-        prop,
-    )
+    """One property value (prop-collection updates): an error text or None."""
+    return validate_props(ts, {prop: value}, "UPDATE")
