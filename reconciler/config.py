@@ -84,6 +84,9 @@ class Config:
     replica_id: str = ""  # default: <hostname>-<pid> (on Kubernetes: the pod name)
     claims: tuple[ClaimRule, ...] = ()
     credentials: tuple[Credentials, ...] = ()
+    # A device that has not answered for this long shows in its load balancers' status
+    # (operating_status OFFLINE and the reason; provisioning stays ACTIVE). Seconds.
+    device_down_grace: float = 60.0
     # [set:<name>] sections: set kv pairs of our own, over what Contrail holds (whose set kv
     # cannot change while pools refer to the set: R2005 ServiceApplianceSetServer).
     set_overrides: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -146,7 +149,7 @@ def _apply(values: dict[str, Any], raw: Mapping[str, str], source: str) -> None:
         if key.endswith("_file") and key[: -len("_file")] in _SECRETS:
             values[key[: -len("_file")]] = _read_secret(key, value, source)
             continue
-        if key not in kinds or key in ("claims", "credentials"):
+        if key not in kinds or key in ("claims", "credentials", "set_overrides"):
             raise ConfigError(f"{source}: unknown key {key!r}")
         if key in _SECRETS:
             values[key] = Secret(value)
@@ -303,6 +306,8 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"zk_root = {config.zk_root!r} must start with / and not end with /")
         if config.zk_session_timeout < 2:
             raise ConfigError(f"zk_session_timeout = {config.zk_session_timeout} is below 2 s")
+    if config.device_down_grace < 0:
+        raise ConfigError(f"device_down_grace = {config.device_down_grace} is negative")
     if config.device_user and config.device_password is None:
         raise ConfigError("device_user is set but device_password (device_password_file) is not")
     host, _, port = config.http_listen.rpartition(":")

@@ -256,6 +256,8 @@ class Result:
     operating: dict[str, str] = field(default_factory=dict)
     contrail_failures: list[str] = field(default_factory=list)
     reachable: bool = True  # every device answered
+    unavailable: dict[str, str] = field(default_factory=dict)  # device → what went wrong
+    affected: tuple[str, ...] = ()  # load balancers an unavailable device serves
 
     @property
     def ok(self) -> bool:
@@ -333,7 +335,7 @@ class SetReconciler:
                 settings.sas_uuid,
                 options.prefix,
                 outcome,
-                not request.guard.contrail_empty or request.guard.allow,
+                request.guard.believes_the_read,
             )
             contrail.extend(changes)
             notes.extend(problems)
@@ -393,7 +395,7 @@ class SetReconciler:
         device, and the network objects."""
         snapshot, settings, options = request.snapshot, request.settings, request.options
         prefix = options.prefix
-        release = not request.guard.contrail_empty or request.guard.allow
+        release = request.guard.believes_the_read
         needs = networking.needs_of(snapshot, settings, options)
         notes.extend(f"service-appliance-set {settings.sas_name}: {p}" for p in needs.problems)
         wanted = networking.address_needs(needs, settings, prefix)
@@ -455,11 +457,10 @@ class SetReconciler:
         plan, desired = set_plan.plan, set_plan.desired
         settings = request.settings
         outcome = desired.outcomes()
-        unreachable = [d for d in plan.devices if d.error]
-        for device in unreachable:
-            for lb_uuid in outcome:
-                outcome[lb_uuid] = outcome[lb_uuid] or f"device {device.device}: {device.error}"
-        result = Result(plan, Verdict.DONE, reachable=not unreachable)
+        # A device that does not answer says nothing about the configuration: it is no
+        # load balancer's ERROR (the caller decides when to show it, after a grace period).
+        unavailable = {d.device: d.error for d in plan.devices if d.error}
+        result = Result(plan, Verdict.DONE, reachable=not unavailable)
         for target, device_plan in set_plan.targets:
             applied = apply_plan(target.client, device_plan, save=request.save)
             result.applied.append(applied)
@@ -471,6 +472,9 @@ class SetReconciler:
                     push_to_group(target.client, settings.properties.get("device_group"))
                 except DeviceError as exc:
                     applied.errors.append(f"config-sync: {exc}")
+            if applied.transport_failed:
+                unavailable[device_plan.device] = applied.errors[0] if applied.errors else "?"
+                continue
             for lb_uuid, reason in applied.failed_lbs.items():
                 if outcome.get(lb_uuid) is None:
                     outcome[lb_uuid] = f"device {device_plan.device}: {reason}"
@@ -478,10 +482,21 @@ class SetReconciler:
             for lb in request.lbs:  # one load balancer, gone from Contrail: no outcome
                 if lb in request.snapshot.load_balancers and lb not in outcome:
                     outcome[lb] = None
+        not_confirmed: set[str] = set()
+        if unavailable:  # only what was in place before is known to be in place
+            result.unavailable = unavailable
+            result.affected = tuple(lb for lb, reason in outcome.items() if reason is None)
+            not_confirmed = {
+                lb
+                for lb in result.affected
+                if request.snapshot.load_balancers[lb].provisioning_status != "ACTIVE"
+            }
+            for lb in not_confirmed:
+                del outcome[lb]  # its status stays as it is until a device has its objects
         result.lb_results = outcome
-        all_ok = all(a.ok for a in result.applied) and not unreachable
+        all_ok = all(a.ok for a in result.applied) and not unavailable
         # The plan's routes, minus new ones for load balancers that are not in place.
-        failed = {lb for lb, reason in outcome.items() if reason is not None}
+        failed = {lb for lb, reason in outcome.items() if reason is not None} | not_confirmed
         changes = [
             c
             for change in plan.contrail

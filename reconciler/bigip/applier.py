@@ -108,7 +108,8 @@ def apply_plan(
 
 def _failed(result: ApplyResult, partition: str, ops: list[Operation], exc: DeviceError) -> None:
     """A transaction that did not happen: its load balancers are not in place."""
-    result.transport_failed = result.transport_failed or exc.transient
+    # A fenced write never left us: that is this replica's turn, not the device's health.
+    result.transport_failed = result.transport_failed or (exc.transient and not exc.fenced)
     log.warning("apply failed", device=result.device, partition=partition, error=str(exc))
     result.errors.append(f"partition {partition}: {exc}")
     for op in ops:

@@ -43,6 +43,7 @@ from reconciler.plan.routes import set_route_changes
 from reconciler.plan.status import plan_status
 from reconciler.reconcile import (
     Request,
+    Result,
     SetReconciler,
     Target,
     Verdict,
@@ -93,6 +94,9 @@ class DeviceWorker:
         self.queue: WorkQueue[str] = WorkQueue(base_delay=1.0, max_delay=60.0)
         self.state = DeviceState()
         self.unsaved_since: float | None = None
+        self.down_since: float | None = None  # the device has not answered since
+        self.down_since_wall = 0.0
+        self.degraded: set[str] = set()  # load balancers whose status says so
         self.stopped = False
         self.thread: threading.Thread | None = None
         self.name = controller.sets[sas_uuid].sas_name if whole_set else clients[0].name
@@ -138,6 +142,34 @@ class DeviceWorker:
                 self.unsaved_since = None
             except DeviceError as exc:
                 self.log.warning("save or config-sync failed; will retry", error=str(exc))
+
+    def _track_availability(self, result: Result) -> None:
+        """A device that does not answer is shown at once in metrics and /readyz, and in its
+        load balancers' status only once it has been away for ``device_down_grace``: a blip
+        must not flip every load balancer to ERROR and back while the device keeps serving."""
+        controller = self.controller
+        if not result.unavailable:
+            if self.down_since is not None:
+                self.log.info("device answers again", away_for=round(self._away(), 1))
+            self.down_since = None
+            for lb in self.degraded:
+                controller.degraded.pop(lb, None)
+            self.degraded = set()
+            return
+        if self.down_since is None:
+            self.down_since, self.down_since_wall = time.monotonic(), time.time()
+            self.log.warning("device not answering", errors=result.unavailable)
+        if self._away() < controller.config.device_down_grace:
+            return
+        since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(self.down_since_wall))
+        devices = ", ".join(sorted(result.unavailable))
+        reason = f"device {devices} not answering since {since}"  # the same on every pass
+        for lb in result.affected:
+            controller.degraded[lb] = reason
+            self.degraded.add(lb)
+
+    def _away(self) -> float:
+        return time.monotonic() - self.down_since if self.down_since is not None else 0.0
 
     def _written(self) -> list[Target]:
         targets = self.reconciler.targets
@@ -198,6 +230,7 @@ class DeviceWorker:
             controller.metrics.managed.labels(self.name).set(len(cache))
         controller.operating.update(result.operating)
         results = result.lb_results
+        self._track_availability(result)
         gone: tuple[str, ...] = ()
         if full:  # load balancers deleted while we were not listening
             gone = tuple(lb for lb in controller.results if lb not in snapshot.load_balancers)
@@ -234,6 +267,8 @@ class Controller:
         self.queue: WorkQueue[str] = WorkQueue(base_delay=1.0, max_delay=30.0)
         self.results: dict[str, dict[str, str | None]] = {}  # lb → device → reason
         self.operating: dict[str, str] = {}  # lb → operating status from the last full pass
+        # lb → why its device has not answered for longer than device_down_grace
+        self.degraded: dict[str, str] = {}
         self._threads: list[threading.Thread] = []
         self._routes_lock = threading.Lock()
         self._route_problems: dict[str, list[str]] = {}
@@ -475,7 +510,7 @@ class Controller:
         if not self.ownership.may_write(settings.sas_name):
             log.info("outcome not written: set no longer ours", sas=settings.sas_name)
             return
-        updates = plan_status(snapshot, changed, self.operating)
+        updates = plan_status(snapshot, changed, self.operating, self.degraded)
         if updates:
             for failure in write_status(self.vnc, snapshot, updates):
                 log.warning("status write failed", error=failure)

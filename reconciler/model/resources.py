@@ -386,6 +386,7 @@ class Vlan(ResourceType):
 
     kind, path = "net/vlan", "net/vlan"
     networking = True
+    expanded = True  # interfaces are a subcollection (net/vlan/~P~v/interfaces)
     managed = ("interfaces", "tag", "description")
 
     def wire_fields(self, fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -36,6 +36,12 @@ class DeleteGuard:
     # partition losing objects belongs to one of them: the last load balancer was deleted.
     known_projects: frozenset[str] | None = None
 
+    @property
+    def believes_the_read(self) -> bool:
+        """May this pass take away what Contrail no longer lists (routes, addresses)? Yes,
+        unless the read held no load balancer and no project either (a broken read)."""
+        return not self.contrail_empty or self.allow or bool(self.known_projects)
+
 
 @dataclass(frozen=True)
 class Ownership:

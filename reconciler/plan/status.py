@@ -39,11 +39,15 @@ def plan_status(
     snapshot: ContrailSnapshot,
     lb_results: dict[str, str | None],
     operating: Mapping[str, str] | None = None,
+    degraded: Mapping[str, str] | None = None,
 ) -> list[StatusUpdate]:
     """``lb_results``: lb uuid → None when it converged, else the reason it is in ERROR;
     ``operating``: lb uuid → operating status read from the device (``operating``), where
-    known — otherwise a converged load balancer keeps the one it has (or ONLINE)."""
+    known — otherwise a converged load balancer keeps the one it has (or ONLINE);
+    ``degraded``: lb uuid → why its device has not answered for longer than the grace period
+    (its configuration is in place: ACTIVE stays, OFFLINE and the reason show it)."""
     operating = operating or {}
+    degraded = degraded or {}
     updates: list[StatusUpdate] = []
     pools_by_lb = snapshot.pools_by_load_balancer()
     members_by_pool: dict[str, list[str]] = {}
@@ -55,16 +59,18 @@ def plan_status(
         if lb is None:
             continue
         state = ACTIVE if reason is None else ERROR
-        if reason is not None:
+        down = degraded.get(lb.uuid) if reason is None else None
+        if reason is not None or down:
             running = "OFFLINE"
         else:
             running = operating.get(lb.uuid) or (
                 lb.operating_status if lb.operating_status not in (None, "OFFLINE") else "ONLINE"
             )
+        text = f"ERROR: {reason}" if reason is not None else f"ACTIVE; {down}" if down else state
         want = {
             "provisioning_status": state,
             "operating_status": running,
-            "status": state if reason is None else f"ERROR: {reason}"[:1000],
+            "status": text[:1000],
         }
         if any(lb.raw_properties.get(k) != v for k, v in want.items()):
             updates.append(StatusUpdate("loadbalancer", lb.uuid, lb.name, tuple(want.items())))
