@@ -105,8 +105,10 @@ def member_address(index_in_project: int, member: int) -> str:
     return str(ipaddress.ip_address("10.2.0.0") + 16 + index_in_project * MEMBERS + member)
 
 
-def vip_address(index_in_project: int) -> str:
-    return str(ipaddress.ip_address("10.1.0.0") + 16 + index_in_project)
+def vip_address(index: int) -> str:
+    """One VIP per load balancer across all projects: in global routed mode every project is
+    in route domain 0, and a device refuses one address twice (plan/conflicts.py)."""
+    return str(ipaddress.ip_address("10.1.0.0") + 16 + index)
 
 
 def generate(template: Template, n: int, projects: int) -> dict[str, Any]:
@@ -117,6 +119,7 @@ def generate(template: Template, n: int, projects: int) -> dict[str, Any]:
     kv_text = json.dumps(template.kv)
     lb_text = json.dumps(template.lb)
     per_project = [n // projects + (1 if p < n % projects else 0) for p in range(projects)]
+    first = 0  # the global index of the project's first load balancer
     for p, count in enumerate(per_project):
         name = f"bench-{p:03d}"
         mapping: dict[str, str] = {}
@@ -134,13 +137,14 @@ def generate(template: Template, n: int, projects: int) -> dict[str, Any]:
             for obj in lb_objects:
                 props = obj["props"]
                 if obj["type"] == "instance-ip":
-                    props["instance_ip_address"] = vip_address(i)
+                    props["instance_ip_address"] = vip_address(first + i)
                 elif obj["type"] == "loadbalancer":
-                    props["loadbalancer_properties"]["vip_address"] = vip_address(i)
+                    props["loadbalancer_properties"]["vip_address"] = vip_address(first + i)
                 elif obj["type"] == "loadbalancer-member":
                     k = int(obj["fq_name"][-1].rsplit("-", 1)[1])
                     props["loadbalancer_member_properties"]["address"] = member_address(i, k)
             objects.extend(lb_objects)
+        first += count
     return {"objects": objects, "kv": kv}
 
 
