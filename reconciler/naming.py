@@ -8,7 +8,7 @@ behind them, so a name can be read back into the objects it stands for:
 | partition (folder), route domain, SNAT pool | ``<prefix>_<project uuid>`` |
 | virtual address, virtual, pool, monitor, policy | ``<prefix>_<uuid of the LB / listener / pool / monitor>`` |
 | pool member | ``<address>%<rd>:<port>`` inside a pool of ours |
-| node | ``<address>%<rd>``, described as ours (``NODE_DESCRIPTION``), or made by the device for our members |
+| node | ``<address>%<rd>``, made by the device for a member of ours (no description), or described as ours (``NODE_DESCRIPTION``, by earlier versions) |
 | app-cookie rule and persistence profile | ``<prefix>_app_cookie_<listener uuid>`` |
 | client-ssl profile, certificate, key | ``<prefix>_<TLS container>`` (+ ``.crt`` / ``.key``) |
 | VLAN | ``<prefix>_<network uuid>`` |
@@ -22,7 +22,8 @@ behind them, so a name can be read back into the objects it stands for:
 
 **Ours** (DESIGN.md invariant 3): a partition named exactly ``<prefix>_<uuid>`` (so
 ``Contrail_dc2_<uuid>`` is not ``Contrail``'s), and inside it a name with the prefix, a
-member of a pool of ours, or a node we described as ours. Objects of ours whose Contrail
+member of a pool of ours, or a node we described as ours or the device made (no
+description) — such a node is deleted only with the last member of ours that used it. Objects of ours whose Contrail
 objects another F5 service-appliance-set claims are that set's (``SetClaims``): a set's pass
 never changes or deletes them, even when two sets share a device and a prefix.
 """
@@ -144,10 +145,10 @@ class Naming:
                 return (rest[: -len(suffix)],)
         return (rest,)
 
-    def owns(self, obj: BigIPObject, device_made_nodes: bool = False) -> bool:
+    def owns(self, obj: BigIPObject) -> bool:
         """Did we create it? Our partition; the name carries the prefix; members belong to
-        our pools; nodes are described as ours (or, ``device_made_nodes``, carry no
-        description: the device made them for our members)."""
+        our pools; nodes are described as ours, or carry no description (the device made
+        them for our members)."""
         if not self.is_partition(obj.partition):
             return False
         rtype = resource_type(obj.kind)
@@ -157,7 +158,7 @@ class Naming:
             return obj.parent.startswith(self.mark)
         if rtype.shared:  # a node: its name is its address, so the prefix cannot say
             description = obj.fields.get("description")
-            return description == NODE_DESCRIPTION or (device_made_nodes and not description)
+            return description == NODE_DESCRIPTION or not description
         return obj.name.startswith(self.mark)
 
 

@@ -159,8 +159,25 @@ class LiveCache:
                 for k, o in self.objects.items()
                 if (resource_type(o.kind).parent_kind, o.partition, o.parent) in parents
             ]
-        put = [op.obj for op in applied.applied if op.action != "delete"]
+        put = [o for op in applied.applied if op.action != "delete" for o in (op.obj, *op.children)]
+        put += _nodes_made_for(put, self.objects)
         self.objects = self.objects.replaced(put=put, drop=drop)
+
+
+def _nodes_made_for(created: list[BigIPObject], live: ObjectSet) -> list[BigIPObject]:
+    """The nodes the device made for members we created (no description: not ours to
+    describe), so the cache holds them and they can go with their last member."""
+    nodes = []
+    for obj in created:
+        node = resource_type(obj.kind).node_of(obj)
+        key = ("ltm/node", obj.partition, "", node or "")
+        if node and key not in live:
+            nodes.append(
+                BigIPObject.make(
+                    "ltm/node", obj.partition, node, {"address": node, "description": None}
+                )
+            )
+    return nodes
 
 
 @dataclass

@@ -48,7 +48,7 @@ def request_for(client: DeviceClient, op: Operation) -> tuple[str, str, dict | N
             if obj.parent
             else (client.base + rtype.path)
         )
-        return "POST", url, rtype.to_wire(obj)
+        return "POST", url, rtype.with_children(rtype.to_wire(obj), op.children)
     url = client.url(rtype.path, obj.partition, rtype.wire_name(obj), parent=obj.parent)
     if op.action == "update":
         fields = {change.name: obj.fields[change.name] for change in op.changes}

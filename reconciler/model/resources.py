@@ -105,6 +105,12 @@ class ResourceType:
         """A parent's child items as read inline (``expandSubcollections``)."""
         return []
 
+    def with_children(
+        self, body: dict[str, Any], children: Sequence[BigIPObject]
+    ) -> dict[str, Any]:
+        """A create request that makes the children too (a pool with its members)."""
+        return body
+
     def read_context(self, items: Sequence[Mapping[str, Any]], ctx: LiveContext) -> LiveContext:
         """What reading later types of the partition needs to know from this one's items."""
         return ctx
@@ -214,6 +220,14 @@ class Pool(ResourceType):
 
     def children(self, item: Mapping[str, Any], child: ResourceType) -> list[Mapping[str, Any]]:
         return [m for m in _items(item, "members") if isinstance(m, Mapping)]
+
+    def with_children(
+        self, body: dict[str, Any], children: Sequence[BigIPObject]
+    ) -> dict[str, Any]:
+        if children:
+            member = RESOURCE_TYPES["ltm/pool/members"]
+            body["members"] = [member.to_wire(c) for c in children]
+        return body
 
     managed = ("loadBalancingMode", "monitor", "description")
     defaults = {"loadBalancingMode": "round-robin", "monitor": ""}

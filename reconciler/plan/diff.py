@@ -19,9 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from reconciler.model.bigip import BigIPObject, ObjectKey, ObjectSet
-from reconciler.model.resources import ResourceType, resource_type
+from reconciler.model.resources import CHILD_TYPES, ResourceType, resource_type
 from reconciler.model.values import freeze
-from reconciler.naming import Naming, SetClaims
+from reconciler.naming import NODE_DESCRIPTION, Naming, SetClaims
 from reconciler.plan.model import DevicePlan, FieldChange, Operation
 from reconciler.translate.desired import Desired
 
@@ -187,6 +187,7 @@ def diff(
     if reason:
         refused, deletes = deletes, []
 
+    creates = _with_children_inline(creates)
     ordered_updates = sorted(creates + updates, key=_order)
     replaced.sort(key=_order, reverse=True)
     deletes.sort(key=_order, reverse=True)
@@ -313,6 +314,8 @@ def _keep_what_is_still_used(
     still uses."""
     going: set[ObjectKey] = {op.key for op in deletes} | {op.key for op in replaced}
     staying = [obj for key, obj in live.items() if key not in going]
+    # Nodes the members leaving now used: the device made them for us, they go with them.
+    freed = {_node_key(op.obj) for op in (*deletes, *replaced)}
     used_nodes = {_node_key(obj) for obj in staying}
     used_nodes |= {(o.partition, o.name) for o in desired.objects.values() if _type(o).shared}
     busy_partitions = {obj.partition for obj in staying if not _type(obj).is_partition}
@@ -322,10 +325,45 @@ def _keep_what_is_still_used(
         obj, rtype = op.obj, _type(op.obj)
         if rtype.is_partition and obj.partition in busy_partitions:
             continue
-        if rtype.shared and not rtype.is_partition and (obj.partition, obj.name) in used_nodes:
-            continue
+        if rtype.shared and not rtype.is_partition:
+            if (obj.partition, obj.name) in used_nodes:
+                continue
+            if obj.fields.get("description") != NODE_DESCRIPTION and (
+                (obj.partition, obj.name) not in freed
+            ):
+                continue  # unused, but not ours to know: a person may have made it
         kept.append(op)
     return kept
+
+
+def _with_children_inline(creates: list[Operation]) -> list[Operation]:
+    """A new pool is created with its members in the same request: one write, not one per
+    member (and the device makes their nodes)."""
+    parents = {
+        (op.obj.kind, op.obj.partition, op.obj.name): i
+        for i, op in enumerate(creates)
+        if op.obj.kind in CHILD_TYPES
+    }
+    if not parents:
+        return creates
+    children: dict[int, list[BigIPObject]] = {}
+    kept: list[Operation] = []
+    for op in creates:
+        parent = parents.get((_type(op.obj).parent_kind or "", op.obj.partition, op.obj.parent))
+        if parent is None:
+            kept.append(op)
+        else:
+            children.setdefault(parent, []).append(op.obj)
+    return [
+        replace(op, children=tuple(children.get(parents.get(_key(op), -1), ())))
+        if op.obj.kind in CHILD_TYPES
+        else op
+        for op in kept
+    ]
+
+
+def _key(op: Operation) -> tuple[str, str, str]:
+    return (op.obj.kind, op.obj.partition, op.obj.name)
 
 
 def _without_members_of_deleted_pools(deletes: list[Operation]) -> list[Operation]:

@@ -42,6 +42,8 @@ class Operation:
     reason: str = ""
     code: str = ""  # a key of REASON_CODES; empty: the action's own
     lbs: frozenset[str] = frozenset()  # the load balancers this object serves
+    # Created inline with it, in the same request (a new pool's members): one write.
+    children: tuple[BigIPObject, ...] = ()
 
     @property
     def reason_code(self) -> str:
@@ -125,7 +127,8 @@ class Plan:
     def counts(self) -> Counter[str]:
         counts: Counter[str] = Counter({"create": 0, "update": 0, "delete": 0})
         for device in self.devices:
-            counts.update(op.action for op in device.operations)
+            for op in device.operations:
+                counts[op.action] += 1 + len(op.children)  # objects, not requests
         counts.update(change.action for change in self.contrail if not change.done)
         return counts
 

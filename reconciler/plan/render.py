@@ -44,6 +44,10 @@ class _Text:
         if op.action == "create":
             for name, value in op.obj.fields.items():
                 self.lines.append(f"        {name}: {_value(value)}")
+            for child in op.children:  # created in the same request
+                self.lines.append(f"        {symbol} {child.kind} {child.name}")
+                for name, value in child.fields.items():
+                    self.lines.append(f"            {name}: {_value(value)}")
         for change in op.changes:
             self.lines.append(f"        {change.name}: {_value(change.old)} → {_value(change.new)}")
 
@@ -125,6 +129,9 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
             "actions": list(o.actions),
             "reason_code": o.reason_code,
             "loadbalancers": sorted(o.lbs),
+            "members": [
+                {"kind": c.kind, "name": c.name, "fields": thaw(c.fields)} for c in o.children
+            ],
             "kind": o.obj.kind,
             "partition": o.obj.partition,
             "name": o.obj.name,

@@ -28,7 +28,7 @@ from reconciler.model.contrail import (
     Pool,
 )
 from reconciler.model.values import FrozenDict
-from reconciler.naming import NODE_DESCRIPTION, Naming, SetClaims
+from reconciler.naming import Naming, SetClaims
 from reconciler.settings import SetSettings
 from reconciler.translate.claims import claiming_set
 from reconciler.translate.mapping import (
@@ -552,7 +552,7 @@ class _LoadBalancerTranslator:
         members = [
             m for m in (self.member(m) for m in self.index.members_of.get(pool.uuid, ())) if m
         ]
-        weighted = any(m[0].fields["ratio"] > 1 for m in members)
+        weighted = any(m.fields["ratio"] > 1 for m in members)
         method = (pool.method or "ROUND_ROBIN").upper()
         if method not in METHODS:
             self.fail(
@@ -571,11 +571,10 @@ class _LoadBalancerTranslator:
                 description=self.describe(pool.display_name or pool.name),
             )
         )
-        for member, node in members:
-            out.extend((node, member))
+        out.extend(members)  # the device makes each member's node itself
         return out
 
-    def member(self, member: Member) -> tuple[BigIPObject, BigIPObject] | None:
+    def member(self, member: Member) -> BigIPObject | None:
         text, field_name = member.address, "loadbalancer_member_properties.address"
         if not text and member.annotations.get("vmi"):
             field_name = "annotations.vmi"
@@ -623,10 +622,7 @@ class _LoadBalancerTranslator:
             session="user-enabled" if enabled else "user-disabled",
             description=member.name,
         )
-        node = self.obj(
-            "ltm/node", str(address), member.ref, address=str(address), description=NODE_DESCRIPTION
-        )
-        return member_obj, node
+        return member_obj
 
     def monitor(self, hm: HealthMonitor) -> BigIPObject | None:
         kind = MONITOR_KINDS.get((hm.monitor_type or "").upper())

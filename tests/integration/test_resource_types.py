@@ -86,10 +86,11 @@ for _obj in OBJECTS:
 
 
 def test_the_translation_covers_every_type() -> None:
-    assert set(BY_KIND) == set(RESOURCE_TYPES)
+    # Nodes are made by the device for our members (the type is there to read them).
+    assert set(BY_KIND) == set(RESOURCE_TYPES) - {"ltm/node"}
 
 
-@pytest.mark.parametrize("kind", sorted(RESOURCE_TYPES))
+@pytest.mark.parametrize("kind", sorted(BY_KIND))
 def test_translate_produces_only_managed_fields(kind: str) -> None:
     rtype = resource_type(kind)
     for obj in BY_KIND[kind]:
@@ -116,7 +117,7 @@ def read_back() -> Any:
     server.stop()
 
 
-@pytest.mark.parametrize("kind", sorted(RESOURCE_TYPES))
+@pytest.mark.parametrize("kind", sorted(BY_KIND))
 def test_what_is_written_reads_back_as_the_same_value(kind: str, read_back: Any) -> None:
     for obj in BY_KIND[kind]:
         have = read_back.get(obj.key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 from reconciler.model.bigip import BigIPObject, ObjectSet
@@ -22,6 +23,18 @@ def plan(desired: Desired, live: ObjectSet, **guard) -> DevicePlan:
     return diff(desired, live, "bigip1", "10.0.0.1:443", "Contrail", DeleteGuard(**guard))
 
 
+def with_device_made_nodes(objects: Iterable[BigIPObject]) -> ObjectSet:
+    """A live state as a device holds it: each member's node, made by the device."""
+    objects = list(objects)
+    nodes = {
+        (o.partition, o.name.rpartition(":")[0]) for o in objects if o.kind == "ltm/pool/members"
+    }
+    made = [
+        BigIPObject.make("ltm/node", p, n, {"address": n, "description": None}) for p, n in nodes
+    ]
+    return ObjectSet([*objects, *made])
+
+
 def actions(device_plan: DevicePlan) -> list[tuple[str, str, str]]:
     return [(op.action, op.obj.kind, op.obj.name) for op in device_plan.operations]
 
@@ -34,14 +47,12 @@ def test_empty_device_gets_every_object_in_dependency_order() -> None:
     assert kinds == [
         "sys/folder",
         "ltm/monitor/http",
-        "ltm/node",
-        "ltm/node",
-        "ltm/pool",
-        "ltm/pool/members",
-        "ltm/pool/members",
+        "ltm/pool",  # with its members inline: one write; the device makes their nodes
         "ltm/virtual-address",
         "ltm/virtual",
     ]
+    (pool,) = [op for op in ops.operations if op.obj.kind == "ltm/pool"]
+    assert [m.kind for m in pool.children] == ["ltm/pool/members"] * 2
 
 
 def test_identical_live_state_gives_an_empty_plan() -> None:
@@ -72,7 +83,7 @@ def test_deleted_contrail_objects_are_deleted_in_reverse_order() -> None:
     gone, _listener, pool = world.service()
     world.member(pool, "10.3.0.1")  # a node only this load balancer uses
     world.service()
-    live = ObjectSet(desired_of(world).objects.values())
+    live = with_device_made_nodes(desired_of(world).objects.values())
     del world.lbs[gone.uuid]
     ops = plan(desired_of(world), live).operations
     assert {op.action for op in ops} == {"delete"}
@@ -99,8 +110,8 @@ def test_foreign_objects_in_our_partition_are_reported_never_touched() -> None:
         BigIPObject.make("ltm/node", P, "10.9.9.9", {"address": "10.9.9.9", "description": None}),
     ]
     ops = plan(desired, ObjectSet([*desired.objects.values(), *foreign]))
-    assert ops.operations == ()
-    assert {o.name for o in ops.foreign} == {"handmade_vs", "handmade_pool", "10.9.9.9"}
+    assert ops.operations == ()  # the unused node too: no member of ours freed it
+    assert {o.name for o in ops.foreign} == {"handmade_vs", "handmade_pool"}
 
 
 def test_objects_outside_our_partitions_are_never_ours() -> None:

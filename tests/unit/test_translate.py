@@ -44,9 +44,6 @@ def test_seed_use_case_produces_every_object_with_its_name() -> None:
         ("ltm/pool/members", "10.2.0.1:8080"),
         ("ltm/pool/members", "10.2.0.2:8080"),
         ("ltm/pool/members", "10.2.0.3:8080"),
-        ("ltm/node", "10.2.0.1"),
-        ("ltm/node", "10.2.0.2"),
-        ("ltm/node", "10.2.0.3"),
     }
     assert all(o.partition == P for o in desired.objects.values())
     assert desired.load_balancers == (lb.uuid,)
