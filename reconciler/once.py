@@ -25,6 +25,7 @@ from reconciler.coordination import OneShotClaims
 from reconciler.logs import get_logger
 from reconciler.plan.model import Plan
 from reconciler.plan.status import plan_status
+from reconciler.progress import Progress
 from reconciler.reconcile import (
     Request,
     SetReconciler,
@@ -92,13 +93,17 @@ class Reconciler:
             client = self._clients[key] = self._factory(device)
         return client
 
-    def set_reconciler(self, settings: SetSettings) -> SetReconciler:
+    def set_reconciler(
+        self, settings: SetSettings, progress: Progress | None = None
+    ) -> SetReconciler:
         targets = [Target(self.client_for(d)) for d in settings.devices]
         if self.claims is not None:  # writes go out only while this pass holds the set
             fence = functools.partial(self.claims.fence, settings.sas_name)
             for target in targets:
                 target.client.fence = fence
-        return SetReconciler(self.vnc, targets, config_sync=_config_sync(settings))
+        return SetReconciler(
+            self.vnc, targets, config_sync=_config_sync(settings), progress=progress
+        )
 
     def run(
         self,
@@ -113,6 +118,7 @@ class Reconciler:
         notes: list[str] = []
         result = PassResult(Plan())
         operating: dict[str, str] = {}
+        progress = Progress("reconcile --once") if not dry_run else None
         sets = sorted(snapshot.appliance_sets.values(), key=lambda s: s.name)
         if sas_name and not any(s.name == sas_name for s in sets):
             notes.append(f"no F5 service-appliance-set named {sas_name!r} in Contrail")
@@ -127,7 +133,7 @@ class Reconciler:
             if not dry_run and not self._take_turn(sas.name, notes, result):
                 continue  # a running replica holds it: nothing read, allocated or written
             request = Request(snapshot, settings, options, guard, dry_run=dry_run)
-            outcome = self.set_reconciler(settings).run(request)
+            outcome = self.set_reconciler(settings, progress).run(request)
             plans.append(outcome.plan)
             result.applied.extend(outcome.applied)
             result.lb_results.update(outcome.lb_results)
@@ -138,6 +144,8 @@ class Reconciler:
         result.plan = Plan.merge(plans, notes)
         if dry_run:
             return result
+        if progress is not None:
+            progress.finish()
         updates = plan_status(snapshot, result.lb_results, operating)
         result.status_failures += write_status(self.vnc, snapshot, updates)
         log.info(

@@ -48,6 +48,7 @@ from reconciler.plan.diff import DeleteGuard, Scope, diff
 from reconciler.plan.model import ContrailChange, DevicePlan, Plan
 from reconciler.plan.routes import set_route_changes, without_routes_of
 from reconciler.plan.status import operating_statuses
+from reconciler.progress import Progress
 from reconciler.settings import DeviceSettings, SetSettings, SettingsError, settings_for
 from reconciler.translate import networking
 from reconciler.translate.desired import Desired, Options, sets_of, subtree_tokens, translate
@@ -287,8 +288,15 @@ ClientFor = Callable[[DeviceSettings], DeviceClient]
 class SetReconciler:
     """Reconciles one set; long-lived in the daemon (its targets keep their caches)."""
 
-    def __init__(self, vnc: Any, targets: Sequence[Target], config_sync: bool = False) -> None:
+    def __init__(
+        self,
+        vnc: Any,
+        targets: Sequence[Target],
+        config_sync: bool = False,
+        progress: Progress | None = None,
+    ) -> None:
         self.vnc = vnc
+        self.progress = progress
         self.targets = list(targets)
         self.config_sync = config_sync
         self._guard_reported = ""
@@ -478,8 +486,19 @@ class SetReconciler:
         # load balancer's ERROR (the caller decides when to show it, after a grace period).
         unavailable = {d.device: d.error for d in plan.devices if d.error}
         result = Result(plan, Verdict.DONE, reachable=not unavailable)
+        progress = self.progress
+        if progress is not None:
+            progress.plan(
+                sum(1 + len(op.children) for _t, d in set_plan.targets for op in d.operations),
+                sum(len(d.partitions()) for _t, d in set_plan.targets),
+            )
         for target, device_plan in set_plan.targets:
-            applied = apply_plan(target.client, device_plan, save=request.save)
+            applied = apply_plan(
+                target.client,
+                device_plan,
+                save=request.save,
+                on_partition=progress.partition_done if progress is not None else None,
+            )
             result.applied.append(applied)
             target.cache.after_apply(device_plan, applied)
             target.memory.remember(desired, request.lbs, request.options.prefix)

@@ -12,6 +12,7 @@ A pass that wrote anything ends with one ``save sys config``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reconciler.bigip.client import DeviceClient, DeviceError
@@ -67,29 +68,17 @@ def apply_plan(
     client: DeviceClient,
     plan: DevicePlan,
     save: bool = True,
+    on_partition: Callable[[int], None] | None = None,
 ) -> ApplyResult:
     """Apply; ``save=False`` leaves the ``save sys config`` to the caller (the daemon batches
-    saves so a single change costs a single write)."""
+    saves so a single change costs a single write). ``on_partition(objects)``: called as each
+    partition is done (progress)."""
     result = ApplyResult(plan.device)
     for partition, ops in _by_partition(plan).items():
-        try:
-            _run_transaction(client, ops)
-        except DeviceError as exc:
-            if exc.transient:
-                _failed(result, partition, ops, exc)
-                continue
-            # The device refused something. Its message may name an object that already
-            # stood there (another load balancer's), so do not guess from it: apply the
-            # partition one load balancer at a time and see whose transaction fails.
-            log.warning(
-                "device refused the partition; applying it load balancer by load balancer",
-                device=plan.device,
-                partition=partition,
-                error=str(exc),
-            )
-            _apply_by_load_balancer(client, partition, ops, result)
-            continue
-        result.applied.extend(ops)
+        done_before = len(result.applied)
+        _apply_partition(client, plan, partition, ops, result)
+        if on_partition is not None:
+            on_partition(sum(1 + len(op.children) for op in result.applied[done_before:]))
     if result.applied and save:
         try:
             client.save_config()
@@ -104,6 +93,34 @@ def apply_plan(
         errors=len(result.errors),
     )
     return result
+
+
+def _apply_partition(
+    client: DeviceClient,
+    plan: DevicePlan,
+    partition: str,
+    ops: list[Operation],
+    result: ApplyResult,
+) -> None:
+    """One partition: one transaction, or one per load balancer when the device refuses."""
+    try:
+        _run_transaction(client, ops)
+    except DeviceError as exc:
+        if exc.transient:
+            _failed(result, partition, ops, exc)
+            return
+        # The device refused something. Its message may name an object that already stood
+        # there (another load balancer's), so do not guess from it: apply the partition one
+        # load balancer at a time and see whose transaction fails.
+        log.warning(
+            "device refused the partition; applying it load balancer by load balancer",
+            device=plan.device,
+            partition=partition,
+            error=str(exc),
+        )
+        _apply_by_load_balancer(client, partition, ops, result)
+        return
+    result.applied.extend(ops)
 
 
 def _failed(result: ApplyResult, partition: str, ops: list[Operation], exc: DeviceError) -> None:

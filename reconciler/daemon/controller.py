@@ -41,6 +41,7 @@ from reconciler.logs import get_logger
 from reconciler.model.contrail import ContrailSnapshot
 from reconciler.plan.routes import set_route_changes
 from reconciler.plan.status import plan_status
+from reconciler.progress import Progress
 from reconciler.reconcile import (
     Request,
     Result,
@@ -217,7 +218,11 @@ class DeviceWorker:
             read_devices=full,
             plan_routes=self.whole_set,  # device workers: the controller routes the set
         )
+        # A full pass (the initial sync above all) logs its progress every few seconds.
+        self.reconciler.progress = Progress(f"sync {self.name}", tty=False) if full else None
         result = self.reconciler.run(request)
+        if self.reconciler.progress is not None:
+            self.reconciler.progress.finish()
         for device_plan in result.plan.devices:
             for op in device_plan.operations:
                 controller.metrics.drift.labels(device_plan.device, op.action).inc()
