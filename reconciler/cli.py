@@ -4,6 +4,9 @@
                                    2 changes pending, 1 errors (terraform's -detailed-exitcode)
     reconcile --once               one full pass, applied; exit 0 converged, 1 errors
     reconcile                      the daemon
+    reconcile adopt --from agent|v1 [--dry-run] [--delete-unmatched]
+                                   take over what the old chain configured, one
+                                   transaction per load balancer (docs: README "Adopting")
 
 Usage errors also exit 1, so 2 always means "changes pending".
 """
@@ -38,7 +41,26 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="INI file (default: /etc/contrail/contrail-f5-reconciler.conf if it exists)",
     )
+    parser.add_argument(
+        "command",
+        nargs="?",
+        choices=("adopt",),
+        help="adopt: take over the BIG-IP configuration of the old chain",
+    )
     parser.add_argument("--once", action="store_true", help="run one full pass and exit")
+    parser.add_argument(
+        "--from",
+        dest="source",
+        choices=("agent", "v1"),
+        default="agent",
+        help="adopt: F5's LBaaS agent behind svc-monitor's v2 shim (default), or the v1 driver",
+    )
+    parser.add_argument(
+        "--delete-unmatched",
+        action="store_true",
+        help="adopt: also delete the old objects that match no Contrail object (review the "
+        "dry run's list first)",
+    )
     parser.add_argument(
         "--dry-run",
         action="store_true",
@@ -79,12 +101,12 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if not (args.once or args.dry_run):
+    if not (args.once or args.dry_run or args.command):
         # The daemon runs on gevent: patch once, here, before anything opens a socket.
         from gevent import monkey
 
         monkey.patch_all()
-    if args.dry_run and not args.once:
+    if args.dry_run and not args.once and not args.command:
         args.once = True  # a dry run is always a single pass
     try:
         config = load(args.config, overrides=_overrides(args))
@@ -92,11 +114,39 @@ def main(argv: list[str] | None = None) -> int:
         print(f"reconcile: configuration error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     logs.configure(config.log_level)
+    if args.command == "adopt":
+        return run_adopt(config, args)
     if args.once:
         return run_once(config, args)
     from reconciler.daemon.main import run_daemon
 
     return run_daemon(config)
+
+
+def run_adopt(config: Any, args: argparse.Namespace) -> int:
+    from reconciler.adopt import adopt
+    from reconciler.contrail.connect import ContrailUnavailable, connect
+    from reconciler.contrail.reader import ContrailReadError
+
+    try:
+        result = adopt(
+            config,
+            connect(config),
+            args.source,
+            dry_run=args.dry_run,
+            delete_unmatched=args.delete_unmatched,
+            sas_name=args.sas,
+        )
+    except (ContrailUnavailable, ContrailReadError) as exc:
+        print(f"reconcile: {exc}; nothing was planned or changed", file=sys.stderr)
+        return EXIT_ERROR
+    for error in result.errors:
+        print(f"reconcile: {error}", file=sys.stderr)
+    if not result.ok:
+        return EXIT_ERROR
+    if args.dry_run:
+        return EXIT_CHANGES if result.swaps else EXIT_OK
+    return EXIT_OK
 
 
 def run_once(config: Any, args: argparse.Namespace) -> int:

@@ -70,6 +70,9 @@ class Config:
     verify_device_tls: bool = False
     device_ca_bundle: str = ""
     device_timeout: float = 30.0
+    # Connections a pass uses side by side per device (one partition each); each holds one of
+    # the device's 100 tokens per user.
+    device_connections: int = 4
     http_listen: str = "127.0.0.1:9180"
     log_level: str = "INFO"
     tls_certificate_dir: str = ""  # <container>.crt / <container>.key (TERMINATED_HTTPS)
@@ -306,6 +309,11 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"zk_root = {config.zk_root!r} must start with / and not end with /")
         if config.zk_session_timeout < 2:
             raise ConfigError(f"zk_session_timeout = {config.zk_session_timeout} is below 2 s")
+    if not 1 <= config.device_connections <= 16:
+        raise ConfigError(
+            f"device_connections = {config.device_connections} is not between 1 and 16 (each "
+            "connection holds one of the device's 100 tokens per user)"
+        )
     if config.device_down_grace < 0:
         raise ConfigError(f"device_down_grace = {config.device_down_grace} is negative")
     if config.device_user and config.device_password is None:

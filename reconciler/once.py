@@ -82,6 +82,7 @@ class Reconciler:
                 verify=config.device_verify,
                 timeout=config.device_timeout,
                 user_agent=user_agent(),
+                connections=config.device_connections,
             )
         )
         self._clients: dict[tuple[str, int, str], DeviceClient] = {}

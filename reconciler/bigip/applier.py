@@ -8,6 +8,11 @@ blocks the others (invariant 5), and the culprit is the command that failed, not
 object the device's message happens to name. Transport failures (reset, 5xx, timeouts)
 fail the partition for this pass; the next pass reads the device again and converges.
 A pass that wrote anything ends with one ``save sys config``.
+
+Partitions are independent (every object we write lives in its project's partition and
+refers only to that partition and ``/Common``), so they are applied side by side over the
+client's pool of connections (``bigip/parallel``): one partition's transaction per
+connection, the order within a partition and its all-or-nothing kept.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from reconciler.bigip import parallel
 from reconciler.bigip.client import DeviceClient, DeviceError
 from reconciler.logs import get_logger
 from reconciler.model.resources import resource_type
@@ -74,11 +80,29 @@ def apply_plan(
     saves so a single change costs a single write). ``on_partition(objects)``: called as each
     partition is done (progress)."""
     result = ApplyResult(plan.device)
-    for partition, ops in _by_partition(plan).items():
-        done_before = len(result.applied)
-        _apply_partition(client, plan, partition, ops, result)
+    groups = list(_by_partition(plan).items())
+
+    def one(connection: DeviceClient, group: tuple[str, list[Operation]]) -> ApplyResult:
+        part = ApplyResult(plan.device)  # each partition's own: merged below, in plan order
+        _apply_partition(connection, plan, group[0], group[1], part)
+        return part
+
+    def done(_index: int, part: ApplyResult) -> None:
         if on_partition is not None:
-            on_partition(sum(1 + len(op.children) for op in result.applied[done_before:]))
+            on_partition(sum(1 + len(op.children) for op in part.applied))
+
+    # A partition that is not a project's (``Common``) goes alone and first.
+    first = [g for g in groups if g[0] == "Common"]
+    parts = [one(client, g) for g in first]
+    for part in parts:
+        done(0, part)
+    parts += parallel.each(client, [g for g in groups if g[0] != "Common"], one, done)
+    for part in parts:
+        result.applied.extend(part.applied)
+        for lb, reason in part.failed_lbs.items():
+            result.failed_lbs.setdefault(lb, reason)
+        result.errors.extend(part.errors)
+        result.transport_failed = result.transport_failed or part.transport_failed
     if result.applied and save:
         try:
             client.save_config()
@@ -104,7 +128,7 @@ def _apply_partition(
 ) -> None:
     """One partition: one transaction, or one per load balancer when the device refuses."""
     try:
-        _run_transaction(client, ops)
+        run_transaction(client, ops)
     except DeviceError as exc:
         if exc.transient:
             _failed(result, partition, ops, exc)
@@ -160,7 +184,7 @@ def _apply_by_load_balancer(
         if lbs and lbs <= failed:
             continue  # what it builds on was refused already
         try:
-            _run_transaction(client, group)
+            run_transaction(client, group)
         except DeviceError as exc:
             if exc.transient:
                 _failed(result, partition, group, exc)
@@ -189,7 +213,7 @@ def _upload_files(client: DeviceClient, ops: list[Operation]) -> None:
             client.upload(upload, op.obj.payload)
 
 
-def _run_transaction(client: DeviceClient, ops: list[Operation]) -> None:
+def run_transaction(client: DeviceClient, ops: list[Operation]) -> None:
     _upload_files(client, ops)
     if len(ops) == 1:  # a transaction would cost two more round trips for nothing
         verb, url, body = request_for(client, ops[0])

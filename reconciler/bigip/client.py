@@ -133,7 +133,9 @@ def _is_transient(exc: BaseException) -> bool:
 
 
 class DeviceClient:
-    """A connection to one device. Not thread-safe: one worker owns it."""
+    """A connection to one device. Not thread-safe: one worker owns it. ``connections``: how
+    many connections a pass may use side by side (``pool``: this one and siblings, one
+    partition each); each sibling logs in once and keeps its token across passes."""
 
     def __init__(
         self,
@@ -144,8 +146,11 @@ class DeviceClient:
         on_call: Callable[[str], None] | None = None,
         fence: Fence | None = None,
         user_agent: str = "",
+        connections: int = 1,
     ) -> None:
         self.settings = settings
+        self.connections = max(1, int(connections))
+        self._siblings: list[DeviceClient] = []
         self.fence = fence
         self.user_agent = user_agent
         self.name = settings.name
@@ -157,6 +162,29 @@ class DeviceClient:
         self.base = f"https://{settings.address}:{settings.port}/mgmt/tm/"
 
     # -- connection -------------------------------------------------------------------------
+
+    def sibling(self) -> DeviceClient:
+        """Another connection to the same device: same settings, call counter and User-Agent,
+        and this client's fence (looked up per write, so a fence set later holds for it too);
+        its own session and token."""
+        return DeviceClient(
+            self.settings,
+            verify=self.verify,
+            timeout=self.timeout,
+            attempts=self.attempts,
+            on_call=self.on_call,
+            fence=self._fence,
+            user_agent=self.user_agent,
+        )
+
+    def pool(self, wanted: int | None = None) -> list[DeviceClient]:
+        """Up to ``connections`` clients for work done side by side (this one first); the
+        siblings are made once and kept, so their tokens serve every later pass (f5-sdk's
+        token logins count against the device's limit of 100 per user)."""
+        size = max(1, min(self.connections, wanted if wanted is not None else self.connections))
+        while len(self._siblings) < size - 1:
+            self._siblings.append(self.sibling())
+        return [self, *self._siblings[: size - 1]]
 
     @property
     def mgmt(self) -> Any:

@@ -1,4 +1,5 @@
-"""Read the live state of our partitions: one paged collection GET per type per partition.
+"""Read the live state of our partitions: one paged collection GET per type per partition,
+the partitions read side by side over the client's pool of connections (``bigip/parallel``).
 
 Pools come with their members and virtuals with their profiles inline
 (``expandSubcollections``); everything is normalised by its resource type so that it
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reconciler.bigip import parallel
 from reconciler.bigip.client import DeviceClient
 from reconciler.logs import get_logger
 from reconciler.model.bigip import BigIPObject, ObjectSet
@@ -42,15 +44,20 @@ def read_live(client: DeviceClient, prefix: str) -> LiveState:
         for p in client.collection("auth/partition")
         if naming.is_partition(str(p.get("name", "")))
     }
-    objects: list[BigIPObject] = []
-    partitions = []
-    for folder in folders:
-        partition = str(folder["name"])
-        partitions.append(partition)
-        ctx = LiveContext(partition, default_rds.get(partition, 0))
-        objects.append(PARTITION_TYPE.from_wire(folder, ctx))
-        objects.extend(read_partition(client, ctx))
-    return LiveState(ObjectSet(objects), tuple(partitions), default_rds)
+    contexts = [
+        (folder, LiveContext(str(folder["name"]), default_rds.get(str(folder["name"]), 0)))
+        for folder in folders
+    ]
+    parts = parallel.each(
+        client,
+        contexts,
+        lambda connection, entry: [
+            PARTITION_TYPE.from_wire(entry[0], entry[1]),
+            *read_partition(connection, entry[1]),
+        ],
+    )
+    objects = [obj for part in parts for obj in part]
+    return LiveState(ObjectSet(objects), tuple(c.partition for _f, c in contexts), default_rds)
 
 
 def read_partition(client: DeviceClient, ctx: LiveContext) -> list[BigIPObject]:

@@ -468,6 +468,7 @@ class Controller:
             on_call=lambda verb: counter.labels(device.name, verb).inc(),
             fence=lambda: self.ownership.fence(sas_name),
             user_agent=self.user_agent,
+            connections=self.config.device_connections,
         )
 
     def _start(

@@ -75,6 +75,11 @@ def _vip(lb: LoadBalancer, snapshot: ContrailSnapshot) -> str | None:
         return None  # translate reports it
 
 
+def vip_of(snapshot: ContrailSnapshot) -> dict[str, str]:
+    """Every load balancer's VIP (the address, without route domain), where it has one."""
+    return {lb.uuid: vip for lb in snapshot.load_balancers.values() if (vip := _vip(lb, snapshot))}
+
+
 def _claims(
     snapshot: ContrailSnapshot, set_of: Mapping[str, SetScope]
 ) -> tuple[list[_Claim], list[_Claim]]:

@@ -1,0 +1,140 @@
+"""Taking over a BIG-IP the old chain configured (agent 9.2, or the v1 driver), on the strict
+device emulator, without a moment in which a live load balancer's VIP does not answer."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from emulators.contrail.topology import (
+    ListenerSpec,
+    MonitorSpec,
+    PoolSpec,
+    add_load_balancer,
+)
+from tests.integration.conftest import counters, device
+from tests.support.oldchain import configure_like_agent, configure_like_v1, stale_agent_virtual
+
+MEMBERS = [("10.2.0.11", 8080, 1), ("10.2.0.12", 8080, 1)]
+
+
+def service(vnc: Any, topo: Any, name: str, monitor: bool = True) -> Any:
+    pool = PoolSpec(members=MEMBERS, monitor=MonitorSpec("HTTP") if monitor else None)
+    return add_load_balancer(vnc, topo, name, listeners=[ListenerSpec("HTTP", 80, pool=pool)])
+
+
+def destinations(bigip: Any) -> set[str]:
+    """host:port of every virtual on the device, whatever its partition or spelling."""
+    found = set()
+    for v in device(bigip).tm.ltm.virtuals.get_collection():
+        host = v.destination.rsplit("/", 1)[-1]
+        ip, _, port = host.rpartition(":")
+        found.add(f"{ip.split('%')[0]}:{port}")
+    return found
+
+
+class Watcher:
+    """Polls the device's virtuals while the adoption runs: every VIP must answer in every
+    sample (the device commits each swap as one transaction)."""
+
+    def __init__(self, bigip: Any, expected: set[str]) -> None:
+        self.bigip, self.expected = bigip, expected
+        self.missing: list[set[str]] = []
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            gone = self.expected - destinations(self.bigip)
+            self.samples += 1
+            if gone:
+                self.missing.append(gone)
+
+    def __enter__(self) -> Watcher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+
+def test_agent_configuration_is_taken_over_without_an_outage(bigip, vnc, topo, cli) -> None:
+    web, api = service(vnc, topo, "web"), service(vnc, topo, "api", monitor=False)
+    mgmt = device(bigip)
+    old = configure_like_agent(mgmt, vnc, "demo", web, 80)
+    configure_like_agent(mgmt, vnc, "demo", api, 80)
+    stale = stale_agent_virtual(mgmt, old, "10.1.99.99")
+    expected = {f"{web.vip}:80", f"{api.vip}:80"}
+
+    naive = cli("--once")  # started beside it without adoption: the device refuses ours
+    assert naive.code == 1
+    state = vnc.loadbalancer_read(id=web.loadbalancer).get_loadbalancer_properties()
+    assert state.provisioning_status == "ERROR" and "already exists" in (state.status or "")
+
+    counters(bigip, reset=True)
+    plan = cli("adopt", "--from", "agent", "--dry-run")
+    assert plan.code == 2, plan.out + plan.err
+    assert f"Load balancer web ({web.loadbalancer}): swap in one transaction" in plan.out
+    assert f"- ltm/virtual /{old}/Project_web_web-http-80" in plan.out
+    assert stale in plan.out and "left alone" in plan.out
+    assert counters(bigip)["writes"] == 0  # a dry run writes nothing
+
+    with Watcher(bigip, expected) as watcher:
+        run = cli("adopt", "--from", "agent")
+        time.sleep(0.2)
+    assert run.code == 0, run.out + run.err
+    assert watcher.samples > 3 and watcher.missing == []  # every VIP answered throughout
+
+    done = cli("--once")
+    assert done.code == 0, done.out + done.err
+    for ids in (web, api):
+        props = vnc.loadbalancer_read(id=ids.loadbalancer).get_loadbalancer_properties()
+        assert props.provisioning_status == "ACTIVE"
+    names = {f"/{v.partition}/{v.name}" for v in mgmt.tm.ltm.virtuals.get_collection()}
+    assert stale in names  # unmatched: untouched
+    assert not any(n.startswith(f"/{old}/Project_web") for n in names)
+    counters(bigip, reset=True)
+    assert cli("--once").code == 0
+    assert counters(bigip)["writes"] == 0  # a clean second pass
+    assert cli("adopt", "--from", "agent", "--dry-run").code == 0  # nothing left to swap
+
+
+def test_v1_configuration_is_taken_over(bigip, vnc, topo, cli) -> None:
+    web = service(vnc, topo, "web")
+    mgmt = device(bigip)
+    configure_like_v1(mgmt, vnc, topo.project, web, 80)
+    with Watcher(bigip, {f"{web.vip}:80"}) as watcher:
+        run = cli("adopt", "--from", "v1")
+    assert run.code == 0, run.out + run.err
+    assert watcher.missing == []
+    assert cli("--once").code == 0
+    counters(bigip, reset=True)
+    assert cli("--once").code == 0
+    assert counters(bigip)["writes"] == 0
+
+
+def test_a_virtual_named_for_the_listener_but_serving_elsewhere_is_left_alone(
+    bigip, vnc, topo, cli
+) -> None:
+    web = service(vnc, topo, "web")
+    mgmt = device(bigip)
+    partition = "Project_demo"
+    mgmt.tm.sys.folders.folder.create(name=partition, subPath="/")
+    mgmt.tm.ltm.virtuals.virtual.create(
+        name="Project_web_web-http-80",
+        partition=partition,
+        destination=f"/{partition}/10.1.77.77:80",
+        ipProtocol="tcp",
+    )
+    other = service(vnc, topo, "other")
+    configure_like_agent(mgmt, vnc, "demo", other, 80)
+    run = cli("adopt", "--from", "agent")
+    assert run.code == 1  # something was left alone: the operator should look
+    assert "web" in run.out and "serves 10.1.77.77:80" in run.out
+    assert f"Load balancer other ({other.loadbalancer}): swap" in run.out  # the rest went on
+    assert f"/{partition}/Project_web_web-http-80" in {
+        f"/{v.partition}/{v.name}" for v in mgmt.tm.ltm.virtuals.get_collection()
+    }
