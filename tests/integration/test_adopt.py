@@ -119,7 +119,7 @@ def test_v1_configuration_is_taken_over(bigip, vnc, topo, cli) -> None:
 def test_a_virtual_named_for_the_listener_but_serving_elsewhere_is_left_alone(
     bigip, vnc, topo, cli
 ) -> None:
-    web = service(vnc, topo, "web")
+    service(vnc, topo, "web")
     mgmt = device(bigip)
     partition = "Project_demo"
     mgmt.tm.sys.folders.folder.create(name=partition, subPath="/")
