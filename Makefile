@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench venv clean
+.PHONY: demo test test-fast lint bench venv clean image
 
 venv: $(STAMP)
 
@@ -35,6 +35,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	@$(if $(QUICK),true,$(PY) -c 'import matplotlib' 2>/dev/null || $(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]')
 	$(PY) scripts/bench.py $(if $(QUICK),--quick,) $(BENCH_ARGS)
+
+# The image, built with podman from the unchanged Dockerfile on a locally made Debian base
+# (scripts/image.py says how): 2-3 minutes the first time, base included; then seconds.
+image: $(STAMP)
+	$(PY) scripts/image.py $(IMAGE_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

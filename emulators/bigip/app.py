@@ -23,7 +23,15 @@ from emulators.bigip.errors import ApiError, bad_request, restjavad_error
 from emulators.bigip.ha import DeviceGroup
 from emulators.bigip.store import Obj
 from emulators.bigip.transactions import Transactions
-from emulators.bigip.types import ALIASES, BY_PATH, TYPES, ResourceType
+from emulators.bigip.types import (
+    ALIASES,
+    BY_PATH,
+    TYPES,
+    VERSION_FIELDS,
+    ResourceType,
+    full_version,
+    version_at_least,
+)
 from emulators.http import WRITE_VERBS, Fault, Request, Response
 from reconciler.logs import get_logger
 
@@ -36,6 +44,9 @@ _ORGANIZING = {
 }
 _ORGANIZING |= {"sys", "cm", "ltm", "net", "auth", "util"}
 _CHILD_FIELD = {child: field for t in TYPES for field, child in t.children}
+# Objects named without a partition: partitions, db variables, a VLAN's interfaces (``1.3``).
+_UNPARTITIONED = frozenset({"partition", "db", "vlan-interface"})
+_CHILD_IDENTITY = frozenset({"partition", "subPath", "fullPath", "generation", "_parent"})
 _FILTER = re.compile(r"^\s*partition\s+eq\s+'?([^'\s]+)'?\s*$")
 
 
@@ -63,7 +74,7 @@ class BigipApp:
         management_ip: str = "127.0.0.1",
     ) -> None:
         self.hostname = hostname
-        self.version = version
+        self.version = full_version(version)
         self.management_ip = management_ip
         self.auth = Authenticator({user: password})
         self.device = Device()
@@ -317,8 +328,10 @@ class BigipApp:
             candidate = "/".join(segs[:i])
             candidate = ALIASES.get(candidate, candidate)
             t = BY_PATH.get(candidate)
-            if t is not None and t.parent is None:
+            if t is not None and t.parent is None and self.has_type(t):
                 return self._resource(method, t, segs[i:], query, body)
+        if rest == "sys/version" and method == "GET":
+            return Response(200, self._sys_version())
         if rest in _ORGANIZING and method == "GET":
             return Response(200, self._organizing(rest))
         raise ApiError(404, f"URI path {path} not registered.", api_error=1)
@@ -328,7 +341,7 @@ class BigipApp:
             {
                 "/".join(t.path.split("/")[: len(rest.split("/")) + 1])
                 for t in TYPES
-                if t.path.startswith(rest + "/") and t.parent is None
+                if t.path.startswith(rest + "/") and t.parent is None and self.has_type(t)
             }
         )
         return {
@@ -340,11 +353,36 @@ class BigipApp:
             ],
         }
 
+    def has_type(self, t: ResourceType) -> bool:
+        """Whether this TMOS version has the collection (``mqtt`` monitors: 13.1 on)."""
+        return t.since is None or version_at_least(self.version, t.since)
+
+    def _sys_version(self) -> dict[str, Any]:
+        """``GET /mgmt/tm/sys/version``, as TMOS 12+ shapes it (one nestedStats entry)."""
+        build = {"13.1": "0.0.4", "15.1": "0.0.11", "16.1": "0.0.3", "17.1": "0.0.16"}
+        major = ".".join(self.version.split(".")[:2])
+        entries = {
+            "Build": {"description": build.get(major, "0.0.1")},
+            "Date": {"description": "Thu Jan  1 00:00:00 UTC 2026"},
+            "Edition": {"description": "Final"},
+            "Product": {"description": "BIG-IP"},
+            "Title": {"description": "Main Package"},
+            "Version": {"description": self.version},
+        }
+        link = f"https://localhost{TM}sys/version"
+        return {
+            "kind": "tm:sys:version:versionstats",
+            "selfLink": f"{link}?ver={self.version}",
+            "entries": {f"{link}/0": {"nestedStats": {"entries": entries}}},
+        }
+
     def _full_path(self, t: ResourceType, seg: str) -> str:
         if seg.startswith("~"):
             comps = seg[1:].split("~")
-            return "/".join(comps) if t.hook == "partition" else "/" + "/".join(comps)
-        if t.hook == "partition":
+            if t.hook in _UNPARTITIONED:
+                return "/".join(c for c in comps if c != "Common" or t.hook == "partition")
+            return "/" + "/".join(comps)
+        if t.hook in _UNPARTITIONED:
             return seg
         return "/" + seg if t.hook == "folder" else f"/Common/{seg}"
 
@@ -352,8 +390,8 @@ class BigipApp:
         self, method: str, t: ResourceType, rest: list[str], query: dict[str, str], body: Any
     ) -> Response:
         device = self.device
-        if rest == ["stats"] and method == "GET" and t.path == "ltm/pool":
-            return Response(200, self._pool_collection_stats(device.items(t, None, None)))
+        if rest == ["stats"] and method == "GET" and t.has_stats:
+            return Response(200, self._collection_stats(t, device.items(t, None, None)))
         if not rest:
             if method == "GET":
                 return Response(
@@ -453,13 +491,16 @@ class BigipApp:
             parent_t = BY_PATH[t.parent]
             parent_link = f"{TM}{parent_t.path}/{full_tilde(obj['_parent'])}"
             return f"{parent_link}/{_CHILD_FIELD[t.path]}/{full_tilde(full)}"
-        if t.hook == "partition":
+        if t.hook in _UNPARTITIONED:
             return f"{TM}{t.path}/{full}"
         return f"{TM}{t.path}/{full_tilde(full)}"
 
     def _render(self, t: ResourceType, obj: Obj, expand: bool) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": t.kind}
         out.update((k, v) for k, v in obj.items() if k[0] != "_")
+        since_fields = VERSION_FIELDS.get(t.path)
+        if since_fields and version_at_least(self.version, since_fields[0]) and "_ctime" in obj:
+            out["creationTime"], out["lastModifiedTime"] = obj["_ctime"], obj["_mtime"]
         link = self._link_path(t, obj)
         out["selfLink"] = f"https://localhost{link}?ver={self.version}"
         for field, child_path in t.children:
@@ -564,10 +605,14 @@ class BigipApp:
     def _member_entries(self, pool: Obj, member: Obj) -> dict[str, Any]:
         state, enabled, reason = self._member_state(pool, member)
         host, port = addresses.split_port(member["name"])
+        refs = self.device.store.refs_out.get(
+            ("ltm/pool/members", (pool["fullPath"], member["fullPath"])), ()
+        )  # the node the member resolved to, by address (its name may be spelled otherwise)
+        node = next((p for f, p in refs if f == "node"), f"/{member['partition']}/{host}")
         return {
             "addr": {"description": host.split("%")[0]},
             "port": {"value": port},
-            "nodeName": {"description": f"/{member['partition']}/{host}"},
+            "nodeName": {"description": node},
             "poolName": {"description": pool["fullPath"]},
             "monitorStatus": {
                 "description": {"available": "up", "offline": "down"}.get(state, "unchecked")
@@ -583,6 +628,33 @@ class BigipApp:
         link = self._link_path(t, obj)
         if not t.has_stats:
             raise ApiError(404, f"URI path {link}/stats not registered.", api_error=1)
+        entries = self._stats_entries(t, obj, parent)
+        inner = link.rsplit("/", 1)
+        return {
+            "kind": t.stats_kind,
+            "generation": obj.get("generation", 0),
+            "selfLink": f"https://localhost{link}/stats?ver={self.version}",
+            "entries": {
+                f"https://localhost{link}/{inner[-1]}/stats": {"nestedStats": {"entries": entries}}
+            },
+        }
+
+    def _nested(self, t: ResourceType, obj: Obj, entries: dict[str, Any]) -> tuple[str, Any]:
+        """One object's entry in a collection's stats: keyed by its stats URL, with the
+        kind and selfLink TMOS 12.1+ put in ``nestedStats`` (f5-sdk test_pool/virtual/node)."""
+        key = f"https://localhost{self._link_path(t, obj)}/stats"
+        nested = {"kind": t.stats_kind, "selfLink": f"{key}?ver={self.version}", "entries": entries}
+        return key, {"nestedStats": nested}
+
+    def _collection_stats(self, t: ResourceType, objs: list[Obj]) -> dict[str, Any]:
+        """``GET /mgmt/tm/<type>/stats``: every object's stats in one answer."""
+        return {
+            "kind": t.collection_kind[: -len("state")] + "stats",
+            "selfLink": f"https://localhost{TM}{t.path}/stats?ver={self.version}",
+            "entries": dict(self._nested(t, o, self._stats_entries(t, o, None)) for o in objs),
+        }
+
+    def _stats_entries(self, t: ResourceType, obj: Obj, parent: Obj | None) -> dict[str, Any]:
         if t.path == "ltm/pool/members" and parent is not None:
             entries = self._member_entries(parent, obj)
         elif t.path == "ltm/pool":
@@ -606,20 +678,13 @@ class BigipApp:
                 "clientside.curConns": {"value": 0},
             }
         else:
+            disabled = obj.get("session") == "user-disabled" or obj.get("enabled") == "no"
             entries = {
                 "tmName": {"description": obj["fullPath"]},
                 "status.availabilityState": {"description": "unknown"},
-                "status.enabledState": {"description": "enabled"},
+                "status.enabledState": {"description": "disabled" if disabled else "enabled"},
             }
-        inner = link.rsplit("/", 1)
-        return {
-            "kind": t.stats_kind,
-            "generation": obj.get("generation", 0),
-            "selfLink": f"https://localhost{link}/stats?ver={self.version}",
-            "entries": {
-                f"https://localhost{link}/{inner[-1]}/stats": {"nestedStats": {"entries": entries}}
-            },
-        }
+        return entries
 
     def _pool_entries(self, pool: Obj) -> dict[str, Any]:
         members = self.device.items(BY_PATH["ltm/pool/members"], None, pool)
@@ -643,29 +708,12 @@ class BigipApp:
             "serverside.curConns": {"value": 0},
         }
 
-    def _pool_collection_stats(self, pools: list[Obj]) -> dict[str, Any]:
-        """``GET /mgmt/tm/ltm/pool/stats``: every pool's availability in one answer."""
-        t = BY_PATH["ltm/pool"]
-        entries = {
-            f"https://localhost{self._link_path(t, pool)}/stats": {
-                "nestedStats": {"entries": self._pool_entries(pool)}
-            }
-            for pool in pools
-        }
-        return {
-            "kind": "tm:ltm:pool:poolcollectionstats",
-            "selfLink": f"https://localhost{TM}ltm/pool/stats?ver={self.version}",
-            "entries": entries,
-        }
-
     def _member_collection_stats(self, pool: Obj, members: list[Obj]) -> dict[str, Any]:
         child_t = BY_PATH["ltm/pool/members"]
         entries = {}
         for member in members:
-            link = self._link_path(child_t, member)
-            entries[f"https://localhost{link}/stats"] = {
-                "nestedStats": {"entries": self._member_entries(pool, member)}
-            }
+            key, value = self._nested(child_t, member, self._member_entries(pool, member))
+            entries[key] = value
         base = self._link_path(BY_PATH["ltm/pool"], pool)
         return {
             "kind": "tm:ltm:pool:members:memberscollectionstats",
@@ -711,6 +759,11 @@ class BigipApp:
                 for k, v in draft.items()
                 if k not in ("subPath", "fullPath", "generation", "status")
             }
+            for field, child in dict(t.children).items():  # its rules move with it
+                fields[field] = [
+                    {k: v for k, v in c.items() if k not in _CHILD_IDENTITY}
+                    for c in self.device.items(BY_PATH[child], None, draft)
+                ]
             self.device.delete(t, draft_path)
             published = f"/{draft['partition']}/{draft['name']}"
             try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -29,13 +30,23 @@ from emulators.bigip.types import (
     CHILD_TARGET_FAMILY,
     FAMILY_LABELS,
     TYPES,
+    VERSION_FIELDS,
     Ref,
     ResourceType,
 )
 
-IGNORED_FIELDS = frozenset({"kind", "selfLink", "generation", "fullPath"})
+# Sent back from a GET, never taken from a client (TMOS 14.1+ virtuals' timestamps too).
+IGNORED_FIELDS = frozenset(
+    {"kind", "selfLink", "generation", "fullPath", "creationTime", "lastModifiedTime"}
+)
 IDENTITY_FIELDS = ("name", "partition", "subPath", "fullPath", "_parent")
-BOOLEAN_PAIRS = (("enabled", "disabled"), ("vlansEnabled", "vlansDisabled"))
+ADDRESS_NAMED = frozenset({"member", "node", "virtual-address", "snat-translation"})
+_ADDRESS_CHARS = frozenset("0123456789abcdefABCDEF:.")
+BOOLEAN_PAIRS = (
+    ("enabled", "disabled"),
+    ("vlansEnabled", "vlansDisabled"),
+    ("tagged", "untagged"),  # a VLAN's interface
+)
 _MONITOR_WORDS = frozenset({"and", "min", "of", "{", "}"})
 
 
@@ -48,6 +59,19 @@ def clean_body(body: Any) -> dict[str, Any]:
         for k, v in body.items()
         if k not in IGNORED_FIELDS and not k.endswith("Reference") and not k.startswith("_")
     }
+
+
+def inline_members(t: ResourceType, body: Any) -> Any:
+    """A pool body may carry its members inline: ``members: [...]``, or the shape a GET with
+    ``expandSubcollections=true`` returns, ``membersReference: {"items": [...]}`` (f5-cccl
+    and k8s-bigip-ctlr write pools this way). A reference without ``items`` (a plain GET's
+    ``{"link": ..., "isSubcollection": true}`` sent back) says nothing about the members."""
+    if t.path != "ltm/pool" or not isinstance(body, dict) or "members" in body:
+        return body
+    ref = body.get("membersReference")
+    if isinstance(ref, dict) and isinstance(ref.get("items"), list):
+        return {**body, "members": ref["items"]}
+    return body
 
 
 def tilde(full_path: str) -> str:
@@ -110,18 +134,31 @@ class Device:
 
     # --- reading ------------------------------------------------------------------------
 
+    @staticmethod
+    def address_key(family: str, partition: str, rd: int, ip: str) -> tuple[Any, ...]:
+        """The index key of an addressed object: nodes and snat translations are one per IP
+        and route domain in a partition; virtual addresses one per IP and route domain on the
+        device (another partition's copy is refused with 0107176c)."""
+        return (family, "" if family == "virtual-address" else partition, rd, ip)
+
     def default_rd(self, partition: str) -> int:
         part = self.store.get("auth/partition", partition)
         return int(part["defaultRouteDomain"]) if part else 0
 
     def lookup(self, t: ResourceType, full_path: str, parent: Obj | None = None) -> Obj:
         """The object at ``full_path`` (name spelled as in the URL), or 404."""
-        full_path = self._canonical_path(t, full_path)
-        key: Key = (parent["fullPath"], full_path) if parent is not None else full_path
-        obj = self.store.get(t.path, key)
+        obj = self._find(t, full_path, parent)
         if obj is None:
             raise self._not_found(t, full_path, parent)
         return obj
+
+    def _find(self, t: ResourceType, full_path: str, parent: Obj | None) -> Obj | None:
+        for path in self._spellings(t, full_path):
+            key: Key = (parent["fullPath"], path) if parent is not None else path
+            obj = self.store.get(t.path, key)
+            if obj is not None:
+                return obj
+        return None
 
     def items(self, t: ResourceType, partition: str | None, parent: Obj | None) -> list[Obj]:
         objects = self.store.objects[t.path]
@@ -139,15 +176,18 @@ class Device:
     # --- public writes ------------------------------------------------------------------
 
     def create(self, t: ResourceType, body: Any, parent: Obj | None = None) -> Obj:
+        if t.hook == "db":
+            name = body.get("name") if isinstance(body, dict) else None
+            raise bad_request(f"01020036:3: The requested db variable ({name}) was not found.")
         with self.atomic():
-            return self._create(t, clean_body(body), parent)
+            return self._create(t, clean_body(inline_members(t, body)), parent)
 
     def modify(
         self, t: ResourceType, full_path: str, body: Any, replace: bool, parent: Obj | None = None
     ) -> Obj:
         with self.atomic():
             existing = self.lookup(t, full_path, parent)
-            return self._modify(t, existing, clean_body(body), replace)
+            return self._modify(t, existing, clean_body(inline_members(t, body)), replace)
 
     def delete(self, t: ResourceType, full_path: str, parent: Obj | None = None) -> None:
         with self.atomic():
@@ -160,26 +200,37 @@ class Device:
         parent = obj.get("_parent")
         return (parent, obj["fullPath"]) if parent is not None else obj["fullPath"]
 
-    def _canonical_path(self, t: ResourceType, full_path: str) -> str:
-        """Addresses used as names have one spelling, so both spellings find the object."""
-        if t.hook not in ("member", "node", "virtual-address", "snat-translation"):
-            return full_path
-        folder, _, name = full_path.rpartition("/")
-        partition = folder.strip("/").split("/")[0] if folder else "Common"
-        try:
-            return f"{folder}/{self._canonical_name(t, name, partition)}"
-        except ApiError:
-            return full_path
+    def _spellings(self, t: ResourceType, full_path: str) -> list[str]:
+        """The paths an address-named object may be asked for under.
 
-    def _canonical_name(self, t: ResourceType, name: str, partition: str) -> str:
-        default = self.default_rd(partition)
+        A device keeps a member's, node's or virtual address's name as it was created
+        (``10.0.0.1%0:80`` stays ``10.0.0.1%0:80``) but finds it under either spelling of
+        the partition's default route domain, so both ``~P~10.0.0.1:80`` and
+        ``~P~10.0.0.1%250:80`` reach it; another route domain is another object. (String
+        work only: this runs on every create and lookup.)
+        """
+        if t.hook not in ADDRESS_NAMED:
+            return [full_path]
+        folder, _, name = full_path.rpartition("/")
+        host, suffix = name, ""
         if t.hook == "member":
-            host_text, port = addresses.split_port(name)
-            return addresses.spell_host_port(addresses.parse_host(host_text), port, default)
-        try:
-            return addresses.parse_host(name).spell(default)
-        except ApiError:
-            return name  # nodes and virtual addresses may have non-address names
+            sep = "." if name.count(":") > 1 else ":"
+            host, found, port = name.rpartition(sep)
+            if not found:
+                return [full_path]
+            suffix = sep + port
+        ip, pct, rd_text = host.partition("%")
+        if not ip or not set(ip) <= _ADDRESS_CHARS or (pct and not rd_text.isdigit()):
+            return [full_path]  # nodes and virtual addresses may have non-address names
+        partition = folder.strip("/").split("/")[0] if folder else "Common"
+        default = self.default_rd(partition)
+        if not pct:
+            other = f"{ip}%{default}{suffix}"
+        elif int(rd_text) == default:
+            other = f"{ip}{suffix}"
+        else:
+            return [full_path]
+        return [full_path, f"{folder}/{other}"]
 
     def _identity(self, t: ResourceType, body: dict[str, Any], parent: Obj | None) -> Obj:
         name = body.pop("name", None)
@@ -187,14 +238,18 @@ class Device:
             raise bad_request(f"01070022:3: The name ({name}) is invalid.")
         partition = body.pop("partition", None)
         sub_path = body.pop("subPath", None)
+        if t.hook == "folder" and name == "/":
+            return {"name": "/", "fullPath": "/"}  # the root folder
         if t.hook == "folder":
             parent_path = "" if sub_path in (None, "", "/") else "/" + str(sub_path).strip("/")
             if name.startswith("/"):
                 parent_path, _, name = name.rstrip("/").rpartition("/")
             full = f"{parent_path}/{name}"
             return {"name": name, "subPath": parent_path or "/", "fullPath": full}
-        if t.hook == "partition":
+        if t.hook in ("partition", "db"):
             return {"name": name.strip("/"), "fullPath": name.strip("/")}
+        if t.hook == "vlan-interface" and parent is not None:  # ``1.3``: no partition
+            return {"name": name, "fullPath": name, "_parent": parent["fullPath"]}
         if name.startswith("/"):
             parts = name.strip("/").split("/")
             partition, name = parts[0], parts[-1]
@@ -202,8 +257,6 @@ class Device:
         if partition is None:
             partition = parent["partition"] if parent is not None else "Common"
         partition = str(partition).strip("/")
-        if t.hook in ("member", "node", "virtual-address", "snat-translation"):
-            name = self._canonical_name(t, name, partition)
         middle = f"/{str(sub_path).strip('/')}" if sub_path else ""
         identity: Obj = {"name": name, "partition": partition}
         if sub_path:
@@ -224,8 +277,7 @@ class Device:
 
     def _create(self, t: ResourceType, body: dict[str, Any], parent: Obj | None) -> Obj:
         identity = self._identity(t, body, parent)
-        key = self._key(identity)
-        if self.store.get(t.path, key) is not None:
+        if self._find(t, identity["fullPath"], parent) is not None:
             if t.hook == "member" and parent is not None:
                 host, port = addresses.split_port(identity["name"])
                 where = f"{parent['fullPath']} /{identity['partition']}/{host} {port}"
@@ -235,7 +287,7 @@ class Device:
             # Monitors of every type share one name space on a BIG-IP: an http monitor X and
             # a tcp monitor X cannot both exist in one partition.
             raise already_exists(t.label, identity["fullPath"], identity.get("partition", "Common"))
-        if parent is None and t.hook != "partition":
+        if parent is None and t.hook not in ("partition", "db"):
             folder = identity["fullPath"].rsplit("/", 1)[0]
             if (
                 folder
@@ -258,7 +310,7 @@ class Device:
             self._set_children(BY_PATH[child_path], stored, children.get(field))
         if (
             t.hook == "folder"
-            and stored["subPath"] == "/"
+            and stored.get("subPath") == "/"
             and not self.store.get("auth/partition", stored["name"])
         ):
             self._create(BY_PATH["auth/partition"], {"name": stored["name"]}, None)
@@ -290,6 +342,8 @@ class Device:
                 self._set_children(BY_PATH[child_path], stored, children[field], replace=True)
         if t.hook == "virtual":
             self._collect_virtual_address(existing)
+        if t.hook == "snatpool":
+            self._collect_snat_translations(existing)
         return stored
 
     def _delete(self, t: ResourceType, obj: Obj) -> None:
@@ -316,7 +370,9 @@ class Device:
         self._remove(t, obj)
         if t.hook == "virtual":
             self._collect_virtual_address(obj)
-        if t.hook == "folder" and obj["subPath"] == "/":
+        if t.hook == "snatpool":
+            self._collect_snat_translations(obj)
+        if t.hook == "folder" and obj.get("subPath") == "/":
             part = self.store.get("auth/partition", obj["name"])
             if part is not None:
                 self._remove(BY_PATH["auth/partition"], part)
@@ -355,6 +411,19 @@ class Device:
             body = {"name": item} if isinstance(item, str) else clean_body(item)
             self._create(child_t, body, parent)
 
+    def _collect_snat_translations(self, old_snatpool: Obj) -> None:
+        """Delete the snat translations a snatpool's members created, once unused: F5's
+        functional tests create ``192.168.101.1`` through a snatpool and then, the snatpool
+        deleted, a translation ``test-snatxlate`` with that address (test_snatpool.py, then
+        test_snat_translation.py), which passes on a device."""
+        t = BY_PATH["ltm/snat-translation"]
+        for family, path in self._derive(BY_PATH["ltm/snatpool"], old_snatpool)[0]:
+            if family != "snat-translation" or self.store.referrers((family, path)):
+                continue
+            translation = self.store.get(t.path, path)
+            if translation is not None and translation.get("_auto"):
+                self._remove(t, translation)
+
     def _collect_virtual_address(self, old_virtual: Obj) -> None:
         """Delete the virtual address a virtual used, if auto-delete and now unused."""
         va_path = self._virtual_address_of(old_virtual)
@@ -375,6 +444,11 @@ class Device:
         }
         stored["generation"] = self.store.next_generation()
         stored.update(obj)
+        if t.path in VERSION_FIELDS:  # creation/modification times (rendered on 14.1+)
+            now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            before = self.store.get(t.path, self._key({**stored, "_parent": parent}))
+            stored["_ctime"] = before.get("_ctime", now) if before else now
+            stored["_mtime"] = now
         if parent is not None:
             stored["_parent"] = parent
         self._raw_put(t, self._key(stored), stored)
@@ -399,6 +473,12 @@ class Device:
     @staticmethod
     def _merge(obj: Obj, body: dict[str, Any]) -> None:
         for first, second in BOOLEAN_PAIRS:
+            if body.get(first) is True and body.get(second) is True:
+                # f5-sdk test_vlan.py: tagged with untagged → 400 "... may not be specified with"
+                raise bad_request(
+                    f'01070734:3: Configuration error: "{first}" may not be specified with '
+                    f'"{second}"'
+                )
             if first in obj or second in obj or first in body or second in body:
                 if body.get(second) is True or body.get(first) is False:
                     obj.pop(first, None)
@@ -440,6 +520,55 @@ class Device:
         for ref in t.refs:
             if ref.field in obj:
                 obj[ref.field] = self._resolve_field(ref, obj[ref.field], partition)
+        for field in t.omit_empty:
+            if obj.get(field) == []:
+                del obj[field]  # the device leaves empty lists out (f5-sdk test_virtual.py)
+        if t.hook == "virtual":
+            self._check_shared_destination(obj)
+
+    def _check_shared_destination(self, virtual: Obj) -> None:
+        """Two virtuals may not listen on the same destination (01070333).
+
+        The device compares what a connection is matched on: destination address and mask
+        in its route domain (whatever the partition), port (0, any port, is a port of its
+        own), source address, IP protocol and the VLANs it is enabled on
+        (F5Networks/terraform-provider-bigip #317, #712).
+        """
+        va_path = self._virtual_address_of(virtual)
+        if va_path is None:
+            return
+        mine = self._listener(virtual)
+        for holder_type, holder_key in self.store.referrers(("virtual-address", va_path)):
+            if holder_type != "ltm/virtual" or holder_key == virtual["fullPath"]:
+                continue
+            other = self.store.get(holder_type, holder_key)
+            if other is None:
+                continue
+            theirs = self._listener(other)
+            if mine[:-1] == theirs[:-1] and _vlans_overlap(mine[-1], theirs[-1]):
+                raise bad_request(
+                    f"01070333:3: Virtual Server {virtual['fullPath']} illegally shares both "
+                    f"address and port with Virtual Server {other['fullPath']}."
+                )
+
+    def _listener(self, virtual: Obj) -> tuple[Any, ...]:
+        host, port, part = self._destination(virtual.get("destination"), virtual["partition"])
+        default = self.default_rd(part)
+        try:
+            src, length = addresses.parse_cidr(virtual.get("source", "0.0.0.0/0"))
+            source: tuple[Any, ...] = (src.ip, src.effective_rd(default), length)
+        except ApiError:
+            source = (str(virtual.get("source")),)
+        vlans = frozenset(str(v) for v in virtual.get("vlans") or ())
+        return (
+            host.effective_rd(default),
+            host.ip,
+            port,
+            str(virtual.get("mask")),
+            source,
+            str(virtual.get("ipProtocol", "tcp")),
+            (bool(virtual.get("vlansEnabled")), vlans),
+        )
 
     def _resolve_field(self, ref: Ref, value: Any, partition: str) -> Any:
         if ref.shape == "path":
@@ -501,7 +630,7 @@ class Device:
         except ApiError:
             return None
         rd = host.effective_rd(self.default_rd(part))
-        return self.store.addresses.get(("virtual-address", part, rd, host.ip))
+        return self.store.addresses.get(self.address_key("virtual-address", part, rd, host.ip))
 
     def _destination(self, text: Any, partition: str) -> tuple[addresses.Host, int, str]:
         if not isinstance(text, str) or not text:
@@ -541,12 +670,12 @@ class Device:
                 host = addresses.parse_host(obj["address"])
                 rd = host.effective_rd(self.default_rd(partition))
                 refs.append(("rdid", str(rd)))
-                addr = (t.family, partition, rd, host.ip)
+                addr = self.address_key(t.family, partition, rd, host.ip)
             elif hook == "member":
                 host = addresses.parse_host(obj["address"])
                 rd = host.effective_rd(self.default_rd(partition))
                 refs.append(("rdid", str(rd)))
-                node = self.store.addresses.get(("node", partition, rd, host.ip))
+                node = self.store.addresses.get(self.address_key("node", partition, rd, host.ip))
                 if node is not None:
                     refs.append(("node", node))
             elif hook == "self":
@@ -556,7 +685,9 @@ class Device:
                 host, _, part = self._destination(obj.get("destination"), partition)
                 rd = host.effective_rd(self.default_rd(part))
                 refs.append(("rdid", str(rd)))
-                va = self.store.addresses.get(("virtual-address", part, rd, host.ip))
+                va = self.store.addresses.get(
+                    self.address_key("virtual-address", part, rd, host.ip)
+                )
                 if va is not None:
                     refs.append(("virtual-address", va))
             elif hook == "partition":
@@ -566,6 +697,18 @@ class Device:
         except (ApiError, KeyError):
             pass
         return tuple(refs), addr
+
+
+def _vlans_overlap(a: tuple[bool, frozenset[str]], b: tuple[bool, frozenset[str]]) -> bool:
+    """Whether two virtuals' VLAN settings (enabled on a list, or on all but a list) meet."""
+    (a_enabled, a_vlans), (b_enabled, b_vlans) = a, b
+    if a_enabled and b_enabled:
+        return bool(a_vlans & b_vlans)
+    if a_enabled:
+        return not a_vlans <= b_vlans
+    if b_enabled:
+        return not b_vlans <= a_vlans
+    return True
 
 
 # --- hooks: behaviour the table cannot express ----------------------------------------
@@ -583,7 +726,7 @@ def _hook_partition(device: Device, t: ResourceType, obj: Obj, existing: Obj | N
 def _hook_folder(device: Device, t: ResourceType, obj: Obj, existing: Obj | None) -> None:
     if (
         existing is None
-        and obj["subPath"] != "/"
+        and obj.get("subPath", "/") != "/"
         and not device.store.exists("folder", obj["subPath"])
     ):
         raise not_found("folder", obj["subPath"], 400)
@@ -606,9 +749,13 @@ def _hook_route_domain(device: Device, t: ResourceType, obj: Obj, existing: Obj 
 
 
 def _hook_monitor(device: Device, t: ResourceType, obj: Obj, existing: Obj | None) -> None:
+    if "interval" not in obj and "timeout" not in obj:
+        return  # inband, none: no interval/timeout
+    if obj.get("interval") == "auto":  # sasp
+        return
     try:
         interval, timeout = int(obj["interval"]), int(obj["timeout"])
-    except (TypeError, ValueError):
+    except (KeyError, TypeError, ValueError):
         raise bad_request("01070711:3: Monitor interval and timeout must be numbers.") from None
     obj["interval"], obj["timeout"] = interval, timeout
     if interval < 1 or timeout <= interval:
@@ -630,11 +777,76 @@ def _hook_addressed(device: Device, t: ResourceType, obj: Obj, existing: Obj | N
     """Nodes, virtual addresses, snat translations: one object per address and route domain."""
     if "address" not in obj:
         obj["address"] = obj["name"]
+        if t.hook == "virtual-address" and not _looks_like_address(obj["name"]):
+            # f5-sdk test_virtual_address.py creates ``va-1`` with no address, and the device
+            # accepts it; the address is then the unspecified one, spelled as for FQDN nodes.
+            obj["address"] = "any6"
+    if str(obj["address"]).partition("%")[0] in _ANY_ADDRESSES:
+        return  # ``any6`` (an FQDN node's address): not an address the device indexes
     host = _spell_address(device, obj, "address")
     rd = host.effective_rd(device.default_rd(obj["partition"]))
-    holder = device.store.addresses.get((t.family, obj["partition"], rd, host.ip))
+    holder = device.store.addresses.get(device.address_key(t.family, obj["partition"], rd, host.ip))
     if holder is not None and holder != obj["fullPath"]:
+        if t.family == "virtual-address":
+            # One virtual address per IP and route domain on the whole device, whatever the
+            # partition (F5Networks/f5-appsvcs-extension #186, #741).
+            raise bad_request(
+                f"0107176c:3: Invalid Virtual Address, the IP address {obj['address']} "
+                "already exists."
+            )
         raise already_exists(t.label, holder, obj["partition"])
+
+
+_ANY_ADDRESSES = frozenset({"any", "any6"})
+
+
+def _looks_like_address(text: str) -> bool:
+    ip = text.partition("%")[0]
+    return bool(ip) and set(ip) <= _ADDRESS_CHARS
+
+
+def _hook_db(device: Device, t: ResourceType, obj: Obj, existing: Obj | None) -> None:
+    """``sys/db`` values are strings as tmsh prints them: JSON false is stored ``"false"``."""
+    value = obj.get("value")
+    if isinstance(value, bool):
+        obj["value"] = "true" if value else "false"
+    elif value is not None:
+        obj["value"] = str(value)
+
+
+def _hook_vlan_interface(device: Device, t: ResourceType, obj: Obj, existing: Obj | None) -> None:
+    if not obj.get("tagged"):
+        obj.pop("tagged", None)
+        obj["untagged"] = True
+        obj["tagMode"] = "none"
+    elif obj.get("tagMode") in (None, "none"):
+        obj["tagMode"] = "service"
+
+
+def _hook_snatpool(device: Device, t: ResourceType, obj: Obj, existing: Obj | None) -> None:
+    """A snatpool member that names an address with no snat translation creates one, named
+    after the address (f5-sdk test_snatpool.py: ``members=["192.168.101.1"]``)."""
+    members = obj.get("members")
+    if not isinstance(members, list):
+        return
+    out = []
+    for member in members:
+        if isinstance(member, str):
+            folder, _, name = member.rpartition("/")
+            part = folder.strip("/").split("/")[0] if folder else obj["partition"]
+            path = f"/{part}/{name}"
+            if (
+                _looks_like_address(name)
+                and not device.store.exists("snat-translation", path)
+                and not (not folder and device.store.exists("snat-translation", f"/Common/{name}"))
+            ):
+                device._create(
+                    BY_PATH["ltm/snat-translation"],
+                    {"name": name, "partition": part, "address": name, "_auto": True},
+                    None,
+                )
+        out.append(member)
+    obj["members"] = out
 
 
 def _hook_member(device: Device, t: ResourceType, obj: Obj, existing: Obj | None) -> None:
@@ -643,11 +855,10 @@ def _hook_member(device: Device, t: ResourceType, obj: Obj, existing: Obj | None
     host = _spell_address(device, obj, "address")
     part = obj["partition"]
     rd = host.effective_rd(device.default_rd(part))
-    if device.store.addresses.get(("node", part, rd, host.ip)) is None:
+    if device.store.addresses.get(device.address_key("node", part, rd, host.ip)) is None:
+        # The node a member creates is named after the member's address as written.
         node_t = BY_PATH["ltm/node"]
-        device._create(
-            node_t, {"name": obj["address"], "partition": part, "address": obj["address"]}, None
-        )
+        device._create(node_t, {"name": host_text, "partition": part, "address": host_text}, None)
 
 
 def _hook_self(device: Device, t: ResourceType, obj: Obj, existing: Obj | None) -> None:
@@ -662,7 +873,16 @@ def _hook_self(device: Device, t: ResourceType, obj: Obj, existing: Obj | None) 
 
 
 def _hook_virtual(device: Device, t: ResourceType, obj: Obj, existing: Obj | None) -> None:
-    host, port, part = device._destination(obj.get("destination"), obj["partition"])
+    if existing is None and "destination" not in obj:
+        # A virtual created without a destination listens on any address and port in its
+        # partition's route domain; its virtual address 0.0.0.0 is auto-created (f5-sdk
+        # test_virtual.py, test_virtual_address.py: ``~Common~0.0.0.0``).
+        obj["destination"] = f"/{obj['partition']}/0.0.0.0:0"
+        obj.setdefault("mask", "any")
+        if obj.get("mask") == "255.255.255.255":
+            obj["mask"] = "any"
+    obj_destination = obj.get("destination")
+    host, port, part = device._destination(obj_destination, obj["partition"])
     default = device.default_rd(part)
     rd = host.effective_rd(default)
     device._check_rd(rd)
@@ -675,11 +895,13 @@ def _hook_virtual(device: Device, t: ResourceType, obj: Obj, existing: Obj | Non
     obj["source"] = f"{src.spell(default)}/{length}"
     if host.is_v6 and obj.get("mask") == "255.255.255.255":
         obj["mask"] = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"
-    if device.store.addresses.get(("virtual-address", part, rd, host.ip)) is None:
+    if device.store.addresses.get(device.address_key("virtual-address", part, rd, host.ip)) is None:
+        # Named after the address as the destination writes it (``10.1.1.1%0``).
+        written = addresses.split_port(str(obj_destination).rpartition("/")[2])[0]
         device._create(
             BY_PATH["ltm/virtual-address"],
             {
-                "name": host.spell(default),
+                "name": written,
                 "partition": part,
                 "address": host.spell(default),
                 "autoDelete": "true",
@@ -720,5 +942,8 @@ _HOOKS: dict[str, Callable[[Device, ResourceType, Obj, Obj | None], None]] = {
     "self": _hook_self,
     "virtual": _hook_virtual,
     "ref-child": _hook_ref_child,
+    "db": _hook_db,
+    "vlan-interface": _hook_vlan_interface,
+    "snatpool": _hook_snatpool,
     "policy": _hook_policy,
 }

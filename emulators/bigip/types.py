@@ -41,6 +41,8 @@ class ResourceType:
     hook: str | None = None  # special behaviour implemented in device.py
     has_stats: bool = False
     kind_override: str | None = None
+    since: str | None = None  # first TMOS version that has it (older versions answer 404)
+    omit_empty: tuple[str, ...] = ()  # list fields the device leaves out when empty
 
     @property
     def kind(self) -> str:
@@ -75,6 +77,127 @@ _HTTP_MONITOR = {
     "send": "GET /\\r\\n",
     "recv": "none",
 }
+_MONITOR_T = {"interval": 10, "timeout": 31}  # the slower protocol checks
+_MONITOR_DB = {"interval": 30, "timeout": 91, "count": "0"}
+# Every other monitor type of TMOS 13.1 (``GET /mgmt/tm/ltm/monitor`` lists 40 with http,
+# https, tcp and gateway-icmp above): URL name, built-in parent in /Common, type defaults,
+# first version. Source: f5-sdk 3.0.21 ``f5/bigip/tm/ltm/monitor.py`` (kinds) and its
+# functional test (40 collections from 13.1.0 on, MQTT new in 13.1.0); timings from F5's
+# tmsh reference for ``ltm monitor <type>`` (approximate where noted in bigip.md).
+_MONITOR_TYPES: tuple[tuple[str, str, dict[str, Any], str | None], ...] = (
+    ("diameter", "diameter", {}, None),
+    (
+        "dns",
+        "dns",
+        {
+            "qtype": "a",
+            "qclass": "in",
+            "acceptRcode": "no-error",
+            "answerContains": "query-type",
+            "reverse": "disabled",
+            "transparent": "disabled",
+            "adaptive": "disabled",
+        },
+        None,
+    ),
+    ("external", "external", {"run": "none"}, None),
+    ("firepass", "firepass", {"maxLoadAverage": 12, "concurrencyLimit": 95}, None),
+    ("ftp", "ftp", {**_MONITOR_T, "mode": "passive"}, None),
+    ("icmp", "icmp", {"destination": "*", "adaptive": "disabled", "transparent": "disabled"}, None),
+    ("imap", "imap", dict(_MONITOR_T), None),
+    (
+        "inband",
+        "inband",
+        {"failures": 3, "failureInterval": 30, "responseTime": 10, "retryTime": 300},
+        None,
+    ),
+    (
+        "ldap",
+        "ldap",
+        {**_MONITOR_T, "security": "none", "mandatoryAttributes": "no", "chaseReferrals": "yes"},
+        None,
+    ),
+    (
+        "module-score",
+        "module_score",
+        {
+            "interval": 10,
+            "timeout": 30,
+            "snmpCommunity": "public",
+            "snmpPort": 161,
+            "snmpVersion": "v1",
+        },
+        None,
+    ),
+    ("mqtt", "mqtt", {}, "13.1"),
+    ("mssql", "mssql", dict(_MONITOR_DB), None),
+    ("mysql", "mysql", dict(_MONITOR_DB), None),
+    ("nntp", "nntp", dict(_MONITOR_T), None),
+    ("none", "none", {}, None),
+    ("oracle", "oracle", dict(_MONITOR_DB), None),
+    ("pop3", "pop3", dict(_MONITOR_T), None),
+    ("postgresql", "postgresql", dict(_MONITOR_DB), None),
+    ("radius", "radius", dict(_MONITOR_T), None),
+    ("radius-accounting", "radius_accounting", dict(_MONITOR_T), None),
+    ("real-server", "real_server", {"method": "GET", "tmCommand": "none"}, None),
+    ("rpc", "rpc", {**_MONITOR_T, "mode": "udp", "programVersion": "100000 2"}, None),
+    (
+        "sasp",
+        "sasp",
+        {"interval": "auto", "timeout": 100, "mode": "pull", "protocol": "tcp", "service": "3860"},
+        None,
+    ),
+    ("scripted", "scripted", {}, None),
+    ("sip", "sip", {**_MONITOR_T, "mode": "udp"}, None),
+    ("smb", "smb", dict(_MONITOR_T), None),
+    ("smtp", "smtp", dict(_MONITOR_T), None),
+    (
+        "snmp-dca",
+        "snmp_dca",
+        {"interval": 10, "timeout": 30, "community": "public", "version": "v1", "agentType": "UCD"},
+        None,
+    ),
+    (
+        "snmp-dca-base",
+        "snmp_dca_base",
+        {"interval": 10, "timeout": 30, "community": "public", "version": "v1"},
+        None,
+    ),
+    ("soap", "soap", {"protocol": "http", "returnType": "bool", "expectFault": "no"}, None),
+    ("tcp-echo", "tcp_echo", {"destination": "*", "transparent": "disabled"}, None),
+    ("tcp-half-open", "tcp_half_open", {"transparent": "disabled"}, None),
+    (
+        "udp",
+        "udp",
+        {
+            "send": "default send string",
+            "reverse": "disabled",
+            "transparent": "disabled",
+            "adaptive": "disabled",
+        },
+        None,
+    ),
+    ("virtual-location", "virtual_location", {"debug": "no"}, None),
+    ("wap", "wap", dict(_MONITOR_T), None),
+    ("wmi", "wmi", {"method": "POST", "url": "/scripts/f5Isapi.dll"}, None),
+)
+# Monitors with their own timing keys instead of interval/timeout.
+_MONITOR_UNTIMED = frozenset({"inband", "none"})
+
+
+def _monitor_type(path: str, builtin: str, extra: dict[str, Any], since: str | None) -> Any:
+    base = {} if path in _MONITOR_UNTIMED else {**_MONITOR_COMMON, "destination": "*:*"}
+    return ResourceType(
+        f"ltm/monitor/{path}",
+        "monitor",
+        "monitor",
+        hook="monitor",
+        defaults={**base, **extra, "defaultsFrom": f"/Common/{builtin}"},
+        refs=(Ref("defaultsFrom", "monitor"),),
+        since=since,
+    )
+
+
 _PROFILE_REFS = (Ref("defaultsFrom", "profile"),)
 _PERSIST_REFS = (Ref("defaultsFrom", "persistence"),)
 
@@ -101,6 +224,10 @@ TYPES: tuple[ResourceType, ...] = (
         hook="partition",
         defaults={"defaultRouteDomain": 0},
     ),
+    # Database variables: no partition, URL ``sys/db/<name>``; values are stored as the
+    # strings tmsh shows (``false``), whatever JSON type was sent (f5-sdk test_transaction.py).
+    # Only the built-in variables exist; they cannot be created or deleted.
+    ResourceType("sys/db", "db", "db variable", hook="db"),
     ResourceType(
         "net/vlan",
         "vlan",
@@ -114,6 +241,17 @@ TYPES: tuple[ResourceType, ...] = (
             "mtu": 1500,
             "sflow": {"pollInterval": 0, "samplingRate": 0},
         },
+        children=(("interfaces", "net/vlan/interfaces"),),
+    ),
+    # A VLAN's interfaces (``1.3``): untagged unless told; tagged and untagged exclude each
+    # other (f5-sdk test_vlan.py). Interfaces themselves (net/interface) are not modelled.
+    ResourceType(
+        "net/vlan/interfaces",
+        "vlan-interface",
+        "vlan member",
+        parent="net/vlan",
+        hook="vlan-interface",
+        defaults={"tagMode": "none"},
     ),
     ResourceType(
         "net/tunnels/tunnel",
@@ -152,7 +290,6 @@ TYPES: tuple[ResourceType, ...] = (
             "inheritedTrafficGroup": "false",
             "trafficGroup": "/Common/traffic-group-local-only",
             "unit": 0,
-            "allowService": "none",
         },
         refs=(Ref("vlan", "vlan"),),
     ),
@@ -217,6 +354,7 @@ TYPES: tuple[ResourceType, ...] = (
         },
         refs=(Ref("defaultsFrom", "monitor"),),
     ),
+    *(_monitor_type(*row) for row in _MONITOR_TYPES),
     ResourceType(
         "ltm/node",
         "node",
@@ -312,7 +450,11 @@ TYPES: tuple[ResourceType, ...] = (
         immutable=("address",),
     ),
     ResourceType(
-        "ltm/snatpool", "snatpool", "snatpool", refs=(Ref("members", "snat-translation", "paths"),)
+        "ltm/snatpool",
+        "snatpool",
+        "snatpool",
+        hook="snatpool",
+        refs=(Ref("members", "snat-translation", "paths"),),
     ),
     ResourceType(
         "ltm/profile/http",
@@ -385,6 +527,24 @@ TYPES: tuple[ResourceType, ...] = (
         refs=(*_PROFILE_REFS, Ref("cert", "cert"), Ref("key", "key")),
     ),
     ResourceType("ltm/rule", "rule", "rule", defaults={"apiAnonymous": ""}),
+    # Read by every f5-cccl pass (k8s-bigip-ctlr): internal data groups and iApp services.
+    ResourceType(
+        "ltm/data-group/internal", "data-group", "Data Group", defaults={"type": "string"}
+    ),
+    ResourceType(
+        "sys/application/service",
+        "application-service",
+        "Application Service",
+        defaults={
+            "deviceGroup": "none",
+            "inheritedDevicegroup": "true",
+            "inheritedTrafficGroup": "true",
+            "strictUpdates": "enabled",
+            "tables": [],
+            "trafficGroup": "/Common/traffic-group-1",
+            "variables": [],
+        },
+    ),
     ResourceType(
         "ltm/persistence/source-addr",
         "persistence",
@@ -434,14 +594,24 @@ TYPES: tuple[ResourceType, ...] = (
             "requires": [],
             "status": "published",
             "strategy": "/Common/first-match",
-            "rules": [],
         },
+        children=(("rules", "ltm/policy/rules"),),
+    ),
+    # A policy's rules are a sub-collection (f5-sdk ``ltm/policy.py`` Rules_s); their
+    # conditions and actions are kept inline in the rule (the device has sub-collections).
+    ResourceType(
+        "ltm/policy/rules",
+        "policy-rule",
+        "policy rule",
+        parent="ltm/policy",
+        defaults={"ordinal": 0},
     ),
     ResourceType(
         "ltm/virtual-address",
         "virtual-address",
         "Virtual Address",
         hook="virtual-address",
+        has_stats=True,
         defaults={
             "arp": "enabled",
             "autoDelete": "true",
@@ -488,6 +658,7 @@ TYPES: tuple[ResourceType, ...] = (
             "translatePort": "enabled",
             "vlansDisabled": True,
         },
+        omit_empty=("vlans", "rules"),
         refs=(
             Ref("pool", "pool"),
             Ref("rules", "rule", "paths"),
@@ -546,7 +717,17 @@ def _builtin(path: str, name: str, **fields: Any) -> tuple[str, dict[str, Any]]:
 
 # Objects a fresh BIG-IP has in /Common; they cannot be deleted.
 BUILTINS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("sys/folder", {"name": "/"}),  # the root folder, ``sys/folder/~``
     ("sys/folder", {"name": "Common", "subPath": "/"}),
+    *(
+        ("sys/db", {"name": name, "value": value, "defaultValue": default, "scfConfig": "true"})
+        for name, value, default in (
+            ("setup.run", "false", "true"),
+            ("config.auditing", "enable", "enable"),
+            ("provision.extramb", "0", "0"),
+            ("ui.system.preferences.recordsperscreen", "10", "10"),
+        )
+    ),
     _builtin("net/route-domain", "0", id=0),
     _builtin("sys/crypto/key", "default.key"),
     _builtin("sys/crypto/cert", "default.crt"),
@@ -554,6 +735,10 @@ BUILTINS: tuple[tuple[str, dict[str, Any]], ...] = (
     _builtin("ltm/monitor/https", "https", defaultsFrom=""),
     _builtin("ltm/monitor/tcp", "tcp", defaultsFrom=""),
     _builtin("ltm/monitor/gateway-icmp", "gateway_icmp", defaultsFrom=""),
+    *(
+        _builtin(f"ltm/monitor/{path}", name, defaultsFrom="")
+        for path, name, _extra, _since in _MONITOR_TYPES
+    ),
     _builtin("ltm/profile/http", "http", defaultsFrom=""),
     _builtin("ltm/profile/fastl4", "fastL4", defaultsFrom=""),
     _builtin("ltm/profile/tcp", "tcp", defaultsFrom=""),
@@ -564,3 +749,39 @@ BUILTINS: tuple[tuple[str, dict[str, Any]], ...] = (
     _builtin("ltm/persistence/cookie", "cookie", defaultsFrom=""),
     _builtin("ltm/persistence/universal", "universal", defaultsFrom=""),
 )
+
+
+# --- versions ---------------------------------------------------------------------------
+
+# The TMOS versions the emulator presents as, by major.minor, with the full version it
+# reports when given only major.minor (``--version 17.1``).
+VERSIONS = {"13.1": "13.1.1", "15.1": "15.1.0", "16.1": "16.1.0", "17.1": "17.1.0"}
+
+# Read-only fields a type gains from a version on: (first version, fields). TMOS 14.1+
+# stamps virtual servers with their creation and last-modification times (ISO 8601, UTC),
+# which change on every write and are ignored when sent back.
+VERSION_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "ltm/virtual": ("14.1", ("creationTime", "lastModifiedTime")),
+}
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    out = []
+    for part in version.split("."):
+        digits = "".join(c for c in part if c.isdigit())
+        out.append(int(digits or 0))
+    return tuple(out)
+
+
+def version_at_least(version: str, since: str) -> bool:
+    return _version_tuple(version) >= _version_tuple(since)
+
+
+def full_version(version: str) -> str:
+    """``17.1`` → ``17.1.0``; a full version of a supported major.minor is kept as given."""
+    major_minor = ".".join(version.split(".")[:2])
+    if major_minor not in VERSIONS:
+        raise ValueError(
+            f"unsupported TMOS version {version!r}: one of {', '.join(VERSIONS)} (x.y or x.y.z)"
+        )
+    return VERSIONS.get(version, version)

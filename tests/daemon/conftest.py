@@ -19,7 +19,7 @@ import emulators.contrail as contrail_emulator
 
 # The same device, client and topology as the one-shot tests; only `contrail` differs (it
 # publishes to the broker).
-from tests.integration.conftest import bigip, topo, vnc  # noqa: F401
+from tests.integration.conftest import bigip, bigip_version, topo, vnc  # noqa: F401
 from tests.support.polling import free_port, wait_until
 from tests.support.rabbitmq import BROKER_URL, drop_vhost, ensure_broker, private_vhost
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +20,22 @@ from reconciler.cli import main
 DEVICE_USER, DEVICE_PASSWORD = "admin", "device-pw-7f3a"
 
 
+# The TMOS version the emulated BIG-IP presents as (13.1, 15.1, 16.1, 17.1 or a full x.y.z).
+BIGIP_VERSION_ENV = "BIGIP_EMULATOR_VERSION"
+
+
 @pytest.fixture
-def bigip() -> Iterator[Any]:
+def bigip_version() -> str:
+    """$BIGIP_EMULATOR_VERSION, default 13.1.1; a module may override this fixture to run its
+    tests on several versions (test_once.py: 13.1.1 and 17.1.0)."""
+    return os.environ.get(BIGIP_VERSION_ENV, "13.1.1")
+
+
+@pytest.fixture
+def bigip(bigip_version: str) -> Iterator[Any]:
     from emulators.bigip import start
 
-    server = start(user=DEVICE_USER, password=DEVICE_PASSWORD)
+    server = start(user=DEVICE_USER, password=DEVICE_PASSWORD, version=bigip_version)
     yield server
     server.stop()
 

@@ -111,9 +111,12 @@ def test_ingress_with_host_path_rules_and_tls_converges(bigip, vnc, topo, kube_c
     assert set(virtuals) == {f"Contrail_{u}" for u in listeners}
     policies = {p.name: p for p in mgmt.tm.ltm.policys.get_collection()}
     assert set(policies) == {f"Contrail_{u}" for u in listeners}
+    # A policy's rules are a sub-collection on a device (``rulesReference``), not a field.
     rules = mgmt.tm.ltm.policys.policy.load(
-        name=f"Contrail_{ids.listeners[0].listener}", partition=partition
-    ).rules
+        name=f"Contrail_{ids.listeners[0].listener}",
+        partition=partition,
+        requests_params={"params": {"expandSubcollections": "true"}},
+    ).rulesReference["items"]
     assert [r["conditions"][-1]["values"] for r in rules] == [["/cart"], ["shop.example.com"]]
     https = [v for v in virtuals.values() if v.destination.endswith(":443")]
     (vs,) = https

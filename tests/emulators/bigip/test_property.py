@@ -139,11 +139,21 @@ def dangling(config):
     for vs in objects["ltm/virtual"]:
         if vs.get("pool") and vs["pool"] not in paths["ltm/pool"]:
             problems.append(("virtual pool", vs["fullPath"], vs["pool"]))
-    addresses = {(va["partition"], va["address"]) for va in objects["ltm/virtual-address"]}
+    default_rd = {
+        p["name"]: int(p.get("defaultRouteDomain", 0) or 0) for p in objects["auth/partition"]
+    }
+
+    def ip_rd(text: str, partition: str) -> tuple[str, int]:
+        ip, _, rd = text.partition("%")
+        return ip, int(rd) if rd else default_rd.get(partition, 0)
+
+    # A virtual address is unique per IP and route domain on the whole device (0107176c): a
+    # virtual may stand on one in another partition (f5-appsvcs-extension #741).
+    addresses = {ip_rd(va["address"], va["partition"]) for va in objects["ltm/virtual-address"]}
     for vs in objects["ltm/virtual"]:
         part, _, rest = vs["destination"][1:].partition("/")
         host = rest.rsplit(".", 1)[0] if rest.count(":") > 1 else rest.rsplit(":", 1)[0]
-        if (part, host) not in addresses:
+        if ip_rd(host, part) not in addresses:
             problems.append(("virtual address", vs["fullPath"], host))
     nodes = {(n["partition"], n["address"]) for n in objects["ltm/node"]}
     pools = {p["fullPath"] for p in objects["ltm/pool"]}

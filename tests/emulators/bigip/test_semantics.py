@@ -62,17 +62,23 @@ def test_route_domain_spelling(mgmt, partition):
     pool = mgmt.tm.ltm.pools.pool.create(name="x", partition=partition)
     default_rd = pool.members_s.members.create(name="10.0.0.1%2:80", partition=partition)
     other_rd = pool.members_s.members.create(name="10.0.0.1%3:80", partition=partition)
-    assert (default_rd.name, default_rd.address) == ("10.0.0.1:80", "10.0.0.1")
+    # A device keeps the name as given; only the address field is canonical.
+    assert (default_rd.name, default_rd.address) == ("10.0.0.1%2:80", "10.0.0.1")
     assert (other_rd.name, other_rd.address) == ("10.0.0.1%3:80", "10.0.0.1%3")
     # Both spellings find the member in the default route domain; %-names are URL-encoded.
     assert pool.members_s.members.exists(name="10.0.0.1%252:80", partition=partition)
+    assert pool.members_s.members.exists(name="10.0.0.1:80", partition=partition)
+    assert not pool.members_s.members.exists(name="10.0.0.1%253:81", partition=partition)
     vs = mgmt.tm.ltm.virtuals.virtual.create(
         name="vs", partition=partition, destination="/P/10.1.1.1%3:443"
     )
     assert vs.destination == "/P/10.1.1.1%3:443"
     assert vs.source == "0.0.0.0%3/0"
-    nodes = {n.name for n in mgmt.tm.ltm.nodes.get_collection()}
-    assert nodes == {"10.0.0.1", "10.0.0.1%3"}
+    nodes = {(n.name, n.address) for n in mgmt.tm.ltm.nodes.get_collection()}
+    assert nodes == {("10.0.0.1%2", "10.0.0.1"), ("10.0.0.1%3", "10.0.0.1%3")}
+    assert mgmt.tm.ltm.nodes.node.exists(name="10.0.0.1", partition=partition)
+    vas = {(v.name, v.address) for v in mgmt.tm.ltm.virtual_address_s.get_collection()}
+    assert vas == {("10.1.1.1%3", "10.1.1.1%3")}
 
 
 def test_unknown_route_domain_is_400(mgmt, partition):
@@ -266,3 +272,50 @@ def test_monitor_names_are_unique_across_monitor_types(mgmt) -> None:
         mgmt.tm.ltm.monitor.tcps.tcp.create(name="X", partition="Common")
     assert error.value.response.status_code == 409
     assert "already exists" in error.value.response.json()["message"]
+
+
+def test_pool_members_inline_in_the_pool_body(mgmt, partition):
+    """``members`` or ``membersReference.items`` in a pool body: the members (and their
+    nodes, named as the members write them) are created; a PUT replaces them."""
+    pools = mgmt.tm.ltm.pools
+    items = [{"name": "10.0.0.1%2:80", "partition": partition, "ratio": 2}]
+    pool = pools.pool.create(name="x", partition=partition, membersReference={"items": items})
+    members = pool.members_s.get_collection()
+    assert [(m.name, m.address, m.ratio) for m in members] == [("10.0.0.1%2:80", "10.0.0.1", 2)]
+    assert mgmt.tm.ltm.nodes.node.load(name="10.0.0.1%252", partition=partition).address == (
+        "10.0.0.1"
+    )
+    # A PUT with other items replaces the members; a plain reference sent back keeps them.
+    pool.update(membersReference={"items": [{"name": "10.0.0.2:8080", "partition": partition}]})
+    assert [m.name for m in pool.members_s.get_collection()] == ["10.0.0.2:8080"]
+    pool.refresh()
+    pool.update(description="members untouched")
+    assert [m.name for m in pool.members_s.get_collection()] == ["10.0.0.2:8080"]
+    other = pools.pool.create(name="y", partition=partition, members=["10.0.0.3:443"])
+    assert [m.name for m in other.members_s.get_collection()] == ["10.0.0.3:443"]
+    # Two spellings of one member are one member.
+    status, body = error_of(
+        other.members_s.members.create, name="10.0.0.3%2:443", partition=partition
+    )
+    assert status == 409
+
+
+def test_collections_f5_cccl_reads_exist(mgmt, partition):
+    params = {"params": f"$filter=partition eq {partition}"}
+    assert mgmt.tm.ltm.data_group.internals.get_collection(requests_params=params) == []
+    assert mgmt.tm.sys.application.services.get_collection(requests_params=params) == []
+    group = mgmt.tm.ltm.data_group.internals.internal.create(
+        name="dg", partition=partition, type="string", records=[{"name": "a", "data": "1"}]
+    )
+    assert group.kind == "tm:ltm:data-group:internal:internalstate"
+    assert group.records == [{"name": "a", "data": "1"}]
+
+
+def test_member_stats_name_the_node_it_resolved_to(mgmt, partition):
+    mgmt.tm.ltm.nodes.node.create(name="web1", partition=partition, address="10.0.0.1")
+    pool = mgmt.tm.ltm.pools.pool.create(name="x", partition=partition)
+    member = pool.members_s.members.create(name="10.0.0.1%2:80", partition=partition)
+    assert [n.name for n in mgmt.tm.ltm.nodes.get_collection()] == ["web1"]
+    entries = member.stats.load().entries
+    (nested,) = entries.values()
+    assert nested["nestedStats"]["entries"]["nodeName"]["description"] == "/P/web1"
