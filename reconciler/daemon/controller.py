@@ -19,6 +19,7 @@ current snapshot and live state, so lost or duplicated events cannot leave drift
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -243,6 +244,7 @@ class DeviceWorker:
             gone = (key,)
         controller.report(self.sas_uuid, self.name, results, gone)
         self.state.reachable = result.reachable
+        controller.metrics.device_up.labels(self.name).set(1 if result.reachable else 0)
         if full and result.verdict is Verdict.DONE:
             self.state.full_synced = True
             controller.metrics.last_sync.labels(self.name).set(time.time())
@@ -416,6 +418,7 @@ class Controller:
             if key not in wanted or wanted[key][1] != devices:
                 old.stopped = True
                 old.queue.close()
+                self._forget_series(old.name)
                 if old.thread is not None:
                     retiring[key] = old.thread
                     if old.sas_uuid in previous:
@@ -438,6 +441,13 @@ class Controller:
         self._release_when_stopped()
         self.metrics.sets_owned.set(len(self.ownership.owned))
         return started
+
+    def _forget_series(self, name: str) -> None:
+        """A worker that stops takes its per-device series along: a set moved to another
+        replica, or deleted, must not keep an ageing last-sync time that fires alerts."""
+        for attr in Metrics.PER_DEVICE:
+            with contextlib.suppress(KeyError):
+                getattr(self.metrics, attr).remove(name)
 
     def _release_when_stopped(self) -> None:
         """Sets being given up go to their next owner only after every worker they had has

@@ -12,6 +12,8 @@ PREFIX = "contrail_f5"
 
 
 class Metrics:
+    PER_DEVICE = ("managed", "last_sync", "device_up")  # series a stopped worker takes along
+
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         r = self.registry = registry or CollectorRegistry()
         self.reconciles = Counter(
@@ -75,6 +77,12 @@ class Metrics:
             f"{PREFIX}_ownership_changes",
             "Sets this replica acquired, released, or lost with its ZooKeeper session",
             ["change"],
+            registry=r,
+        )
+        self.device_up = Gauge(
+            f"{PREFIX}_device_up",
+            "1 if the device answered this replica's last attempt, else 0",
+            ["device"],
             registry=r,
         )
         self.lbs_in_error = Gauge(
