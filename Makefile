@@ -20,10 +20,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# The pure core, the manifests and the emulators in-process: no subprocess, no broker, no
-# ZooKeeper (well under a minute; `make test` is what CI runs).
+# The pure core and the manifests: no server, no subprocess, no broker (a few seconds; the
+# emulators' own tests and everything end to end are in `make test`, which CI runs).
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow and not rabbitmq and not zookeeper" tests/unit tests/deploy tests/emulators $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m "not slow and not rabbitmq and not zookeeper" tests/unit tests/deploy $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

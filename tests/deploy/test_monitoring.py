@@ -283,6 +283,7 @@ def promtool() -> str:
     return found
 
 
+@pytest.mark.slow  # a subprocess (and, the first time, a package download)
 def test_promtool_checks_the_rules(promtool: str, tmp_path: Path) -> None:
     rules = tmp_path / "rules.yaml"
     rules.write_text(yaml.safe_dump(RULE["spec"]))
@@ -410,6 +411,7 @@ def test_every_alert_has_a_unit_test() -> None:
     assert tested == {rule["alert"] for rule in RULES}
 
 
+@pytest.mark.slow  # a subprocess (and, the first time, a package download)
 def test_promtool_unit_tests_fire_the_alerts_when_they_should(
     promtool: str, tmp_path: Path
 ) -> None:
