@@ -245,6 +245,7 @@ class ZooKeeperOwnership(_OwnerNodes):
         self._node_session: int | None = None
         self._stopped = False
         self._thread: threading.Thread | None = None
+        self.replicas: tuple[str, ...] = ()  # the live replicas as last seen (status page)
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -376,6 +377,7 @@ class ZooKeeperOwnership(_OwnerNodes):
             f"{self.root}/replicas", watch=lambda _event: self._wake.set()
         )
         replicas = sorted({child.rsplit("-", 1)[0] for child in children})
+        self.replicas = tuple(replicas)
         if self.replica_id not in replicas:  # our node vanished: register again next round
             with self._lock:
                 self._node = None

@@ -43,7 +43,7 @@ from reconciler.model.resources import CHILD_TYPES, resource_type
 from reconciler.model.values import FrozenDict
 from reconciler.naming import Naming
 from reconciler.plan.allocations import address_changes
-from reconciler.plan.conflicts import SetScope, find_conflicts
+from reconciler.plan.conflicts import SetScope, find_conflicts, vips_of
 from reconciler.plan.diff import DeleteGuard, Scope, diff
 from reconciler.plan.model import ContrailChange, DevicePlan, Plan
 from reconciler.plan.routes import set_route_changes, without_routes_of
@@ -316,6 +316,7 @@ class SetReconciler:
         if networking.is_l3(settings) and full:
             snapshot, options, extra = self._l3(request, targets, lives, notes, contrail)
         readable = [live for live in lives.values() if isinstance(live, ObjectSet)]
+        ips = None if request.lbs is None else vips_of(snapshot, request.lbs)
         rejected = find_conflicts(
             snapshot,
             sharing_device(snapshot, settings, options),
@@ -323,6 +324,7 @@ class SetReconciler:
             readable,
             Naming(options.prefix),
             {lb.uuid: lb.created for lb in snapshot.load_balancers.values()},
+            ips,
         )
         if rejected:
             options = replace(options, rejected=FrozenDict(rejected))

@@ -37,6 +37,20 @@ _CLASSES: dict[str, tuple[Any, Any, str]] = {
 }
 
 
+#: Objects whose current properties one list call reads before they are written.
+READ_PAGE = 500
+
+
+def _read_fresh(vnc: Any, updates: list[StatusUpdate], start: int) -> dict[str, Any]:
+    """The current property struct of the next READ_PAGE updates of ``updates[start]``'s
+    type, by uuid (one ``<type>s_list(detail=True, obj_uuids=...)``)."""
+    kind = updates[start].type
+    _cls, _props_cls, prop = _CLASSES[kind]
+    page = [u.uuid for u in updates[start:] if u.type == kind][:READ_PAGE]
+    listed = getattr(vnc, f"{kind.replace('-', '_')}s_list")(detail=True, obj_uuids=page)
+    return {obj.uuid: getattr(obj, f"get_{prop}")() for obj in listed}
+
+
 def write_status(vnc: Any, snapshot: ContrailSnapshot, updates: list[StatusUpdate]) -> list[str]:
     """Apply the updates; one failing write is logged and reported, the others still go."""
     failures: list[str] = []
@@ -45,15 +59,24 @@ def write_status(vnc: Any, snapshot: ContrailSnapshot, updates: list[StatusUpdat
         "loadbalancer-pool": snapshot.pools,
         "loadbalancer-member": snapshot.members,
     }
-    for update in updates:
+    fresh_structs: dict[str, Any] = {}  # read ahead, not yet written
+    for index, update in enumerate(updates):
         cls, props_cls, prop = _CLASSES[update.type]
         current = sources[update.type][update.uuid]
         method = update.type.replace("-", "_")
         try:
             # The property is one struct: read it fresh and change only the status keys, so
             # a user's edit made since our snapshot (a weight, an address) is never undone.
-            fresh = getattr(vnc, f"{method}_read")(id=update.uuid, fields=[prop])
-            struct = getattr(fresh, f"get_{prop}")()
+            # Read a page of them at a time (one list call per READ_PAGE objects of a type,
+            # not one read each), just before that page is written (a window of about a
+            # second instead of one round trip).
+            if update.uuid not in fresh_structs:
+                fresh_structs.update(_read_fresh(vnc, updates, index))
+            if update.uuid in fresh_structs:
+                struct = fresh_structs.pop(update.uuid)
+            else:  # not listed: gone since, or a server that lists lazily; read it alone
+                fresh = getattr(vnc, f"{method}_read")(id=update.uuid, fields=[prop])
+                struct = getattr(fresh, f"get_{prop}")()
             props = (
                 {k: getattr(struct, k, None) for k in struct.attr_fields}
                 if struct is not None

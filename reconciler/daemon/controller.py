@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -34,14 +35,15 @@ from reconciler.config import Config
 from reconciler.contrail.reader import ContrailReader, ContrailReadError
 from reconciler.contrail.status import write_status
 from reconciler.contrail.writer import write_changes
-from reconciler.coordination import Ownership, SoleOwnership
+from reconciler.coordination import Ownership, SoleOwnership, rendezvous_owner
+from reconciler.daemon import statuspage
 from reconciler.daemon.events import FULL_RESYNC, Index, keys_for
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.workqueue import WorkQueue
 from reconciler.logs import get_logger
 from reconciler.model.contrail import ContrailSnapshot
 from reconciler.plan.routes import set_route_changes
-from reconciler.plan.status import plan_status
+from reconciler.plan.status import lb_status, plan_status
 from reconciler.progress import Progress
 from reconciler.reconcile import (
     Request,
@@ -55,7 +57,7 @@ from reconciler.reconcile import (
 )
 from reconciler.settings import DeviceSettings, SetSettings, SettingsError, settings_for
 from reconciler.translate import networking
-from reconciler.translate.desired import Options, belongs_to
+from reconciler.translate.desired import Options, belongs_to, sets_of
 
 log = get_logger("controller")
 SAVE_IDLE_SECONDS = 1.0
@@ -68,6 +70,10 @@ OWNERSHIP = "#ownership"  # Contrail-stage key: the sets this replica owns chang
 class DeviceState:
     reachable: bool = False
     full_synced: bool = False
+    # for the status page
+    last_reconcile: float | None = None
+    last_sync: float | None = None  # wall time of the last full pass that converged
+    unavailable: dict[str, str] = field(default_factory=dict)  # device → why, last pass
 
 
 class DeviceWorker:
@@ -237,6 +243,7 @@ class DeviceWorker:
         controller.operating.update(result.operating)
         results = result.lb_results
         self._track_availability(result)
+        controller.record(self, key, result)
         gone: tuple[str, ...] = ()
         if full:  # load balancers deleted while we were not listening
             gone = tuple(lb for lb in controller.results if lb not in snapshot.load_balancers)
@@ -247,7 +254,8 @@ class DeviceWorker:
         controller.metrics.device_up.labels(self.name).set(1 if result.reachable else 0)
         if full and result.verdict is Verdict.DONE:
             self.state.full_synced = True
-            controller.metrics.last_sync.labels(self.name).set(time.time())
+            self.state.last_sync = time.time()
+            controller.metrics.last_sync.labels(self.name).set(self.state.last_sync)
         return result.verdict
 
 
@@ -281,6 +289,11 @@ class Controller:
         self._route_problems: dict[str, list[str]] = {}
         self._retiring: dict[str, list[threading.Thread]] = {}  # set name → stopping workers
         self._releasing: set[str] = set()  # sets whose release waits for those
+        # What the status page shows beside the above (``status``): per device the last plan
+        # (and the last with changes), per load balancer the last change applied, events.
+        self.plans: dict[str, dict[str, Any]] = {}
+        self.changes: dict[str, dict[str, Any]] = {}
+        self.events: deque[dict[str, Any]] = deque(maxlen=statuspage.EVENTS_KEPT)
 
     # -- inputs ---------------------------------------------------------------------------
 
@@ -327,6 +340,7 @@ class Controller:
         except ContrailReadError as exc:
             self.metrics.contrail_reads.labels(scope, "error").inc()
             log.warning("contrail read failed; will retry", key=key, error=str(exc))
+            self.event("contrail-read-failed", f"Contrail read ({scope}) failed: {exc}", "error")
             return False
         self.metrics.contrail_reads.labels(scope, "ok").inc()
         log.debug("contrail read", key=key, scope=scope)
@@ -410,6 +424,9 @@ class Controller:
                 for device in settings.devices:
                     wanted[_device_key(device)] = (sas.uuid, (device,), "device")
         previous, self.sets = self.sets, sets
+        mine, had = {s.sas_name for s in sets.values()}, {s.sas_name for s in previous.values()}
+        for name in sorted(mine ^ had):
+            self.event("ownership", f"{'took' if name in mine else 'gave up'} set {name}", set=name)
         retiring: dict[str, threading.Thread] = {}
         started: list[DeviceWorker] = []
         for key in list(self.workers):
@@ -513,11 +530,14 @@ class Controller:
     ) -> None:
         """Per-device outcomes of one set; write the combined status of load balancers that
         changed, and that set's VIP routes (``gone``: load balancers deleted from Contrail)."""
+        before = {lb: self._combined(lb) if lb in self.results else "" for lb in results}
         for lb in gone:
             self.results.pop(lb, None)
+            self.changes.pop(lb, None)
         for lb, reason in results.items():
             self.results.setdefault(lb, {})[device] = reason
         changed = {lb: self._combined(lb) for lb in results}
+        self._status_events(before, changed)
         self.metrics.lbs_in_error.set(sum(1 for d in self.results.values() if any(d.values())))
         snapshot = self.snapshot
         settings = self.sets.get(sas_uuid)
@@ -561,6 +581,213 @@ class Controller:
             self.snapshot = replace(self.snapshot or snapshot, route_tables=tables)
         except ContrailReadError as exc:
             log.warning("route tables not re-read; next resync will", error=str(exc))
+
+    # -- the status page ------------------------------------------------------------------
+
+    def event(self, kind: str, message: str, level: str = "info", **about: Any) -> None:
+        """One line of the status page's recent events (a ring buffer)."""
+        fields = {k: v for k, v in about.items() if v is not None}
+        self.events.append(
+            {"at": time.time(), "kind": kind, "level": level, "message": message, **fields}
+        )
+
+    def record(self, worker: DeviceWorker, key: str, result: Result) -> None:
+        """What the status page keeps of one reconcile: each device's plan, the changes
+        applied per load balancer, and events (a device gone or back, what was applied)."""
+        now, state = time.time(), worker.state
+        first, was_reachable = state.last_reconcile is None, state.reachable
+        state.last_reconcile, state.unavailable = now, dict(result.unavailable)
+        if not result.reachable and (first or was_reachable):
+            errors = "; ".join(f"{d}: {e}" for d, e in result.unavailable.items())
+            message = f"{worker.name} not answering: {errors}"
+            self.event("device-down", message, "error", device=worker.name)
+        elif result.reachable and (first or not was_reachable):
+            self.event("device-up", f"{worker.name} answers", device=worker.name)
+        for device_plan in result.plan.devices:
+            entry = statuspage.plan_entry(device_plan, worker.name, key, now)
+            kept = self.plans.get(device_plan.device, {}).get("last_with_changes")
+            self.plans[device_plan.device] = {
+                "device": device_plan.device,
+                "address": device_plan.address,
+                "last": entry,
+                "last_with_changes": entry if device_plan.operations else kept,
+            }
+        applied = 0
+        for outcome in result.applied:
+            applied += sum(1 + len(op.children) for op in outcome.applied)  # objects
+            for lb, ops in statuspage.applied_by_load_balancer(outcome.applied).items():
+                self.changes[lb] = {
+                    "at": now,
+                    "device": outcome.device,
+                    "count": len(ops),
+                    "operations": ops[:10],
+                }
+        failures = [f"{a.device}: {e}" for a in result.applied for e in a.errors]
+        failures += [
+            f"{a.device}: {lb}: {r}" for a in result.applied for lb, r in a.failed_lbs.items()
+        ]
+        failures += result.contrail_failures
+        if applied or failures:
+            scope = "whole set" if key == FULL_RESYNC else f"load balancer {key}"
+            message = f"{worker.name} ({scope}): applied {applied} of {result.plan.summary()}"
+            if failures:
+                message += "; failed: " + "; ".join(failures[:5])
+            self.event("reconcile", message, "warning" if failures else "info", device=worker.name)
+
+    def _status_events(self, before: dict[str, str | None], after: dict[str, str | None]) -> None:
+        """Load balancers that went into ERROR or out of it (``before``: "" never reported)."""
+        snapshot = self.snapshot
+        for uuid, reason in after.items():
+            was = before.get(uuid)
+            if reason == was or not (reason or was):
+                continue
+            lb = snapshot.load_balancers.get(uuid) if snapshot else None
+            name = (lb.display_name or lb.name) if lb else uuid
+            about: dict[str, Any] = {"lb": uuid, "project": lb.project_name if lb else None}
+            if lb:
+                about["project_uuid"] = lb.project_uuid
+            if reason:
+                self.event("lb-error", f"load balancer {name}: ERROR: {reason}", "error", **about)
+            else:
+                self.event("lb-active", f"load balancer {name} is ACTIVE again", **about)
+
+    def _device_rows(self, worker: DeviceWorker) -> list[dict[str, Any]]:
+        state, rows = worker.state, []
+        for client in worker.clients:
+            device = client.settings  # name and address only: never the credentials
+            active = client is worker.client
+            reachable: bool | None
+            if state.last_reconcile is None:
+                reachable = None
+            elif device.name in state.unavailable:
+                reachable = False
+            elif len(worker.clients) == 1:
+                reachable = state.reachable
+            else:  # a config-sync pair's standby is not written, so not asked
+                reachable = None if worker.config_sync and not active else True
+            error = state.unavailable.get(device.name)
+            if error is None and len(worker.clients) == 1 and state.unavailable:
+                error = next(iter(state.unavailable.values()))
+            rows.append(
+                {
+                    "name": device.name,
+                    "address": f"{device.address}:{device.port}",
+                    "worker": worker.name,
+                    "role": ("active" if active else "standby") if worker.config_sync else None,
+                    "reachable": reachable,
+                    "full_synced": state.full_synced,
+                    "last_sync": state.last_sync,
+                    "last_reconcile": state.last_reconcile,
+                    "down_since": worker.down_since_wall if worker.down_since is not None else None,
+                    "queue_depth": len(worker.queue),
+                    "error": error,
+                }
+            )
+        return rows
+
+    def status(self) -> dict[str, Any]:
+        """The daemon's state as plain values (JSON-able) for the status page: sets and
+        their devices, load balancers, the last plan per device, recent events. Nothing in
+        it is a credential (and any this process knows of is scrubbed from it anyway)."""
+        snapshot = self.snapshot
+        workers = list(self.workers.values())
+        load_balancers: list[dict[str, Any]] = []
+        counts: dict[str, list[int]] = {}  # set name → [load balancers, in error]
+        for lb in sorted(
+            snapshot.load_balancers.values() if snapshot else (),
+            key=lambda lb: (lb.project_name, lb.display_name or lb.name, lb.uuid),
+        ):
+            assert snapshot is not None
+            names = sorted(sets_of(lb, snapshot, self.config.claims))
+            if not names:
+                continue  # not an F5 set's
+            if lb.uuid in self.results:
+                reason = self._combined(lb.uuid)
+                provisioning, operating, _ = lb_status(lb, reason, self.operating, self.degraded)
+                why = reason or self.degraded.get(lb.uuid) or ""
+                source = "reconciled by this replica"
+            else:  # another replica's set, or not reconciled yet: what Contrail holds
+                provisioning, operating = lb.provisioning_status, lb.operating_status
+                text = str(lb.raw_properties.get("status") or "")
+                why = "" if text in ("", provisioning) else text
+                source = "as Contrail has it"
+            for name in names:
+                tally = counts.setdefault(name, [0, 0])
+                tally[0] += 1
+                tally[1] += provisioning == "ERROR"
+            load_balancers.append(
+                {
+                    "uuid": lb.uuid,
+                    "name": lb.display_name or lb.name,
+                    "project": lb.project_name,
+                    "project_uuid": lb.project_uuid,
+                    "sets": names,
+                    "vip": lb.vip_address,
+                    "provisioning_status": provisioning,
+                    "operating_status": operating,
+                    "reason": why,
+                    "source": source,
+                    "last_change": self.changes.get(lb.uuid),
+                }
+            )
+        releasing = self.ownership.pending_release()
+        replicas = sorted(getattr(self.ownership, "replicas", ()) or ())
+        sets = []
+        for sas in sorted(
+            snapshot.appliance_sets.values() if snapshot else (), key=lambda s: s.name
+        ):
+            owner = None
+            if sas.name in releasing:
+                ownership = "this replica, handing it over"
+            elif sas.uuid in self.sets:
+                ownership = "this replica"
+            elif self.ownership.owns(sas.name):
+                ownership = "this replica (settings unusable: see the log)"
+            else:
+                ownership = "another replica"
+                owner = rendezvous_owner(sas.name, replicas) if replicas else None
+            tally = counts.get(sas.name, [0, 0])
+            sets.append(
+                {
+                    "name": sas.name,
+                    "uuid": sas.uuid,
+                    "ownership": ownership,
+                    "owner": owner,
+                    "load_balancers": tally[0],
+                    "in_error": tally[1],
+                    "devices": [
+                        row
+                        for w in workers
+                        if w.sas_uuid == sas.uuid
+                        for row in self._device_rows(w)
+                    ],
+                }
+            )
+        ours = {c.name for w in workers for c in w.clients}
+        data = {
+            "generated_at": time.time(),
+            "contrail_synced": self.contrail_synced,
+            "contrail_queue_depth": len(self.queue),
+            "sets": sets,
+            "load_balancers": load_balancers,
+            "plans": [self.plans[d] for d in sorted(self.plans) if d in ours],
+            "events": list(reversed(self.events)),
+        }
+        return dict(statuspage.scrub(data, self._secrets()))
+
+    def _secrets(self) -> list[str]:
+        found = [d.password.reveal() for s in self.sets.values() for d in s.devices]
+        for name in ("auth_token", "rabbit_password", "device_password"):
+            secret = getattr(self.config, name, None)
+            if secret is not None:
+                found.append(secret.reveal())
+        found += [c.password.reveal() for c in self.config.credentials]
+        for sas in self.snapshot.appliance_sets.values() if self.snapshot else ():
+            password = sas.properties.get("password")
+            if password is not None:
+                found.append(password.reveal() if hasattr(password, "reveal") else str(password))
+            found += [a.password.reveal() for a in sas.appliances if a.password is not None]
+        return found
 
     def readiness(self) -> dict[str, bool]:
         return {

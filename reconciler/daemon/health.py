@@ -1,10 +1,12 @@
-"""``/healthz``, ``/readyz`` and ``/metrics`` over HTTP (gevent's WSGI server).
+"""``/healthz``, ``/readyz``, ``/metrics`` and the status page over HTTP (gevent's WSGI server).
 
 - ``/healthz``: the process answers — for a liveness probe.
 - ``/readyz``: the first full sync is done, the broker is connected (when configured) and
   every device was reachable on its last attempt — for a readiness probe; the JSON body
   says which condition is missing.
 - ``/metrics``: Prometheus text format, from prometheus_client.
+- ``/`` and ``/status.json``: the status page and its data (``statuspage``), filtered by
+  ``?project=`` and ``?state=``.
 """
 
 from __future__ import annotations
@@ -12,16 +14,27 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qs
 
 from prometheus_client import make_wsgi_app
 
+from reconciler.daemon import statuspage
 from reconciler.daemon.metrics import Metrics
 
 Readiness = Callable[[], dict[str, bool]]
+Status = Callable[[], dict[str, Any]]
 
 
-def make_app(readiness: Readiness, metrics: Metrics) -> Callable[..., Iterable[bytes]]:
+def make_app(
+    readiness: Readiness, metrics: Metrics, status: Status | None = None
+) -> Callable[..., Iterable[bytes]]:
     metrics_app = make_wsgi_app(metrics.registry)
+
+    def status_data(environ: dict[str, Any]) -> dict[str, Any]:
+        assert status is not None
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        first = {k: v[0].strip() for k, v in query.items() if v}
+        return statuspage.select(status(), first.get("project", ""), first.get("state", ""))
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -39,17 +52,29 @@ def make_app(readiness: Readiness, metrics: Metrics) -> Callable[..., Iterable[b
             return [body]
         if path == "/metrics":
             return metrics_app(environ, start_response)
+        if status is not None and path in ("/", "/status.json"):
+            data = status_data(environ)
+            headers = [("Cache-Control", "no-store")]
+            if path == "/":
+                body = statuspage.render(data).encode()
+                headers.append(("Content-Type", "text/html; charset=utf-8"))
+            else:
+                body = json.dumps(data, default=str).encode()
+                headers.append(("Content-Type", "application/json"))
+            start_response("200 OK", headers)
+            return [body]
         start_response("404 Not Found", [("Content-Type", "text/plain")])
-        return [b"not found: try /healthz, /readyz or /metrics\n"]
+        return [b"not found: try /, /status.json, /healthz, /readyz or /metrics\n"]
 
     return app
 
 
-def serve(listen: str, readiness: Readiness, metrics: Metrics) -> Any:
+def serve(listen: str, readiness: Readiness, metrics: Metrics, status: Status | None = None) -> Any:
     """Start the server in a greenlet; returns it (``.stop()``, ``.server_port``)."""
     from gevent.pywsgi import WSGIServer
 
     host, _, port = listen.rpartition(":")
-    server = WSGIServer((host or "127.0.0.1", int(port)), make_app(readiness, metrics), log=None)
+    app = make_app(readiness, metrics, status)
+    server = WSGIServer((host or "127.0.0.1", int(port)), app, log=None)
     server.start()
     return server

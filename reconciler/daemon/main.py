@@ -3,8 +3,8 @@
 Wiring only (the machinery is in ``controller``): connect to Contrail (retrying while it is
 down), start the controller's Contrail stage and device workers, subscribe to RabbitMQ when a
 broker is configured (each bind asks for a full resync; without a broker the periodic resync
-alone drives the reconciler: polling), serve ``/healthz``, ``/readyz`` and ``/metrics``, and
-on SIGTERM let every worker finish its current apply before exiting.
+alone drives the reconciler: polling), serve ``/healthz``, ``/readyz``, ``/metrics`` and the
+status page (``/``, ``/status.json``), and on SIGTERM let every worker finish its current apply before exiting.
 
 The entry point (``cli.main``) has monkey-patched the process with gevent before importing
 this module, so threads here are greenlets and sockets cooperate.
@@ -96,8 +96,14 @@ def run_daemon(config: Config, stop: threading.Event | None = None) -> int:
             checks["broker_connected"] = bool(watcher and watcher.connected)
         return checks
 
-    health = serve(config.http_listen, readiness, metrics)
-    log.info("serving health and metrics", listen=config.http_listen)
+    def status() -> dict[str, Any]:
+        """The status page's data: the controller's state, with who and how ready we are."""
+        checks = readiness()
+        data = controller.status() if controller is not None else {}
+        return {**data, "replica": replica, "ready": all(checks.values()), "checks": checks}
+
+    health = serve(config.http_listen, readiness, metrics, status)
+    log.info("serving health, metrics and the status page", listen=config.http_listen)
     vnc = _connect_until_stopped(config, stop)
     if vnc is None:
         health.stop()

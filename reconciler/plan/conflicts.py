@@ -109,14 +109,34 @@ def _claims(
     return addresses_claimed, servers
 
 
-def _live_holders(live: ObjectSet, snapshot: ContrailSnapshot, naming: Naming) -> dict[Key, str]:
+def vips_of(snapshot: ContrailSnapshot, lbs: Iterable[str]) -> frozenset[str]:
+    """The VIPs of some load balancers: what a one-load-balancer reconcile compares."""
+    return frozenset(
+        vip
+        for uuid in lbs
+        if (lb := snapshot.load_balancers.get(uuid)) is not None and (vip := _vip(lb, snapshot))
+    )
+
+
+def _live_holders(
+    live: ObjectSet,
+    snapshot: ContrailSnapshot,
+    naming: Naming,
+    ips: frozenset[str] | None = None,
+) -> dict[Key, str]:
     """Address keys the device holds now → the load balancer uuid holding them, or
     ``foreign:<path>`` for an object we did not create. Stale objects of ours (their load
-    balancer is gone) are left out: this pass deletes them."""
+    balancer is gone) are left out: this pass deletes them. ``ips``: only these addresses
+    matter (a cheap text test first: at 5,000 load balancers, parsing every destination on
+    every one-load-balancer change would cost more than the change)."""
     holders: dict[Key, str] = {}
     for obj in live.values():
         if obj.kind not in ("ltm/virtual-address", "ltm/virtual"):
             continue
+        if ips is not None:
+            text = str(obj.fields.get("address") or obj.fields.get("destination") or "")
+            if not any(ip in text for ip in ips):
+                continue
         rd_project = naming.project_of(obj.partition) or obj.partition
         if obj.kind == "ltm/virtual-address":
             try:
@@ -168,17 +188,25 @@ def find_conflicts(
     lives: Iterable[ObjectSet],
     naming: Naming,
     created: Mapping[str, str] | None = None,
+    ips: frozenset[str] | None = None,
 ) -> dict[str, ObjectError]:
     """Load balancer uuid → why it cannot have its addresses, for this set's load balancers.
 
     ``set_of``: every load balancer of every F5 set sharing a device with this one → its
     set's scope; ``lives``: what each of this set's devices holds now; ``created``: load
-    balancer uuid → Contrail's creation time (the tie-break when none is live)."""
+    balancer uuid → Contrail's creation time (the tie-break when none is live); ``ips``:
+    only claims on these addresses are compared (a one-load-balancer reconcile)."""
     created = created or {}
     holders: dict[Key, str] = {}
     for live in lives:
-        for key, holder in _live_holders(live, snapshot, naming).items():
+        for key, holder in _live_holders(live, snapshot, naming, ips).items():
             holders.setdefault(key, holder)
+    if ips is not None:
+        set_of = {
+            uuid: scope
+            for uuid, scope in set_of.items()
+            if (vip := _vip(snapshot.load_balancers[uuid], snapshot)) and vip in ips
+        }
     addresses_claimed, servers = _claims(snapshot, set_of)
     rejected: dict[str, ObjectError] = {}
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.model.contrail import ContrailSnapshot
+from reconciler.model.contrail import ContrailSnapshot, LoadBalancer
 
 ACTIVE, ERROR = "ACTIVE", "ERROR"
 
@@ -58,15 +58,7 @@ def plan_status(
         lb = snapshot.load_balancers.get(lb_uuid)
         if lb is None:
             continue
-        state = ACTIVE if reason is None else ERROR
-        down = degraded.get(lb.uuid) if reason is None else None
-        if reason is not None or down:
-            running = "OFFLINE"
-        else:
-            running = operating.get(lb.uuid) or (
-                lb.operating_status if lb.operating_status not in (None, "OFFLINE") else "ONLINE"
-            )
-        text = f"ERROR: {reason}" if reason is not None else f"ACTIVE; {down}" if down else state
+        state, running, text = lb_status(lb, reason, operating, degraded)
         want = {
             "provisioning_status": state,
             "operating_status": running,
@@ -90,6 +82,26 @@ def plan_status(
                         )
                     )
     return updates
+
+
+def lb_status(
+    lb: LoadBalancer,
+    reason: str | None,
+    operating: Mapping[str, str],
+    degraded: Mapping[str, str],
+) -> tuple[str, str, str]:
+    """A reconciled load balancer's provisioning status, operating status and status text
+    (``reason``: None when it converged, else why it is in ERROR)."""
+    state = ACTIVE if reason is None else ERROR
+    down = degraded.get(lb.uuid) if reason is None else None
+    if reason is not None or down:
+        running = "OFFLINE"
+    else:
+        running = operating.get(lb.uuid) or (
+            lb.operating_status if lb.operating_status not in (None, "OFFLINE") else "ONLINE"
+        )
+    text = f"ERROR: {reason}" if reason is not None else f"ACTIVE; {down}" if down else state
+    return state, running, text
 
 
 def pool_status(health: PoolHealth) -> str:
