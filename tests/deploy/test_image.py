@@ -24,16 +24,13 @@ from typing import Any
 import pytest
 import requests
 
-import emulators.contrail as contrail_emulator
 from emulators.contrail.topology import (
     ListenerSpec,
     PoolSpec,
     Topology,
     add_load_balancer,
-    seed_topology,
 )
 from tests.support.polling import free_port, wait_until
-from tests.support.rabbitmq import drop_vhost, ensure_broker, private_vhost
 
 pytestmark = [pytest.mark.slow, pytest.mark.rabbitmq]
 
@@ -92,43 +89,6 @@ def image() -> str:
     return tag
 
 
-@pytest.fixture(scope="module")
-def image_vhost() -> Iterator[str]:
-    name = f"contrail-f5-image-tests-{os.getpid()}"
-    private_vhost(name)
-    yield name
-    drop_vhost(name)
-
-
-@pytest.fixture
-def contrail(image_vhost: str) -> Iterator[Any]:
-    """The Contrail emulator, publishing to this module's own broker vhost."""
-    server = contrail_emulator.start(amqp_url=ensure_broker(private_vhost(image_vhost)))
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def bigip() -> Iterator[Any]:
-    from emulators.bigip import start
-
-    server = start(user=DEVICE_USER, password=DEVICE_PASSWORD)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def vnc(contrail: Any) -> Any:
-    return contrail_emulator.client(contrail)
-
-
-@pytest.fixture
-def topo(vnc: Any, bigip: Any) -> Topology:
-    """The seed's topology: set ``f5`` names the BIG-IP emulator (address, port, user, password)."""
-    kv = {"address": "127.0.0.1", "port": str(bigip.port)}
-    return seed_topology(vnc, sas_kv={**kv, "user": DEVICE_USER, "password": DEVICE_PASSWORD})
-
-
 class Container:
     def __init__(self, name: str, listen: str) -> None:
         self.name, self.listen = name, listen
@@ -155,7 +115,7 @@ class Container:
 
 
 @pytest.fixture
-def container(image: str, contrail: Any, image_vhost: str, tmp_path: Path) -> Iterator[Container]:
+def container(image: str, contrail: Any, vhost: str, tmp_path: Path) -> Iterator[Container]:
     listen = f"127.0.0.1:{free_port()}"
     conf = tmp_path / "contrail-f5-reconciler.conf"
     conf.write_text(
@@ -164,7 +124,7 @@ def container(image: str, contrail: Any, image_vhost: str, tmp_path: Path) -> It
         f"api_server_port = {contrail.port}\n"
         "rabbit_server = 127.0.0.1\n"
         "rabbit_port = 5672\n"
-        f"rabbit_vhost = {image_vhost}\n"
+        f"rabbit_vhost = {vhost}\n"
         f"http_listen = {listen}\n"
         "resync_interval = 300\n"
         "device_timeout = 5\n"
