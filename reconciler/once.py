@@ -97,7 +97,8 @@ class Reconciler:
     def set_reconciler(
         self, settings: SetSettings, progress: Progress | None = None
     ) -> SetReconciler:
-        targets = [Target(self.client_for(d)) for d in settings.devices]
+        # one pass: nothing to keep a device's live state for once it is planned
+        targets = [Target(self.client_for(d), one_shot=True) for d in settings.devices]
         if self.claims is not None:  # writes go out only while this pass holds the set
             fence = functools.partial(self.claims.fence, settings.sas_name)
             for target in targets:

@@ -233,6 +233,10 @@ class Target:
     client: DeviceClient
     cache: LiveCache = field(default_factory=LiveCache)
     memory: ScopeMemory = field(default_factory=ScopeMemory)
+    # A one-shot pass keeps nothing for later: the live state read is not kept past the plan
+    # (so it is not in memory beside the desired state while the plan is applied and the
+    # statuses written), nor the scope memory.
+    one_shot: bool = False
 
     @property
     def settings(self) -> DeviceSettings:
@@ -406,7 +410,8 @@ class SetReconciler:
             log.warning("device not readable", device=target.settings.name, error=str(exc))
             target.cache.forget()
             return exc
-        target.cache.objects = objects
+        if not target.one_shot:
+            target.cache.objects = objects
         return objects
 
     def _l3(
@@ -503,7 +508,8 @@ class SetReconciler:
             )
             result.applied.append(applied)
             target.cache.after_apply(device_plan, applied)
-            target.memory.remember(desired, request.lbs, request.options.prefix)
+            if not target.one_shot:
+                target.memory.remember(desired, request.lbs, request.options.prefix)
             result.reachable = result.reachable and not applied.transport_failed
             if applied.applied and self.config_sync and request.save:
                 try:

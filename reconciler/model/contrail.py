@@ -41,6 +41,9 @@ class ObjectError:
     reason: str
     lb_uuid: str | None = None
     lb_name: str | None = None  # so that a member's error says whose member it is
+    # For machines: "invalid" (a value), "conflict" (an address another load balancer has),
+    # "other_project" (tenant isolation).
+    code: str = "invalid"
 
     def __str__(self) -> str:
         where = f" {self.field}" if self.field else ""

@@ -129,13 +129,14 @@ class ResourceType:
 
     def from_wire(self, item: Mapping[str, Any], ctx: LiveContext, parent: str = "") -> BigIPObject:
         name = str(item["name"])
+        canonical = self.canonical_name(name, ctx)
         return BigIPObject(
             self.kind,
             ctx.partition,
-            self.canonical_name(name, ctx),
+            name if canonical == name else canonical,  # one string, not two equal ones
             freeze(self.read_fields(item, ctx)),
             parent,
-            wire_name=name,
+            wire_name=None if canonical == name else name,
         )
 
     def canonical_name(self, name: str, ctx: LiveContext) -> str:

@@ -238,6 +238,7 @@ def find_conflicts(
                         f"{claim.label} {_taken(claim, winner, holder)}; a device refuses two",
                         claim.lb.uuid,
                         claim.lb.name,
+                        "conflict",
                     ),
                 )
 

@@ -176,6 +176,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
                 "name": e.ref.name,
                 "field": e.field,
                 "reason": e.reason,
+                "reason_code": e.code,
                 "loadbalancer": e.lb_uuid,
             }
             for e in plan.errors

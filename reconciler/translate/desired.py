@@ -149,7 +149,9 @@ def translate(
     per-change reconcile, whose diff is scoped to the same load balancers)."""
     index = Subtrees(snapshot, only)
     objects: dict[ObjectKey, BigIPObject] = {}
-    owners: dict[ObjectKey, set[str]] = defaultdict(set)
+    # key → its load balancers; objects of one load balancer share one frozenset (70,000
+    # objects at 5,000 load balancers: a set each was ~30 MB)
+    owners: dict[ObjectKey, frozenset[str]] = {}
     errors: list[ObjectError] = []
     held: set[str] = set()
     clean: list[str] = []
@@ -183,10 +185,11 @@ def translate(
             errors.extend(invalid.errors)
             held.update(index.tokens(lb.uuid))
             continue
+        mine = frozenset((lb.uuid,))
         for obj in produced:
             objects.setdefault(obj.key, obj)
-            owners[obj.key].add(lb.uuid)
-        owners[folder.key].add(lb.uuid)
+            _own(owners, obj.key, mine)
+        _own(owners, folder.key, mine)
         clean.append(lb.uuid)
     claims_of_sets = SetClaims(settings.sas_name)
     if only is None:
@@ -196,10 +199,18 @@ def translate(
         objects=ObjectSet(objects.values()),
         errors=tuple(errors),
         held=frozenset(held),
-        owners={k: frozenset(v) for k, v in owners.items()},
+        owners=owners,
         load_balancers=tuple(clean),
         set_claims=claims_of_sets,
     )
+
+
+def _own(owners: dict[ObjectKey, frozenset[str]], key: ObjectKey, mine: frozenset[str]) -> None:
+    have = owners.get(key)
+    if have is None:
+        owners[key] = mine
+    elif not mine <= have:
+        owners[key] = have | mine
 
 
 def subtree_tokens(snapshot: ContrailSnapshot, lb_uuid: str) -> frozenset[str]:
@@ -261,12 +272,12 @@ class _LoadBalancerTranslator:
         (Neutron's plugin refuses it as NotAuthorized; Contrail's API does not)."""
         if not project or project == self.lb.project_uuid:
             return True
-        self.fail(
-            ref,
-            field_name,
+        reason = (
             f"{what} belongs to project {project}, not to load balancer {self.lb.name}'s "
-            f"project {self.lb.project_name or self.lb.project_uuid}",
+            f"project {self.lb.project_name or self.lb.project_uuid}"
         )
+        lb = self.lb
+        self.errors.append(ObjectError(ref, field_name, reason, lb.uuid, lb.name, "other_project"))
         return False
 
     # -- the translation --------------------------------------------------------------------
