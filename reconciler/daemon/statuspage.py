@@ -496,8 +496,8 @@ def render(data: Mapping[str, Any], now: float | None = None) -> str:
         *_filters(data),
         *_sets(data, now),
         *_load_balancers(data, now),
-        *_plans(data, now),
         *_events(data, now),
+        *_plans(data, now),
         "</main></body></html>",
     ]
     return "\n".join(parts) + "\n"
