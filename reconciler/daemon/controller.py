@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -35,15 +34,15 @@ from reconciler.config import Config
 from reconciler.contrail.reader import ContrailReader, ContrailReadError
 from reconciler.contrail.status import write_status
 from reconciler.contrail.writer import write_changes
-from reconciler.coordination import Ownership, SoleOwnership, rendezvous_owner
-from reconciler.daemon import statuspage
+from reconciler.coordination import Ownership, SoleOwnership
+from reconciler.daemon.board import StatusBoard
 from reconciler.daemon.events import FULL_RESYNC, Index, keys_for
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.workqueue import WorkQueue
 from reconciler.logs import get_logger
 from reconciler.model.contrail import ContrailSnapshot
 from reconciler.plan.routes import set_route_changes
-from reconciler.plan.status import lb_status, plan_status
+from reconciler.plan.status import plan_status
 from reconciler.progress import Progress
 from reconciler.reconcile import (
     Request,
@@ -57,7 +56,7 @@ from reconciler.reconcile import (
 )
 from reconciler.settings import DeviceSettings, SetSettings, SettingsError, settings_for
 from reconciler.translate import networking
-from reconciler.translate.desired import Options, belongs_to, sets_of
+from reconciler.translate.desired import Options, belongs_to
 
 log = get_logger("controller")
 SAVE_IDLE_SECONDS = 1.0
@@ -291,9 +290,7 @@ class Controller:
         self._releasing: set[str] = set()  # sets whose release waits for those
         # What the status page shows beside the above (``status``): per device the last plan
         # (and the last with changes), per load balancer the last change applied, events.
-        self.plans: dict[str, dict[str, Any]] = {}
-        self.changes: dict[str, dict[str, Any]] = {}
-        self.events: deque[dict[str, Any]] = deque(maxlen=statuspage.EVENTS_KEPT)
+        self.board = StatusBoard()  # what the status page shows beyond the state above
 
     # -- inputs ---------------------------------------------------------------------------
 
@@ -533,11 +530,11 @@ class Controller:
         before = {lb: self._combined(lb) if lb in self.results else "" for lb in results}
         for lb in gone:
             self.results.pop(lb, None)
-            self.changes.pop(lb, None)
+            self.board.changes.pop(lb, None)
         for lb, reason in results.items():
             self.results.setdefault(lb, {})[device] = reason
         changed = {lb: self._combined(lb) for lb in results}
-        self._status_events(before, changed)
+        self.board.lb_transitions(before, changed, self.snapshot)
         self.metrics.lbs_in_error.set(sum(1 for d in self.results.values() if any(d.values())))
         snapshot = self.snapshot
         settings = self.sets.get(sas_uuid)
@@ -585,209 +582,14 @@ class Controller:
     # -- the status page ------------------------------------------------------------------
 
     def event(self, kind: str, message: str, level: str = "info", **about: Any) -> None:
-        """One line of the status page's recent events (a ring buffer)."""
-        fields = {k: v for k, v in about.items() if v is not None}
-        self.events.append(
-            {"at": time.time(), "kind": kind, "level": level, "message": message, **fields}
-        )
+        self.board.event(kind, message, level, **about)
 
     def record(self, worker: DeviceWorker, key: str, result: Result) -> None:
-        """What the status page keeps of one reconcile: each device's plan, the changes
-        applied per load balancer, and events (a device gone or back, what was applied)."""
-        now, state = time.time(), worker.state
-        first, was_reachable = state.last_reconcile is None, state.reachable
-        state.last_reconcile, state.unavailable = now, dict(result.unavailable)
-        if not result.reachable and (first or was_reachable):
-            errors = "; ".join(f"{d}: {e}" for d, e in result.unavailable.items())
-            message = f"{worker.name} not answering: {errors}"
-            self.event("device-down", message, "error", device=worker.name)
-        elif result.reachable and (first or not was_reachable):
-            self.event("device-up", f"{worker.name} answers", device=worker.name)
-        for device_plan in result.plan.devices:
-            entry = statuspage.plan_entry(device_plan, worker.name, key, now)
-            kept = self.plans.get(device_plan.device, {}).get("last_with_changes")
-            self.plans[device_plan.device] = {
-                "device": device_plan.device,
-                "address": device_plan.address,
-                "last": entry,
-                "last_with_changes": entry if device_plan.operations else kept,
-            }
-        applied = 0
-        for outcome in result.applied:
-            applied += sum(1 + len(op.children) for op in outcome.applied)  # objects
-            for lb, ops in statuspage.applied_by_load_balancer(outcome.applied).items():
-                self.changes[lb] = {
-                    "at": now,
-                    "device": outcome.device,
-                    "count": len(ops),
-                    "operations": ops[:10],
-                }
-        failures = [f"{a.device}: {e}" for a in result.applied for e in a.errors]
-        failures += [
-            f"{a.device}: {lb}: {r}" for a in result.applied for lb, r in a.failed_lbs.items()
-        ]
-        failures += result.contrail_failures
-        if applied or failures:
-            scope = "whole set" if key == FULL_RESYNC else f"load balancer {key}"
-            message = f"{worker.name} ({scope}): applied {applied} of {result.plan.summary()}"
-            if failures:
-                message += "; failed: " + "; ".join(failures[:5])
-            self.event("reconcile", message, "warning" if failures else "info", device=worker.name)
-
-    def _status_events(self, before: dict[str, str | None], after: dict[str, str | None]) -> None:
-        """Load balancers that went into ERROR or out of it (``before``: "" never reported)."""
-        snapshot = self.snapshot
-        for uuid, reason in after.items():
-            was = before.get(uuid)
-            if reason == was or not (reason or was):
-                continue
-            lb = snapshot.load_balancers.get(uuid) if snapshot else None
-            name = (lb.display_name or lb.name) if lb else uuid
-            about: dict[str, Any] = {"lb": uuid, "project": lb.project_name if lb else None}
-            if lb:
-                about["project_uuid"] = lb.project_uuid
-            if reason:
-                self.event("lb-error", f"load balancer {name}: ERROR: {reason}", "error", **about)
-            else:
-                self.event("lb-active", f"load balancer {name} is ACTIVE again", **about)
-
-    def _device_rows(self, worker: DeviceWorker) -> list[dict[str, Any]]:
-        state, rows = worker.state, []
-        for client in worker.clients:
-            device = client.settings  # name and address only: never the credentials
-            active = client is worker.client
-            reachable: bool | None
-            if state.last_reconcile is None:
-                reachable = None
-            elif device.name in state.unavailable:
-                reachable = False
-            elif len(worker.clients) == 1:
-                reachable = state.reachable
-            else:  # a config-sync pair's standby is not written, so not asked
-                reachable = None if worker.config_sync and not active else True
-            error = state.unavailable.get(device.name)
-            if error is None and len(worker.clients) == 1 and state.unavailable:
-                error = next(iter(state.unavailable.values()))
-            rows.append(
-                {
-                    "name": device.name,
-                    "address": f"{device.address}:{device.port}",
-                    "worker": worker.name,
-                    "role": ("active" if active else "standby") if worker.config_sync else None,
-                    "reachable": reachable,
-                    "full_synced": state.full_synced,
-                    "last_sync": state.last_sync,
-                    "last_reconcile": state.last_reconcile,
-                    "down_since": worker.down_since_wall if worker.down_since is not None else None,
-                    "queue_depth": len(worker.queue),
-                    "error": error,
-                }
-            )
-        return rows
+        self.board.record(worker, key, result)
 
     def status(self) -> dict[str, Any]:
-        """The daemon's state as plain values (JSON-able) for the status page: sets and
-        their devices, load balancers, the last plan per device, recent events. Nothing in
-        it is a credential (and any this process knows of is scrubbed from it anyway)."""
-        snapshot = self.snapshot
-        workers = list(self.workers.values())
-        load_balancers: list[dict[str, Any]] = []
-        counts: dict[str, list[int]] = {}  # set name → [load balancers, in error]
-        for lb in sorted(
-            snapshot.load_balancers.values() if snapshot else (),
-            key=lambda lb: (lb.project_name, lb.display_name or lb.name, lb.uuid),
-        ):
-            assert snapshot is not None
-            names = sorted(sets_of(lb, snapshot, self.config.claims))
-            if not names:
-                continue  # not an F5 set's
-            if lb.uuid in self.results:
-                reason = self._combined(lb.uuid)
-                provisioning, operating, _ = lb_status(lb, reason, self.operating, self.degraded)
-                why = reason or self.degraded.get(lb.uuid) or ""
-                source = "reconciled by this replica"
-            else:  # another replica's set, or not reconciled yet: what Contrail holds
-                provisioning, operating = lb.provisioning_status, lb.operating_status
-                text = str(lb.raw_properties.get("status") or "")
-                why = "" if text in ("", provisioning) else text
-                source = "as Contrail has it"
-            for name in names:
-                tally = counts.setdefault(name, [0, 0])
-                tally[0] += 1
-                tally[1] += provisioning == "ERROR"
-            load_balancers.append(
-                {
-                    "uuid": lb.uuid,
-                    "name": lb.display_name or lb.name,
-                    "project": lb.project_name,
-                    "project_uuid": lb.project_uuid,
-                    "sets": names,
-                    "vip": lb.vip_address,
-                    "provisioning_status": provisioning,
-                    "operating_status": operating,
-                    "reason": why,
-                    "source": source,
-                    "last_change": self.changes.get(lb.uuid),
-                }
-            )
-        releasing = self.ownership.pending_release()
-        replicas = sorted(getattr(self.ownership, "replicas", ()) or ())
-        sets = []
-        for sas in sorted(
-            snapshot.appliance_sets.values() if snapshot else (), key=lambda s: s.name
-        ):
-            owner = None
-            if sas.name in releasing:
-                ownership = "this replica, handing it over"
-            elif sas.uuid in self.sets:
-                ownership = "this replica"
-            elif self.ownership.owns(sas.name):
-                ownership = "this replica (settings unusable: see the log)"
-            else:
-                ownership = "another replica"
-                owner = rendezvous_owner(sas.name, replicas) if replicas else None
-            tally = counts.get(sas.name, [0, 0])
-            sets.append(
-                {
-                    "name": sas.name,
-                    "uuid": sas.uuid,
-                    "ownership": ownership,
-                    "owner": owner,
-                    "load_balancers": tally[0],
-                    "in_error": tally[1],
-                    "devices": [
-                        row
-                        for w in workers
-                        if w.sas_uuid == sas.uuid
-                        for row in self._device_rows(w)
-                    ],
-                }
-            )
-        ours = {c.name for w in workers for c in w.clients}
-        data = {
-            "generated_at": time.time(),
-            "contrail_synced": self.contrail_synced,
-            "contrail_queue_depth": len(self.queue),
-            "sets": sets,
-            "load_balancers": load_balancers,
-            "plans": [self.plans[d] for d in sorted(self.plans) if d in ours],
-            "events": list(reversed(self.events)),
-        }
-        return dict(statuspage.scrub(data, self._secrets()))
-
-    def _secrets(self) -> list[str]:
-        found = [d.password.reveal() for s in self.sets.values() for d in s.devices]
-        for name in ("auth_token", "rabbit_password", "device_password"):
-            secret = getattr(self.config, name, None)
-            if secret is not None:
-                found.append(secret.reveal())
-        found += [c.password.reveal() for c in self.config.credentials]
-        for sas in self.snapshot.appliance_sets.values() if self.snapshot else ():
-            password = sas.properties.get("password")
-            if password is not None:
-                found.append(password.reveal() if hasattr(password, "reveal") else str(password))
-            found += [a.password.reveal() for a in sas.appliances if a.password is not None]
-        return found
+        """The daemon's state as plain values for the status page (``board.py``)."""
+        return self.board.status(self)
 
     def readiness(self) -> dict[str, bool]:
         return {
