@@ -10,8 +10,9 @@ controls every emulator offers:
 - scripted faults: answer with a status code, reset the connection, or hang — for the next N
   requests, or for every request whose path matches a regular expression (optionally one verb);
 - request counters by verb and path;
-- a log of writes (start and end time, verb, path, status, the client's User-Agent), to check
-  who wrote when — e.g. that two reconciler replicas never write one device at once;
+- a log of writes (start and end time, verb, path, status, the client's User-Agent, the
+  transaction id a command carries), to check who wrote when — e.g. that two reconciler
+  replicas never write one device at once, or that one replica's partitions overlap;
 - dump / load of the whole state, and a simulated restart.
 
 Control requests (``/_emulator/...``) are never delayed, faulted or counted, and need no auth:
@@ -155,6 +156,8 @@ class Controls:
             "path": request.path,
             "status": status,
             "client": request.header("User-Agent", "") or "",
+            # an iControl transaction's commands carry its id (the commit's path names it)
+            "transaction": request.header("X-F5-REST-Coordination-Id"),
         }
         with self._lock:
             self.writes.append(entry)
