@@ -43,7 +43,7 @@ from reconciler.model.resources import CHILD_TYPES, resource_type
 from reconciler.model.values import FrozenDict
 from reconciler.naming import Naming
 from reconciler.plan.allocations import address_changes
-from reconciler.plan.conflicts import SetScope, find_conflicts, vips_of
+from reconciler.plan.conflicts import SetScope, find_conflicts, vip, vips_of
 from reconciler.plan.diff import DeleteGuard, Scope, diff
 from reconciler.plan.model import ContrailChange, DevicePlan, Plan
 from reconciler.plan.routes import set_route_changes, without_routes_of
@@ -105,10 +105,14 @@ def with_set_overrides(
 
 
 def sharing_device(
-    snapshot: ContrailSnapshot, settings: SetSettings, options: Options
+    snapshot: ContrailSnapshot,
+    settings: SetSettings,
+    options: Options,
+    ips: frozenset[str] | None = None,
 ) -> dict[str, SetScope]:
     """Every load balancer of every F5 set that shares a device with this one (this set
-    included) → how its set places addresses; what conflict detection compares."""
+    included) → how its set places addresses; what conflict detection compares. ``ips``:
+    only those with these VIPs (a one-load-balancer reconcile, on the daemon's hot path)."""
     mine = {(d.address, d.port) for d in settings.devices}
     scopes: dict[str, SetScope] = {}
     for sas in snapshot.appliance_sets.values():
@@ -120,6 +124,8 @@ def sharing_device(
             scopes[other.sas_name] = SetScope(other.sas_name, networking.is_l3(other))
     set_of: dict[str, SetScope] = {}
     for lb in snapshot.load_balancers.values():
+        if ips is not None and vip(lb, snapshot) not in ips:
+            continue
         names = sets_of(lb, snapshot, options.claims) & scopes.keys()
         if names:
             name = settings.sas_name if settings.sas_name in names else min(names)
@@ -323,11 +329,10 @@ class SetReconciler:
         ips = None if request.lbs is None else vips_of(snapshot, request.lbs)
         rejected = find_conflicts(
             snapshot,
-            sharing_device(snapshot, settings, options),
+            sharing_device(snapshot, settings, options, ips),
             settings.sas_name,
             readable,
             Naming(options.prefix),
-            {lb.uuid: lb.created for lb in snapshot.load_balancers.values()},
             ips,
         )
         if rejected:

@@ -61,7 +61,7 @@ def _scope(l3: bool, project: str) -> str:
     return f"project:{project}" if l3 else "rd:0"
 
 
-def _vip(lb: LoadBalancer, snapshot: ContrailSnapshot) -> str | None:
+def vip(lb: LoadBalancer, snapshot: ContrailSnapshot) -> str | None:
     text = lb.vip_address
     if not text:
         for vmi in lb.vmi_uuids:
@@ -77,7 +77,11 @@ def _vip(lb: LoadBalancer, snapshot: ContrailSnapshot) -> str | None:
 
 def vip_of(snapshot: ContrailSnapshot) -> dict[str, str]:
     """Every load balancer's VIP (the address, without route domain), where it has one."""
-    return {lb.uuid: vip for lb in snapshot.load_balancers.values() if (vip := _vip(lb, snapshot))}
+    return {
+        lb.uuid: address
+        for lb in snapshot.load_balancers.values()
+        if (address := vip(lb, snapshot))
+    }
 
 
 def _claims(
@@ -93,7 +97,7 @@ def _claims(
     servers: list[_Claim] = []
     for lb_uuid, scope in set_of.items():
         lb = snapshot.load_balancers[lb_uuid]
-        ip = _vip(lb, snapshot)
+        ip = vip(lb, snapshot)
         if ip is None:
             continue
         where = _scope(scope.l3, lb.project_uuid)
@@ -112,9 +116,9 @@ def _claims(
 def vips_of(snapshot: ContrailSnapshot, lbs: Iterable[str]) -> frozenset[str]:
     """The VIPs of some load balancers: what a one-load-balancer reconcile compares."""
     return frozenset(
-        vip
+        address
         for uuid in lbs
-        if (lb := snapshot.load_balancers.get(uuid)) is not None and (vip := _vip(lb, snapshot))
+        if (lb := snapshot.load_balancers.get(uuid)) is not None and (address := vip(lb, snapshot))
     )
 
 
@@ -187,31 +191,23 @@ def find_conflicts(
     this_set: str,
     lives: Iterable[ObjectSet],
     naming: Naming,
-    created: Mapping[str, str] | None = None,
     ips: frozenset[str] | None = None,
 ) -> dict[str, ObjectError]:
     """Load balancer uuid → why it cannot have its addresses, for this set's load balancers.
 
     ``set_of``: every load balancer of every F5 set sharing a device with this one → its
-    set's scope; ``lives``: what each of this set's devices holds now; ``created``: load
-    balancer uuid → Contrail's creation time (the tie-break when none is live); ``ips``:
+    set's scope; ``lives``: what each of this set's devices holds now (the tie-break when none is
+    live: Contrail's creation time, ``LoadBalancer.created``); ``ips``:
     only claims on these addresses are compared (a one-load-balancer reconcile)."""
-    created = created or {}
     holders: dict[Key, str] = {}
     for live in lives:
         for key, holder in _live_holders(live, snapshot, naming, ips).items():
             holders.setdefault(key, holder)
-    if ips is not None:
-        set_of = {
-            uuid: scope
-            for uuid, scope in set_of.items()
-            if (vip := _vip(snapshot.load_balancers[uuid], snapshot)) and vip in ips
-        }
     addresses_claimed, servers = _claims(snapshot, set_of)
     rejected: dict[str, ObjectError] = {}
 
     def age(claim: _Claim) -> tuple[str, str]:
-        return (created.get(claim.lb.uuid, ""), claim.lb.uuid)
+        return (claim.lb.created, claim.lb.uuid)
 
     def settle(claims: list[_Claim]) -> None:
         by_key: dict[Key, list[_Claim]] = defaultdict(list)
