@@ -73,6 +73,9 @@ class Config:
     # Connections a pass uses side by side per device (one partition each); each holds one of
     # the device's 100 tokens per user.
     device_connections: int = 4
+    # Connections to the Contrail API a pass writes statuses over side by side (an API server
+    # answers concurrently; one status is one PUT, so 12,000 of them one by one take minutes).
+    contrail_connections: int = 4
     http_listen: str = "127.0.0.1:9180"
     log_level: str = "INFO"
     tls_certificate_dir: str = ""  # <container>.crt / <container>.key (TERMINATED_HTTPS)
@@ -313,6 +316,10 @@ def _validate(config: Config) -> None:
         raise ConfigError(
             f"device_connections = {config.device_connections} is not between 1 and 16 (each "
             "connection holds one of the device's 100 tokens per user)"
+        )
+    if not 1 <= config.contrail_connections <= 16:
+        raise ConfigError(
+            f"contrail_connections = {config.contrail_connections} is not between 1 and 16"
         )
     if config.device_down_grace < 0:
         raise ConfigError(f"device_down_grace = {config.device_down_grace} is negative")

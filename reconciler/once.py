@@ -19,8 +19,9 @@ from reconciler import user_agent
 from reconciler.bigip.applier import ApplyResult
 from reconciler.bigip.client import DeviceClient
 from reconciler.config import Config
+from reconciler.contrail.connect import Connections
 from reconciler.contrail.reader import ContrailReader
-from reconciler.contrail.status import write_status
+from reconciler.contrail.status import StatusWriter
 from reconciler.coordination import OneShotClaims
 from reconciler.logs import get_logger
 from reconciler.plan.model import Plan
@@ -74,6 +75,7 @@ class Reconciler:
     ) -> None:
         self.config = config
         self.vnc = vnc
+        self.contrail = Connections(config, vnc)  # the status write-back's, side by side
         self.claims = claims  # ZooKeeper configured: write only the sets no replica holds
         self.reader = ContrailReader(vnc, config.sas_driver_pattern)
         self._factory = client_factory or (
@@ -95,7 +97,10 @@ class Reconciler:
         return client
 
     def set_reconciler(
-        self, settings: SetSettings, progress: Progress | None = None
+        self,
+        settings: SetSettings,
+        progress: Progress | None = None,
+        on_settled: Callable[[frozenset[str]], None] | None = None,
     ) -> SetReconciler:
         # one pass: nothing to keep a device's live state for once it is planned
         targets = [Target(self.client_for(d), one_shot=True) for d in settings.devices]
@@ -104,7 +109,11 @@ class Reconciler:
             for target in targets:
                 target.client.fence = fence
         return SetReconciler(
-            self.vnc, targets, config_sync=_config_sync(settings), progress=progress
+            self.vnc,
+            targets,
+            config_sync=_config_sync(settings),
+            progress=progress,
+            on_settled=on_settled,
         )
 
     def run(
@@ -121,6 +130,15 @@ class Reconciler:
         result = PassResult(Plan())
         operating: dict[str, str] = {}
         progress = Progress("reconcile --once") if not dry_run else None
+        # Pools' and members' statuses go out as their load balancers land on the device,
+        # while the rest is still applied; load balancers' own (with the operating status
+        # the device reports once everything is applied) at the end.
+        statuses = StatusWriter(self.vnc, snapshot, self.contrail)
+
+        def settled(lbs: frozenset[str]) -> None:
+            early = plan_status(snapshot, dict.fromkeys(lbs))
+            statuses.submit([u for u in early if u.type != "loadbalancer"])
+
         sets = sorted(snapshot.appliance_sets.values(), key=lambda s: s.name)
         if sas_name and not any(s.name == sas_name for s in sets):
             notes.append(f"no F5 service-appliance-set named {sas_name!r} in Contrail")
@@ -135,7 +153,8 @@ class Reconciler:
             if not dry_run and not self._take_turn(sas.name, notes, result):
                 continue  # a running replica holds it: nothing read, allocated or written
             request = Request(snapshot, settings, options, guard, dry_run=dry_run)
-            outcome = self.set_reconciler(settings, progress).run(request)
+            reconciler = self.set_reconciler(settings, progress, None if dry_run else settled)
+            outcome = reconciler.run(request)
             plans.append(outcome.plan)
             result.applied.extend(outcome.applied)
             result.lb_results.update(outcome.lb_results)
@@ -149,12 +168,13 @@ class Reconciler:
         if progress is not None:
             progress.finish()
         updates = plan_status(snapshot, result.lb_results, operating)
-        result.status_failures += write_status(self.vnc, snapshot, updates)
+        statuses.submit(updates)  # what was written early already is not written again
+        result.status_failures += statuses.close()
         log.info(
             "pass done",
             summary=result.plan.summary(),
             errors=len(result.plan.errors),
-            status_writes=len(updates),
+            status_writes=len(statuses.sent),
             ok=result.ok,
         )
         return result

@@ -133,6 +133,39 @@ def sharing_device(
     return set_of
 
 
+def _settler(
+    device_plan: DevicePlan,
+    outcome: Mapping[str, str | None],
+    on_settled: Callable[[frozenset[str]], None] | None,
+) -> Callable[[ApplyResult], None]:
+    """A partition-done hook telling ``on_settled`` which load balancers now have every
+    object the plan had for them on the device (and no error of their own). One whose
+    objects span partitions (``Common``, then its project's) is settled by the last of
+    them; one that failed anywhere never is (the pass's end reports it). Runs in the
+    applying thread only (``apply_plan`` calls it there), so it needs no lock."""
+    left: dict[str, int] = {}
+    for op in device_plan.operations:
+        for lb in op.lbs:
+            left[lb] = left.get(lb, 0) + 1
+    failed: set[str] = set()
+
+    def settle(part: ApplyResult) -> None:
+        failed.update(part.failed_lbs)
+        done: set[str] = set()
+        for op in part.applied:
+            for lb in op.lbs:
+                left[lb] -= 1
+                if not left[lb]:
+                    done.add(lb)
+        ready = frozenset(
+            lb for lb in done if lb not in failed and lb in outcome and outcome[lb] is None
+        )
+        if ready and on_settled is not None:
+            on_settled(ready)
+
+    return settle
+
+
 class Verdict(enum.Enum):
     DONE = "done"
     RETRY = "retry"  # a device or Contrail failed: try again after a backoff
@@ -304,9 +337,14 @@ class SetReconciler:
         targets: Sequence[Target],
         config_sync: bool = False,
         progress: Progress | None = None,
+        on_settled: Callable[[frozenset[str]], None] | None = None,
     ) -> None:
         self.vnc = vnc
         self.progress = progress
+        # Told, during an apply, of the load balancers whose every planned object is now on
+        # the device (one device, no config-sync): ``--once`` writes their pools' and
+        # members' statuses while the other partitions are still applied.
+        self.on_settled = on_settled
         self.targets = list(targets)
         self.config_sync = config_sync
         self._guard_reported = ""
@@ -504,12 +542,18 @@ class SetReconciler:
                 sum(1 + len(op.children) for _t, d in set_plan.targets for op in d.operations),
                 sum(len(d.partitions()) for _t, d in set_plan.targets),
             )
+        early = self.on_settled is not None and len(set_plan.targets) == 1 and not self.config_sync
         for target, device_plan in set_plan.targets:
+            settle = _settler(device_plan, outcome, self.on_settled) if early else None
+
+            def on_partition(part: ApplyResult, settle: Any = settle) -> None:
+                if progress is not None:
+                    progress.partition_done(part.objects)
+                if settle is not None:
+                    settle(part)
+
             applied = apply_plan(
-                target.client,
-                device_plan,
-                save=request.save,
-                on_partition=progress.partition_done if progress is not None else None,
+                target.client, device_plan, save=request.save, on_partition=on_partition
             )
             result.applied.append(applied)
             target.cache.after_apply(device_plan, applied)

@@ -42,6 +42,11 @@ class ApplyResult:
     def ok(self) -> bool:
         return not self.errors and not self.failed_lbs
 
+    @property
+    def objects(self) -> int:
+        """Objects written (a pool with its members inline counts them all)."""
+        return sum(1 + len(op.children) for op in self.applied)
+
 
 def request_for(client: DeviceClient, op: Operation) -> tuple[str, str, dict | None]:
     """The verb, URL and body of one operation."""
@@ -74,11 +79,12 @@ def apply_plan(
     client: DeviceClient,
     plan: DevicePlan,
     save: bool = True,
-    on_partition: Callable[[int], None] | None = None,
+    on_partition: Callable[[ApplyResult], None] | None = None,
 ) -> ApplyResult:
     """Apply; ``save=False`` leaves the ``save sys config`` to the caller (the daemon batches
-    saves so a single change costs a single write). ``on_partition(objects)``: called as each
-    partition is done (progress)."""
+    saves so a single change costs a single write). ``on_partition(result)``: called in the
+    calling thread with each partition's own result as it is done (progress, and statuses
+    written while the other partitions are still applied)."""
     result = ApplyResult(plan.device)
     groups = list(_by_partition(plan).items())
 
@@ -89,7 +95,7 @@ def apply_plan(
 
     def done(_index: int, part: ApplyResult) -> None:
         if on_partition is not None:
-            on_partition(sum(1 + len(op.children) for op in part.applied))
+            on_partition(part)
 
     # A partition that is not a project's (``Common``) goes alone and first.
     first = [g for g in groups if g[0] == "Common"]

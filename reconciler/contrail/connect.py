@@ -1,8 +1,21 @@
-"""Build the vnc_api client from our configuration."""
+"""Build the vnc_api clients from our configuration.
+
+``requests`` reads the process environment on every request it sends (proxies,
+``no_proxy``, ``.netrc``, ``REQUESTS_CA_BUNDLE``): about a third of the client's CPU for a
+status PUT, which an initial sync sends 12,000 times. The API server is one fixed address,
+so our clients read that environment once, when their session is made (and again if
+vnc_api remakes it after a connection error), and then send without looking again: the
+same proxy and CA bundle as before, at a fraction of the cost. ``.netrc`` is not consulted
+(vnc_api authenticates with a token header).
+"""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
+
+import requests
+from vnc_api.vnc_api import VncApi
 
 from reconciler.config import Config
 
@@ -28,11 +41,51 @@ def describe(exc: BaseException) -> str:
     return " ← ".join(seen)
 
 
-def connect(config: Config, timeout: float = 30.0) -> Any:
-    from vnc_api.vnc_api import VncApi
+def read_environment_once(session: requests.Session, url: str) -> None:
+    """Give ``session`` the proxies and CA bundle the environment names for ``url`` now, and
+    stop it reading the environment per request."""
+    if not session.trust_env:
+        return
+    settled = session.merge_environment_settings(url, {}, None, None, None)
+    session.proxies.update(settled["proxies"])
+    if url.startswith("https:") and session.verify is True and isinstance(settled["verify"], str):
+        session.verify = settled["verify"]  # REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE
+    session.trust_env = False
 
+
+class _VncApi(VncApi):  # type: ignore[misc]
+    """VncApi whose sessions read the environment once (see the module's docstring)."""
+
+    def _create_api_server_session(self) -> None:
+        super()._create_api_server_session()
+        for host, session in self._api_server_session.api_server_sessions.items():
+            read_environment_once(
+                session, f"{self._api_connect_protocol}://{host}:{self._web_port}/"
+            )
+
+
+class Connections:
+    """A client and up to ``size - 1`` siblings for work that may go side by side (status
+    write-back), made on first use and kept. ``take(n)``: the first n (this one first)."""
+
+    def __init__(self, config: Config, first: Any, size: int | None = None) -> None:
+        self.config = config
+        self.first = first
+        self.size = size if size is not None else config.contrail_connections
+        self._siblings: list[Any] = []
+        self._lock = threading.Lock()
+
+    def take(self, wanted: int) -> list[Any]:
+        size = max(1, min(self.size, wanted))
+        with self._lock:
+            while len(self._siblings) < size - 1:
+                self._siblings.append(connect(self.config))
+            return [self.first, *self._siblings[: size - 1]]
+
+
+def connect(config: Config, timeout: float = 30.0) -> Any:
     try:
-        return VncApi(
+        return _VncApi(
             api_server_host=config.api_server_ip,
             api_server_port=str(config.api_server_port),
             api_server_use_ssl=config.api_server_use_ssl,

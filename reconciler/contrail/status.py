@@ -9,7 +9,9 @@ A status that already holds the right value costs no write, so a no-op pass writ
 
 from __future__ import annotations
 
+import queue
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from vnc_api.gen.resource_client import Loadbalancer, LoadbalancerMember, LoadbalancerPool
@@ -19,6 +21,7 @@ from vnc_api.gen.resource_xsd import (
     LoadbalancerType,
 )
 
+from reconciler.contrail.connect import Connections
 from reconciler.logs import get_logger
 from reconciler.model.contrail import ContrailSnapshot, LoadBalancer, Member, Pool
 from reconciler.plan.status import StatusUpdate
@@ -37,41 +40,123 @@ _CLASSES: dict[str, tuple[Any, Any, str]] = {
 }
 
 
-#: Objects whose current properties one list call reads before they are written.
+#: Objects of one type whose current properties one list call reads before they are
+#: written; a page is also what one connection writes at a time.
 READ_PAGE = 500
 
 
-def _read_fresh(vnc: Any, updates: list[StatusUpdate], start: int) -> dict[str, Any]:
-    """The current property struct of the next READ_PAGE updates of ``updates[start]``'s
-    type, by uuid (one ``<type>s_list(detail=True, obj_uuids=...)``)."""
-    kind = updates[start].type
-    _cls, _props_cls, prop = _CLASSES[kind]
-    page = [u.uuid for u in updates[start:] if u.type == kind][:READ_PAGE]
-    listed = getattr(vnc, f"{kind.replace('-', '_')}s_list")(detail=True, obj_uuids=page)
+def pages_of(updates: list[StatusUpdate]) -> list[list[StatusUpdate]]:
+    """The updates by type, in their order, cut into pages of at most READ_PAGE."""
+    by_type: dict[str, list[StatusUpdate]] = {}
+    for update in updates:
+        by_type.setdefault(update.type, []).append(update)
+    return [
+        same[start : start + READ_PAGE]
+        for same in by_type.values()
+        for start in range(0, len(same), READ_PAGE)
+    ]
+
+
+def write_status(
+    vnc: Any,
+    snapshot: ContrailSnapshot,
+    updates: list[StatusUpdate],
+    connections: Connections | None = None,
+) -> list[str]:
+    """Apply the updates, a page per connection at a time (``connections``: siblings of
+    ``vnc`` to spread the pages over; the API server answers them concurrently). One
+    failing write is logged and reported, the others still go."""
+    writer = StatusWriter(vnc, snapshot, connections)
+    writer.submit(updates)
+    return writer.close()
+
+
+class StatusWriter:
+    """Writes statuses in the background as they are handed over, a page per connection at
+    a time, so an initial sync writes each partition's statuses while the device applies
+    the next partitions (and an operator sees load balancers come up partition by
+    partition, not all at the end). An update handed over twice is written once.
+    ``close`` waits for every write and returns the failures."""
+
+    def __init__(
+        self, vnc: Any, snapshot: ContrailSnapshot, connections: Connections | None = None
+    ) -> None:
+        self.vnc = vnc
+        self.snapshot = snapshot
+        self.connections = connections
+        self.sent: set[StatusUpdate] = set()
+        self._free: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._pool: ThreadPoolExecutor | None = None
+        self._futures: list[Future[list[str]]] = []
+
+    def submit(self, updates: list[StatusUpdate]) -> None:
+        fresh = [u for u in updates if u not in self.sent]
+        self.sent.update(fresh)
+        if not fresh:
+            return
+        if self._pool is None:
+            clients = self.connections.take(self.connections.size) if self.connections else []
+            for client in clients or [self.vnc]:
+                self._free.put(client)
+            self._pool = ThreadPoolExecutor(
+                max(1, len(clients)), thread_name_prefix="contrail-status"
+            )
+        for page in pages_of(fresh):
+            self._futures.append(self._pool.submit(self._write, page))
+
+    def _write(self, page: list[StatusUpdate]) -> list[str]:
+        client = self._free.get()  # never waits: as many workers as connections
+        try:
+            return _write_page(client, self.snapshot, page)
+        finally:
+            self._free.put(client)
+
+    def close(self) -> list[str]:
+        failures: list[str] = []
+        for future in self._futures:
+            try:
+                failures.extend(future.result())
+            except Exception as exc:  # a page that could not even start: say so, go on
+                failures.append(f"status page not written: {exc}")
+        if self._pool is not None:
+            self._pool.shutdown()
+        self._futures.clear()
+        return failures
+
+
+def _read_fresh(vnc: Any, page: list[StatusUpdate]) -> dict[str, Any]:
+    """The current property struct of each object of ``page`` (one type), by uuid: one
+    ``<type>s_list(detail=True, obj_uuids=...)``; empty if that list call fails (each
+    object is then read alone)."""
+    kind = page[0].type
+    prop = _CLASSES[kind][2]
+    try:
+        listed = getattr(vnc, f"{kind.replace('-', '_')}s_list")(
+            detail=True, obj_uuids=[u.uuid for u in page]
+        )
+    except Exception as exc:  # read one by one below; a real failure shows there
+        log.warning("status page read failed", type=kind, objects=len(page), error=str(exc))
+        return {}
     return {obj.uuid: getattr(obj, f"get_{prop}")() for obj in listed}
 
 
-def write_status(vnc: Any, snapshot: ContrailSnapshot, updates: list[StatusUpdate]) -> list[str]:
-    """Apply the updates; one failing write is logged and reported, the others still go."""
+def _write_page(vnc: Any, snapshot: ContrailSnapshot, page: list[StatusUpdate]) -> list[str]:
     failures: list[str] = []
     sources: dict[str, Mapping[str, LoadBalancer | Pool | Member]] = {
         "loadbalancer": snapshot.load_balancers,
         "loadbalancer-pool": snapshot.pools,
         "loadbalancer-member": snapshot.members,
     }
-    fresh_structs: dict[str, Any] = {}  # read ahead, not yet written
-    for index, update in enumerate(updates):
+    # The property is one struct: read it fresh and change only the status keys, so a
+    # user's edit made since our snapshot (a weight, an address) is never undone. A page
+    # is read with one list call just before it is written (a window of about a second
+    # instead of one round trip).
+    fresh_structs = _read_fresh(vnc, page)
+    for update in page:
         cls, props_cls, prop = _CLASSES[update.type]
         current = sources[update.type][update.uuid]
         method = update.type.replace("-", "_")
         try:
-            # The property is one struct: read it fresh and change only the status keys, so
-            # a user's edit made since our snapshot (a weight, an address) is never undone.
-            # Read a page of them at a time (one list call per READ_PAGE objects of a type,
-            # not one read each), just before that page is written (a window of about a
-            # second instead of one round trip).
-            if update.uuid not in fresh_structs:
-                fresh_structs.update(_read_fresh(vnc, updates, index))
             if update.uuid in fresh_structs:
                 struct = fresh_structs.pop(update.uuid)
             else:  # not listed: gone since, or a server that lists lazily; read it alone

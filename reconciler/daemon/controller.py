@@ -31,6 +31,7 @@ import structlog
 from reconciler.bigip.client import DeviceClient, DeviceError
 from reconciler.bigip.ha import push_to_group
 from reconciler.config import Config
+from reconciler.contrail.connect import Connections
 from reconciler.contrail.reader import ContrailReader, ContrailReadError
 from reconciler.contrail.status import write_status
 from reconciler.contrail.writer import write_changes
@@ -278,6 +279,7 @@ class Controller:
     def __post_init__(self) -> None:
         self.options = Options(prefix=self.config.environment_prefix, claims=self.config.claims)
         self.reader = ContrailReader(self.vnc, self.config.sas_driver_pattern)
+        self.contrail = Connections(self.config, self.vnc)  # status write-back, side by side
         self.queue: WorkQueue[str] = WorkQueue(base_delay=1.0, max_delay=30.0)
         self.results: dict[str, dict[str, str | None]] = {}  # lb → device → reason
         self.operating: dict[str, str] = {}  # lb → operating status from the last full pass
@@ -545,7 +547,7 @@ class Controller:
             return
         updates = plan_status(snapshot, changed, self.operating, self.degraded)
         if updates:
-            for failure in write_status(self.vnc, snapshot, updates):
+            for failure in write_status(self.vnc, snapshot, updates, self.contrail):
                 log.warning("status write failed", error=failure)
         with self._routes_lock:  # workers report concurrently; one route writer at a time
             self._reconcile_routes(self.snapshot or snapshot, sas_uuid)

@@ -124,3 +124,27 @@ def test_a_refused_partition_among_parallel_ones_holds_only_its_load_balancer(
         if ids is not bad:
             assert status(vnc, ids.loadbalancer)[0] == "ACTIVE"
             assert f"/Contrail_{other.project}/Contrail_{ids.listeners[0].listener}" in live
+
+
+def test_statuses_are_written_as_partitions_land(bigip, vnc, topo, cli, contrail, monkeypatch):
+    """An operator waiting through an initial sync sees pools and members go ACTIVE
+    partition by partition, while the device is still being written — not all at once at
+    the end. One connection, so the partitions land one after another."""
+    made = tenants(vnc, topo)
+    monkeypatch.setenv("CONTRAIL_F5_DEVICE_CONNECTIONS", "1")
+    control(bigip, "latency", {"fixed": 0.03}, "PUT")
+    requests.delete(f"{bigip.url}/_emulator/writes", verify=False)
+    requests.delete(f"{contrail.url}/_emulator/writes")
+    assert cli("--once").code == 0
+    commits = sorted(end for _start, end in transactions(bigip).values())
+    assert len(commits) == TENANTS
+    writes = requests.get(f"{contrail.url}/_emulator/writes").json()["items"]
+    member_statuses = [w["end"] for w in writes if w["path"].startswith("/loadbalancer-member/")]
+    assert len(member_statuses) == TENANTS * len(MEMBERS)
+    # the first members' statuses were written before the last partition was committed
+    assert min(member_statuses) < commits[-1]
+    for _tenant, ids in made:  # and in the end every one of them is there
+        assert status(vnc, ids.loadbalancer)[0] == "ACTIVE"
+        for member in ids.listeners[0].members:
+            props = vnc.loadbalancer_member_read(id=member).get_loadbalancer_member_properties()
+            assert props.status == "ACTIVE"

@@ -42,6 +42,7 @@ def test_a_password_can_come_from_a_file_and_never_prints(tmp_path: Path) -> Non
         ("[DEFAULTS]\nverify_device_tls = maybe\n", "verify_device_tls"),
         ("[DEFAULTS]\nmax_delete_fraction = 2\n", "max_delete_fraction"),
         ("[DEFAULTS]\nlog_level = VERBOSE\n", "log_level"),
+        ("[DEFAULTS]\ncontrail_connections = 0\n", "contrail_connections"),
         ("[claim:k8s]\nclusters = a\n", "claim:k8s"),
         ("not an ini file", "not valid INI"),
     ],

@@ -41,6 +41,7 @@ ALLOWED = {
         "reconciler.bigip",
         "reconciler.settings",
         "reconciler.coordination",
+        "reconciler.concurrency",
         "reconciler.logs",
     ),
     "reconciler.contrail": (
@@ -51,6 +52,7 @@ ALLOWED = {
         "reconciler.contrail",
         "reconciler.settings",
         "reconciler.config",
+        "reconciler.concurrency",
         "reconciler.logs",
     ),
 }

@@ -1,0 +1,69 @@
+"""Work spread over a few connections, one item per connection at a time.
+
+Both peers answer requests concurrently: a BIG-IP serves several connections and
+serialises only its commits, a Contrail API server runs several workers. A pass that waits
+on their latency is faster with a few requests in flight, as long as each item's own
+requests stay in order on one connection (a BIG-IP transaction lives in its connection's
+headers). ``bigip.parallel`` uses this for a device's partitions, ``contrail.status`` for
+pages of status writes.
+
+Threads from ``concurrent.futures``; in the daemon ``gevent.monkey.patch_all()`` has made
+them greenlets, which is all the concurrency waiting on a peer needs.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import TypeVar
+
+Connection = TypeVar("Connection")
+Item = TypeVar("Item")
+Out = TypeVar("Out")
+
+
+def each(
+    connections: Sequence[Connection],
+    items: Sequence[Item],
+    work: Callable[[Connection, Item], Out],
+    on_done: Callable[[int, Out], None] | None = None,
+    name: str = "worker",
+) -> list[Out]:
+    """``work(connection, item)`` for every item, over the connections (one item per
+    connection at a time). Results in the items' order; ``on_done(index, result)`` runs in
+    the calling thread as each item finishes. An exception of ``work`` is raised here once
+    the items already started have finished. One connection (or one item): no thread."""
+    if len(connections) <= 1 or len(items) <= 1:
+        results = []
+        for index, item in enumerate(items):
+            result = work(connections[0], item)
+            if on_done is not None:
+                on_done(index, result)
+            results.append(result)
+        return results
+    free: queue.SimpleQueue[Connection] = queue.SimpleQueue()
+    for connection in connections:
+        free.put(connection)
+
+    def run(item: Item) -> Out:
+        connection = free.get()  # never waits: as many workers as connections
+        try:
+            return work(connection, item)
+        finally:
+            free.put(connection)
+
+    slots: dict[int, Out] = {}
+    with ThreadPoolExecutor(len(connections), thread_name_prefix=name) as pool:
+        futures = {pool.submit(run, item): index for index, item in enumerate(items)}
+        try:
+            for future in as_completed(futures):
+                index = futures[future]
+                slots[index] = future.result()
+                if on_done is not None:
+                    on_done(index, slots[index])
+        except BaseException:
+            for future in futures:
+                future.cancel()  # those not started yet; the running ones finish
+            raise
+    return [slots[i] for i in range(len(items))]
