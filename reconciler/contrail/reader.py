@@ -249,9 +249,7 @@ class ContrailReader:
             ports = self._ports(sorted(port_ids))
 
         def merged(current: FrozenDict[str, Any], drop: set[str], new: list[Any]) -> Any:
-            data = {k: v for k, v in current.items() if k not in drop}
-            data.update((x.uuid, x) for x in new)
-            return FrozenDict(data)
+            return current.updated(drop, ((x.uuid, x) for x in new))
 
         return replace(
             base,

@@ -14,6 +14,7 @@ from reconciler.model.contrail import ObjectRef
 from reconciler.model.values import FrozenDict, freeze
 
 ObjectKey = tuple[str, str, str, str]  # (kind, partition, parent, name)
+_KIND, _PARTITION = 0, 1  # positions in an ObjectKey
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,10 @@ class ObjectSet(Mapping[ObjectKey, BigIPObject]):
         self._by_key: dict[ObjectKey, BigIPObject] = {}
         for obj in objects:
             self._by_key[obj.key] = obj
+        # Made on first use and carried through ``replaced``: the daemon's one-load-balancer
+        # reconcile looks at one partition's objects, and at every virtual and virtual
+        # address, of a 120,000-object cache on each change (key[1], key[0]).
+        self._groups: dict[int, dict[str, dict[ObjectKey, BigIPObject]]] = {}
 
     def __getitem__(self, key: ObjectKey) -> BigIPObject:
         return self._by_key[key]
@@ -96,11 +101,44 @@ class ObjectSet(Mapping[ObjectKey, BigIPObject]):
         every object (the daemon's cache update after a one-object write)."""
         copy = ObjectSet()
         copy._by_key = dict(self._by_key)
+        put, drop = list(put), list(drop)
         for key in drop:
             copy._by_key.pop(key, None)
         for obj in put:
             copy._by_key[obj.key] = obj
+        for position, groups in self._groups.items():  # touched groups copied, others shared
+            groups = dict(groups)
+            for key in (*drop, *(obj.key for obj in put)):
+                name = key[position]
+                if name not in groups and position == _KIND:
+                    continue  # kinds are grouped one by one, as asked for
+                group = groups[name] = dict(groups.get(name, {}))
+                if key in copy._by_key:
+                    group[key] = copy._by_key[key]
+                else:
+                    group.pop(key, None)
+            copy._groups[position] = groups
         return copy
+
+    def _group(self, position: int, name: str) -> Mapping[ObjectKey, BigIPObject]:
+        groups = self._groups.setdefault(position, {})
+        if position == _PARTITION and not groups:  # every partition at once
+            for key, obj in self._by_key.items():
+                groups.setdefault(key[position], {})[key] = obj
+        elif position == _KIND and name not in groups:  # only the kinds asked for
+            groups[name] = {key: obj for key, obj in self._by_key.items() if key[0] == name}
+        return groups.get(name, {})
+
+    def in_partitions(self, partitions: Iterable[str]) -> ObjectSet:
+        """The objects of these partitions."""
+        part = ObjectSet()
+        for name in partitions:
+            part._by_key.update(self._group(_PARTITION, name))
+        return part
+
+    def of_kind(self, kind: str) -> Iterable[BigIPObject]:
+        """The objects of one resource type."""
+        return self._group(_KIND, kind).values()
 
     def partitions(self) -> set[str]:
         return {key[1] for key in self._by_key}

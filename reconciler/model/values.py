@@ -8,7 +8,7 @@ back into plain dicts and lists for the wire.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 K = TypeVar("K")
@@ -49,6 +49,17 @@ class FrozenDict(Mapping[K, V]):
 
     def values(self) -> Any:
         return self._data.values()
+
+    def updated(self, drop: Iterable[K] = (), put: Iterable[tuple[K, V]] = ()) -> FrozenDict[K, V]:
+        """A copy without the keys in ``drop`` and with ``put`` set: one C-level copy of the
+        dict (the daemon's per-change snapshot update of 50,000 members)."""
+        data = dict(self._data)
+        for key in drop:
+            data.pop(key, None)
+        data.update(put)
+        copy: FrozenDict[K, V] = FrozenDict()
+        copy._data = data
+        return copy
 
     def __hash__(self) -> int:
         if self._hash is None:

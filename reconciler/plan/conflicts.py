@@ -16,6 +16,7 @@ objects are held as they are; everything else converges.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -69,8 +70,15 @@ def vip(lb: LoadBalancer, snapshot: ContrailSnapshot) -> str | None:
             if port and port.first_address():
                 text = port.first_address()
                 break
+    return _vip_ip(text) if text else None
+
+
+@functools.lru_cache(maxsize=32768)
+def _vip_ip(text: str) -> str | None:
+    """A VIP's address without route domain, remembered: a one-load-balancer reconcile
+    compares VIPs with every load balancer's (5,000 parses per change otherwise)."""
     try:
-        return str(addresses.parse(text).ip) if text else None
+        return str(addresses.parse(text).ip)
     except addresses.AddressError:
         return None  # translate reports it
 
@@ -134,9 +142,7 @@ def _live_holders(
     matter (a cheap text test first: at 5,000 load balancers, parsing every destination on
     every one-load-balancer change would cost more than the change)."""
     holders: dict[Key, str] = {}
-    for obj in live.values():
-        if obj.kind not in ("ltm/virtual-address", "ltm/virtual"):
-            continue
+    for obj in (*live.of_kind("ltm/virtual-address"), *live.of_kind("ltm/virtual")):
         if ips is not None:
             text = str(obj.fields.get("address") or obj.fields.get("destination") or "")
             if not any(ip in text for ip in ips):

@@ -99,7 +99,7 @@ def diff(
     if scope is not None:
         # Everything a scope can touch lives in its partitions: look at those objects only
         # (a one-load-balancer diff at 5,000 load balancers walked 120,000 objects).
-        live = ObjectSet(o for k, o in live.items() if k[1] in scope.partitions)
+        live = live.in_partitions(scope.partitions)
     in_scope = _scope_test(scope, desired, live, naming)
 
     def _held(obj: BigIPObject, desired: Desired) -> bool:

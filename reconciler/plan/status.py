@@ -9,7 +9,7 @@ A status that already holds the right value is no update, so a no-op pass writes
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,10 +49,13 @@ def plan_status(
     operating = operating or {}
     degraded = degraded or {}
     updates: list[StatusUpdate] = []
-    pools_by_lb = snapshot.pools_by_load_balancer()
+    pools_by_lb = _pools_of(snapshot, lb_results.keys())
+    wanted = {pool for pools in pools_by_lb.values() for pool in pools}
     members_by_pool: dict[str, list[str]] = {}
-    for member in snapshot.members.values():
-        members_by_pool.setdefault(member.pool_uuid, []).append(member.uuid)
+    if wanted:
+        for member in snapshot.members.values():
+            if member.pool_uuid in wanted:
+                members_by_pool.setdefault(member.pool_uuid, []).append(member.uuid)
 
     for lb_uuid, reason in sorted(lb_results.items()):
         lb = snapshot.load_balancers.get(lb_uuid)
@@ -82,6 +85,27 @@ def plan_status(
                         )
                     )
     return updates
+
+
+def _pools_of(snapshot: ContrailSnapshot, lbs: Iterable[str]) -> dict[str, list[str]]:
+    """Load balancer uuid → its pools, for ``lbs``. A daemon's one-load-balancer report
+    looks at that load balancer's listeners only (at 5,000 load balancers, walking every
+    pool and member on each change cost more than the change)."""
+    wanted = set(lbs)
+    if len(wanted) * 20 >= len(snapshot.load_balancers):
+        return snapshot.pools_by_load_balancer()
+    listeners = {
+        uuid: listener
+        for uuid, listener in snapshot.listeners.items()
+        if wanted.intersection(listener.lb_uuids)
+    }
+    pools: dict[str, list[str]] = {}
+    for pool in snapshot.pools.values():
+        for listener_uuid in pool.listener_uuids:
+            for lb_uuid in listeners[listener_uuid].lb_uuids if listener_uuid in listeners else ():
+                if lb_uuid in wanted:
+                    pools.setdefault(lb_uuid, []).append(pool.uuid)
+    return pools
 
 
 def lb_status(
