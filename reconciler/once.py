@@ -25,7 +25,7 @@ from reconciler.contrail.status import StatusWriter
 from reconciler.coordination import OneShotClaims
 from reconciler.logs import get_logger
 from reconciler.plan.model import Plan
-from reconciler.plan.status import plan_status
+from reconciler.plan.status import STATUS_TYPES, plan_status
 from reconciler.progress import Progress
 from reconciler.reconcile import (
     Request,
@@ -39,6 +39,9 @@ from reconciler.reconcile import (
 from reconciler.settings import DeviceSettings, SetSettings, SettingsError, settings_for
 
 log = get_logger("once")
+
+LB_ONLY = frozenset({"loadbalancer"})
+BELOW_LB = STATUS_TYPES - LB_ONLY
 
 ClientFactory = Callable[[DeviceSettings], DeviceClient]
 
@@ -134,10 +137,11 @@ class Reconciler:
         # while the rest is still applied; load balancers' own (with the operating status
         # the device reports once everything is applied) at the end.
         statuses = StatusWriter(self.vnc, snapshot, self.contrail)
+        early: set[str] = set()
 
         def settled(lbs: frozenset[str]) -> None:
-            early = plan_status(snapshot, dict.fromkeys(lbs))
-            statuses.submit([u for u in early if u.type != "loadbalancer"])
+            early.update(lbs)
+            statuses.submit(plan_status(snapshot, dict.fromkeys(lbs), types=BELOW_LB))
 
         sets = sorted(snapshot.appliance_sets.values(), key=lambda s: s.name)
         if sas_name and not any(s.name == sas_name for s in sets):
@@ -167,14 +171,17 @@ class Reconciler:
             return result
         if progress is not None:
             progress.finish()
-        updates = plan_status(snapshot, result.lb_results, operating)
-        statuses.submit(updates)  # what was written early already is not written again
+        # What was written early is not planned again: those load balancers' own status only.
+        later = {lb: r for lb, r in result.lb_results.items() if r is not None or lb not in early}
+        done = {lb: r for lb, r in result.lb_results.items() if lb not in later}
+        statuses.submit(plan_status(snapshot, later, operating))
+        statuses.submit(plan_status(snapshot, done, operating, types=LB_ONLY))
         result.status_failures += statuses.close()
         log.info(
             "pass done",
             summary=result.plan.summary(),
             errors=len(result.plan.errors),
-            status_writes=len(statuses.sent),
+            status_writes=statuses.submitted,
             ok=result.ok,
         )
         return result

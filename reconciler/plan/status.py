@@ -16,6 +16,8 @@ from typing import Any
 from reconciler.model.contrail import ContrailSnapshot, LoadBalancer
 
 ACTIVE, ERROR = "ACTIVE", "ERROR"
+#: The object types whose status a pass writes.
+STATUS_TYPES = frozenset({"loadbalancer", "loadbalancer-pool", "loadbalancer-member"})
 
 
 @dataclass(frozen=True)
@@ -40,19 +42,22 @@ def plan_status(
     lb_results: dict[str, str | None],
     operating: Mapping[str, str] | None = None,
     degraded: Mapping[str, str] | None = None,
+    types: frozenset[str] = STATUS_TYPES,
 ) -> list[StatusUpdate]:
     """``lb_results``: lb uuid → None when it converged, else the reason it is in ERROR;
     ``operating``: lb uuid → operating status read from the device (``operating``), where
     known — otherwise a converged load balancer keeps the one it has (or ONLINE);
     ``degraded``: lb uuid → why its device has not answered for longer than the grace period
-    (its configuration is in place: ACTIVE stays, OFFLINE and the reason show it)."""
+    (its configuration is in place: ACTIVE stays, OFFLINE and the reason show it);
+    ``types``: the object types to plan for (``--once`` writes pools' and members' early)."""
     operating = operating or {}
     degraded = degraded or {}
     updates: list[StatusUpdate] = []
-    pools_by_lb = _pools_of(snapshot, lb_results.keys())
+    below = types - {"loadbalancer"}
+    pools_by_lb = _pools_of(snapshot, lb_results.keys()) if below else {}
     wanted = {pool for pools in pools_by_lb.values() for pool in pools}
     members_by_pool: dict[str, list[str]] = {}
-    if wanted:
+    if wanted and "loadbalancer-member" in types:
         for member in snapshot.members.values():
             if member.pool_uuid in wanted:
                 members_by_pool.setdefault(member.pool_uuid, []).append(member.uuid)
@@ -67,22 +72,26 @@ def plan_status(
             "operating_status": running,
             "status": text[:1000],
         }
-        if any(lb.raw_properties.get(k) != v for k, v in want.items()):
+        if "loadbalancer" in types and any(lb.raw_properties.get(k) != v for k, v in want.items()):
             updates.append(StatusUpdate("loadbalancer", lb.uuid, lb.name, tuple(want.items())))
+        wanted_status = (state, reason or "")
+        values = (("status", state), ("status_description", reason or ""))  # shared
         for pool_uuid in sorted(set(pools_by_lb.get(lb_uuid, ()))):
             pool = snapshot.pools[pool_uuid]
-            want = {"status": state, "status_description": reason or ""}
-            if (pool.status, pool.status_description or "") != (state, reason or ""):
-                updates.append(
-                    StatusUpdate("loadbalancer-pool", pool.uuid, pool.name, tuple(want.items()))
+            if (
+                "loadbalancer-pool" in types
+                and (
+                    pool.status,
+                    pool.status_description or "",
                 )
+                != wanted_status
+            ):
+                updates.append(StatusUpdate("loadbalancer-pool", pool.uuid, pool.name, values))
             for member_uuid in members_by_pool.get(pool_uuid, ()):
                 member = snapshot.members[member_uuid]
-                if (member.status, member.status_description or "") != (state, reason or ""):
+                if (member.status, member.status_description or "") != wanted_status:
                     updates.append(
-                        StatusUpdate(
-                            "loadbalancer-member", member.uuid, member.name, tuple(want.items())
-                        )
+                        StatusUpdate("loadbalancer-member", member.uuid, member.name, values)
                     )
     return updates
 
