@@ -11,7 +11,7 @@ object we have never seen), the answer is a full resync.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -63,12 +63,20 @@ class Index:
         for port in snapshot.ports.values():
             for iip in port.instance_ips:
                 lbs_of[iip.uuid] |= lbs_of.get(port.uuid, set())
+        # Nearly every entry is the same one-load-balancer set as its neighbours': share one
+        # frozenset per distinct set (80,000 entries at 5,000 load balancers, ~15 MB apart).
+        shared: dict[frozenset[str], frozenset[str]] = {}
+
+        def one(lbs: Iterable[str]) -> frozenset[str]:
+            value = frozenset(lbs)
+            return shared.setdefault(value, value)
+
         by_fq = {
-            pool.fq_name: frozenset(lbs_of.get(pool.uuid, ()))
+            pool.fq_name: one(lbs_of.get(pool.uuid, ()))
             for pool in snapshot.pools.values()
             if pool.fq_name and lbs_of.get(pool.uuid)
         }
-        return cls({k: frozenset(v) for k, v in lbs_of.items() if v}, by_fq)
+        return cls({k: one(v) for k, v in lbs_of.items() if v}, by_fq)
 
     def with_load_balancer(self, snapshot: ContrailSnapshot, lb_uuid: str) -> Index:
         """This index once ``snapshot`` has re-read one load balancer's subtree (the daemon's

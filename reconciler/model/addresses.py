@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from typing import Any
 
 
 class AddressError(ValueError):
@@ -46,10 +47,13 @@ def parse(text: str, default_rd: int = 0) -> RDAddress:
     if not isinstance(text, str) or not text:
         raise AddressError(f"{text!r} is not an IP address")
     ip_text, _, rd_text = text.partition("%")
-    try:
-        ip = ipaddress.ip_address(ip_text)
-    except ValueError as exc:
-        raise AddressError(f"{text!r} is not an IP address") from exc
+    if _is_canonical_v4(ip_text):
+        ip: Any = ip_text  # already as ipaddress would spell it (the common case, cheaply)
+    else:
+        try:
+            ip = ipaddress.ip_address(ip_text)
+        except ValueError as exc:
+            raise AddressError(f"{text!r} is not an IP address") from exc
     if rd_text:
         if not rd_text.isdigit():
             raise AddressError(f"{text!r} has a bad route domain suffix")
@@ -57,6 +61,15 @@ def parse(text: str, default_rd: int = 0) -> RDAddress:
     else:
         rd = default_rd
     return RDAddress(str(ip), rd)
+
+
+def _is_canonical_v4(text: str) -> bool:
+    """Dotted-decimal IPv4 with no leading zeros: ``ipaddress`` would return it unchanged.
+    (A pass parses every member's address; ``ipaddress`` costs ~20 µs a time.)"""
+    parts = text.split(".")
+    return len(parts) == 4 and all(
+        p.isdigit() and p.isascii() and (p == "0" or p[0] != "0") and int(p) <= 255 for p in parts
+    )
 
 
 def canonical(text: str, default_rd: int = 0) -> str:

@@ -14,6 +14,7 @@ The canonical spellings:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,17 @@ from typing import Any
 from reconciler.model import addresses
 from reconciler.model.bigip import BigIPObject
 from reconciler.model.values import FrozenDict, freeze, thaw
+
+
+def _shared_strings(fields: dict[str, Any]) -> dict[str, Any]:
+    """The same short text in every object's fields is one string, not one per object: a
+    device's JSON gives each of 120,000 objects its own ``tcp``, ``enabled``, ``/Common/http``
+    (about 50 MB of a 5,000-load-balancer cache). Interned strings are freed with their last
+    user."""
+    return {
+        key: sys.intern(value) if type(value) is str and len(value) <= 128 else value
+        for key, value in fields.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -134,7 +146,7 @@ class ResourceType:
             self.kind,
             ctx.partition,
             name if canonical == name else canonical,  # one string, not two equal ones
-            freeze(self.read_fields(item, ctx)),
+            freeze(_shared_strings(self.read_fields(item, ctx))),
             parent,
             wire_name=None if canonical == name else name,
         )
