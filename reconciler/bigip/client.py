@@ -11,6 +11,8 @@ records auth headers) is never turned on.
 from __future__ import annotations
 
 import contextlib
+import functools
+import ssl
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +29,7 @@ from tenacity import (
     stop_after_attempt,
     wait_random_exponential,
 )
+from urllib3.util.ssl_ import create_urllib3_context
 
 from reconciler.coordination import NotOwner
 from reconciler.logs import get_logger
@@ -65,10 +68,19 @@ class _DeviceAdapter(HTTPAdapter):
     it in its User-Agent (set here: f5-sdk blanks the session's headers to commit a
     transaction)."""
 
-    def __init__(self, fence: Fence, user_agent: str) -> None:
+    def __init__(self, fence: Fence, user_agent: str, verify: bool | str = True) -> None:
+        self.verify = verify
         super().__init__()
         self.fence = fence
         self.user_agent = user_agent
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        # Unverified connections share one TLS context: otherwise urllib3 makes one per
+        # connection and loads the system's CA store into it (~0.15 s of CPU each, for a
+        # store it never consults). A verified connection keeps urllib3's own handling.
+        if self.verify is False:
+            kwargs.setdefault("ssl_context", _unverified_context())
+        super().init_poolmanager(*args, **kwargs)
 
     def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         if self.user_agent:
@@ -81,6 +93,14 @@ class _DeviceAdapter(HTTPAdapter):
             if left is not None:
                 kwargs["timeout"] = _capped(kwargs.get("timeout"), left)
         return super().send(request, *args, **kwargs)
+
+
+@functools.cache
+def _unverified_context() -> ssl.SSLContext:
+    context = create_urllib3_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 def _capped(timeout: Any, limit: float) -> Any:
@@ -207,7 +227,9 @@ class DeviceClient:
         except (requests.RequestException, KeyError, ValueError) as exc:
             raise as_device_error(exc) from None
         # The fence is looked up per request: a one-shot pass sets it once it holds the set.
-        mgmt.icrs.session.mount("https://", _DeviceAdapter(self._fence, self.user_agent))
+        mgmt.icrs.session.mount(
+            "https://", _DeviceAdapter(self._fence, self.user_agent, self.verify)
+        )
         return mgmt
 
     def _fence(self) -> float | None:

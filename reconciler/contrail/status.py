@@ -40,6 +40,8 @@ _CLASSES: dict[str, tuple[Any, Any, str]] = {
 }
 
 
+_FIELDS: dict[str, frozenset[str]] = {}  # a property struct's field names, by property
+
 #: Objects of one type whose current properties one list call reads before they are
 #: written; a page is also what one connection writes at a time.
 READ_PAGE = 500
@@ -124,20 +126,21 @@ class StatusWriter:
         return failures
 
 
-def _read_fresh(vnc: Any, page: list[StatusUpdate]) -> dict[str, Any]:
-    """The current property struct of each object of ``page`` (one type), by uuid: one
-    ``<type>s_list(detail=True, obj_uuids=...)``; empty if that list call fails (each
-    object is then read alone)."""
+def _read_fresh(vnc: Any, page: list[StatusUpdate]) -> dict[str, dict[str, Any] | None]:
+    """The current property struct of each object of ``page`` (one type), as a dict, by
+    uuid: one ``<type>s_list(obj_uuids=..., fields=[<property>])``, which returns just that
+    property (not whole objects to parse); empty if that list call fails (each object is
+    then read alone)."""
     kind = page[0].type
     prop = _CLASSES[kind][2]
     try:
         listed = getattr(vnc, f"{kind.replace('-', '_')}s_list")(
-            detail=True, obj_uuids=[u.uuid for u in page]
+            obj_uuids=[u.uuid for u in page], fields=[prop]
         )
     except Exception as exc:  # read one by one below; a real failure shows there
         log.warning("status page read failed", type=kind, objects=len(page), error=str(exc))
         return {}
-    return {obj.uuid: getattr(obj, f"get_{prop}")() for obj in listed}
+    return {item["uuid"]: item.get(prop) for item in listed.get(f"{kind}s", ())}
 
 
 def _write_page(vnc: Any, snapshot: ContrailSnapshot, page: list[StatusUpdate]) -> list[str]:
@@ -158,15 +161,17 @@ def _write_page(vnc: Any, snapshot: ContrailSnapshot, page: list[StatusUpdate]) 
         method = update.type.replace("-", "_")
         try:
             if update.uuid in fresh_structs:
-                struct = fresh_structs.pop(update.uuid)
+                props = dict(fresh_structs.pop(update.uuid) or current.raw_properties)
             else:  # not listed: gone since, or a server that lists lazily; read it alone
                 fresh = getattr(vnc, f"{method}_read")(id=update.uuid, fields=[prop])
                 struct = getattr(fresh, f"get_{prop}")()
-            props = (
-                {k: getattr(struct, k, None) for k in struct.attr_fields}
-                if struct is not None
-                else dict(current.raw_properties)
-            )
+                props = (
+                    {k: getattr(struct, k, None) for k in struct.attr_fields}
+                    if struct is not None
+                    else dict(current.raw_properties)
+                )
+            known = _FIELDS.setdefault(prop, frozenset(props_cls().attr_fields))
+            props = {k: v for k, v in props.items() if k in known}  # a newer server's extras
             props.update(update.values)
             obj = cls()
             obj.uuid = update.uuid
