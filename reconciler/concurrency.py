@@ -4,8 +4,8 @@ Both peers answer requests concurrently: a BIG-IP serves several connections and
 serialises only its commits, a Contrail API server runs several workers. A pass that waits
 on their latency is faster with a few requests in flight, as long as each item's own
 requests stay in order on one connection (a BIG-IP transaction lives in its connection's
-headers). ``bigip.parallel`` uses this for a device's partitions, ``contrail.status`` for
-pages of status writes.
+headers). ``bigip.parallel`` runs a device's partitions with ``each``; ``contrail.status``
+hands pages of status writes to a ``Fanout`` as they come.
 
 Threads from ``concurrent.futures``; in the daemon ``gevent.monkey.patch_all()`` has made
 them greenlets, which is all the concurrency waiting on a peer needs.
@@ -15,12 +15,37 @@ from __future__ import annotations
 
 import queue
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import TypeVar
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from typing import Generic, TypeVar
 
 Connection = TypeVar("Connection")
 Item = TypeVar("Item")
 Out = TypeVar("Out")
+
+
+class Fanout(Generic[Connection]):
+    """Work handed over as it comes, each item run on a free connection (one item per
+    connection at a time, as many workers as connections). ``close`` waits for the items
+    already started."""
+
+    def __init__(self, connections: Sequence[Connection], name: str = "worker") -> None:
+        self._free: queue.SimpleQueue[Connection] = queue.SimpleQueue()
+        for connection in connections:
+            self._free.put(connection)
+        self._pool = ThreadPoolExecutor(len(connections), thread_name_prefix=name)
+
+    def submit(self, work: Callable[[Connection, Item], Out], item: Item) -> Future[Out]:
+        def run() -> Out:
+            connection = self._free.get()  # never waits: as many workers as connections
+            try:
+                return work(connection, item)
+            finally:
+                self._free.put(connection)
+
+        return self._pool.submit(run)
+
+    def close(self) -> None:
+        self._pool.shutdown()
 
 
 def each(
@@ -42,28 +67,19 @@ def each(
                 on_done(index, result)
             results.append(result)
         return results
-    free: queue.SimpleQueue[Connection] = queue.SimpleQueue()
-    for connection in connections:
-        free.put(connection)
-
-    def run(item: Item) -> Out:
-        connection = free.get()  # never waits: as many workers as connections
-        try:
-            return work(connection, item)
-        finally:
-            free.put(connection)
-
+    fanout = Fanout(connections, name)
+    futures = {fanout.submit(work, item): index for index, item in enumerate(items)}
     slots: dict[int, Out] = {}
-    with ThreadPoolExecutor(len(connections), thread_name_prefix=name) as pool:
-        futures = {pool.submit(run, item): index for index, item in enumerate(items)}
-        try:
-            for future in as_completed(futures):
-                index = futures[future]
-                slots[index] = future.result()
-                if on_done is not None:
-                    on_done(index, slots[index])
-        except BaseException:
-            for future in futures:
-                future.cancel()  # those not started yet; the running ones finish
-            raise
+    try:
+        for future in as_completed(futures):
+            index = futures[future]
+            slots[index] = future.result()
+            if on_done is not None:
+                on_done(index, slots[index])
+    except BaseException:
+        for future in futures:
+            future.cancel()  # those not started yet; the running ones finish
+        raise
+    finally:
+        fanout.close()
     return [slots[i] for i in range(len(items))]

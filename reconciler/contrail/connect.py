@@ -53,7 +53,7 @@ def read_environment_once(session: requests.Session, url: str) -> None:
     session.trust_env = False
 
 
-class _VncApi(VncApi):  # type: ignore[misc]
+class _VncApi(VncApi):
     """VncApi whose sessions read the environment once (see the module's docstring)."""
 
     def _create_api_server_session(self) -> None:

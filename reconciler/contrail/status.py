@@ -9,9 +9,8 @@ A status that already holds the right value costs no write, so a no-op pass writ
 
 from __future__ import annotations
 
-import queue
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any
 
 from vnc_api.gen.resource_client import Loadbalancer, LoadbalancerMember, LoadbalancerPool
@@ -21,6 +20,7 @@ from vnc_api.gen.resource_xsd import (
     LoadbalancerType,
 )
 
+from reconciler import concurrency
 from reconciler.contrail.connect import Connections
 from reconciler.logs import get_logger
 from reconciler.model.contrail import ContrailSnapshot, LoadBalancer, Member, Pool
@@ -67,7 +67,11 @@ def write_status(
 ) -> list[str]:
     """Apply the updates, a page per connection at a time (``connections``: siblings of
     ``vnc`` to spread the pages over; the API server answers them concurrently). One
-    failing write is logged and reported, the others still go."""
+    failing write is logged and reported, the others still go. A page or less (the
+    daemon's single change) is written here, without threads."""
+    pages = pages_of(updates)
+    if len(pages) <= 1 or connections is None:
+        return [failure for page in pages for failure in _write_page(vnc, snapshot, page)]
     writer = StatusWriter(vnc, snapshot, connections)
     writer.submit(updates)
     return writer.close()
@@ -88,30 +92,21 @@ class StatusWriter:
         self.snapshot = snapshot
         self.connections = connections
         self.submitted = 0
-        self._free: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._pool: ThreadPoolExecutor | None = None
+        self._fanout: concurrency.Fanout[Any] | None = None
         self._futures: list[Future[list[str]]] = []
 
     def submit(self, updates: list[StatusUpdate]) -> None:
         self.submitted += len(updates)
         if not updates:
             return
-        if self._pool is None:
+        if self._fanout is None:  # the connections are made on the first page, not before
             clients = self.connections.take(self.connections.size) if self.connections else []
-            for client in clients or [self.vnc]:
-                self._free.put(client)
-            self._pool = ThreadPoolExecutor(
-                max(1, len(clients)), thread_name_prefix="contrail-status"
-            )
+            self._fanout = concurrency.Fanout(clients or [self.vnc], "contrail-status")
         for page in pages_of(updates):
-            self._futures.append(self._pool.submit(self._write, page))
+            self._futures.append(self._fanout.submit(self._write, page))
 
-    def _write(self, page: list[StatusUpdate]) -> list[str]:
-        client = self._free.get()  # never waits: as many workers as connections
-        try:
-            return _write_page(client, self.snapshot, page)
-        finally:
-            self._free.put(client)
+    def _write(self, client: Any, page: list[StatusUpdate]) -> list[str]:
+        return _write_page(client, self.snapshot, page)
 
     def close(self) -> list[str]:
         failures: list[str] = []
@@ -120,8 +115,8 @@ class StatusWriter:
                 failures.extend(future.result())
             except Exception as exc:  # a page that could not even start: say so, go on
                 failures.append(f"status page not written: {exc}")
-        if self._pool is not None:
-            self._pool.shutdown()
+        if self._fanout is not None:
+            self._fanout.close()
         self._futures.clear()
         return failures
 

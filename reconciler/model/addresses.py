@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Any
 
 
 class AddressError(ValueError):
@@ -47,11 +46,10 @@ def parse(text: str, default_rd: int = 0) -> RDAddress:
     if not isinstance(text, str) or not text:
         raise AddressError(f"{text!r} is not an IP address")
     ip_text, _, rd_text = text.partition("%")
-    if _is_canonical_v4(ip_text):
-        ip: Any = ip_text  # already as ipaddress would spell it (the common case, cheaply)
-    else:
+    ip = ip_text  # already as ipaddress would spell it: the common case, without parsing
+    if not _is_canonical_v4(ip_text):
         try:
-            ip = ipaddress.ip_address(ip_text)
+            ip = str(ipaddress.ip_address(ip_text))
         except ValueError as exc:
             raise AddressError(f"{text!r} is not an IP address") from exc
     if rd_text:
@@ -60,7 +58,7 @@ def parse(text: str, default_rd: int = 0) -> RDAddress:
         rd = int(rd_text)
     else:
         rd = default_rd
-    return RDAddress(str(ip), rd)
+    return RDAddress(ip, rd)
 
 
 def _is_canonical_v4(text: str) -> bool:
