@@ -49,11 +49,7 @@ def configure_like_agent(mgmt: Any, vnc: Any, project_name: str, ids: Any, port:
             monitor=monitor_path,
             loadBalancingMode="round-robin",
         )
-        for member in lst.members:
-            m = vnc.loadbalancer_member_read(id=member).get_loadbalancer_member_properties()
-            pool.members_s.members.create(
-                name=f"{m.address}:{m.protocol_port}", partition=partition
-            )
+        _add_members(pool, vnc, lst.members, partition)
         mgmt.tm.ltm.virtuals.virtual.create(
             name=f"Project_{lb_name}_{listener_name}",
             partition=partition,
@@ -66,6 +62,17 @@ def configure_like_agent(mgmt: Any, vnc: Any, project_name: str, ids: Any, port:
     return partition
 
 
+def _add_members(
+    pool: Any, vnc: Any, member_ids: list[str], partition: str, route_domain: str = ""
+) -> None:
+    """The pool's members as the old chain names them: ``<address><route domain>:<port>``."""
+    for member in member_ids:
+        m = vnc.loadbalancer_member_read(id=member).get_loadbalancer_member_properties()
+        pool.members_s.members.create(
+            name=f"{m.address}{route_domain}:{m.protocol_port}", partition=partition
+        )
+
+
 def configure_like_v1(mgmt: Any, vnc: Any, project_uuid: str, ids: Any, port: int) -> str:
     """One service as svc-monitor's v1 driver makes it: folder ``uuid_<project uuid>``,
     objects named ``uuid_<uuid>``, addresses spelled with ``%0``."""
@@ -73,11 +80,7 @@ def configure_like_v1(mgmt: Any, vnc: Any, project_uuid: str, ids: Any, port: in
     _folder(mgmt, partition)
     for lst in ids.listeners:
         pool = mgmt.tm.ltm.pools.pool.create(name=f"uuid_{lst.pool}", partition=partition)
-        for member in lst.members:
-            m = vnc.loadbalancer_member_read(id=member).get_loadbalancer_member_properties()
-            pool.members_s.members.create(
-                name=f"{m.address}%0:{m.protocol_port}", partition=partition
-            )
+        _add_members(pool, vnc, lst.members, partition, route_domain="%0")
         mgmt.tm.ltm.virtuals.virtual.create(
             name=f"uuid_{lst.listener}",
             partition=partition,

@@ -58,10 +58,19 @@ def test_each_keeps_order_and_uses_one_connection_per_item(connections: int) -> 
 
 
 def test_an_error_is_raised_after_the_running_items() -> None:
+    finished: list[int] = []
+    started = threading.Event()
+
     def work(connection: Any, item: int) -> int:
         if item == 1:
+            started.wait(5)  # item 0 is running on the other connection
             raise ValueError("boom")
+        if item == 0:
+            started.set()
+            time.sleep(0.2)  # still running when item 1 fails
+        finished.append(item)
         return item
 
     with pytest.raises(ValueError, match="boom"):
         parallel.each(client(2), [0, 1, 2, 3], work)
+    assert 0 in finished  # the item running beside the failure was let finish first
