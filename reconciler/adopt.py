@@ -29,6 +29,7 @@ from reconciler.plan.adoption import SCHEMES, Adoption, OldScheme, Swap, match
 from reconciler.plan.conflicts import vip_of
 from reconciler.plan.diff import DeleteGuard, diff
 from reconciler.plan.model import Operation
+from reconciler.plan.render import SYMBOLS
 from reconciler.reconcile import ScopeMemory, translate_options, with_set_overrides
 from reconciler.settings import DeviceSettings, SettingsError, settings_for
 from reconciler.translate.desired import Options, belongs_to, translate
@@ -211,7 +212,7 @@ def _adopt_device(
         ops = swap_operations(swap, [op for op in ours_plan.operations if op.action != "delete"])
         print(f"  Load balancer {swap.lb.name} ({swap.lb.uuid}): swap in one transaction", file=out)
         for op in ops:
-            symbol = {"create": "+", "update": "~", "delete": "-"}[op.action]
+            symbol = SYMBOLS[op.action]
             extra = f" (+{len(op.children)} members inline)" if op.children else ""
             print(f"    {symbol} {op.obj.kind} {op.obj.path}{extra}", file=out)
         for line in _field_changes(swap, ours_plan.operations):

@@ -118,7 +118,8 @@ class Config:
         return self.device_ca_bundle or self.verify_device_tls
 
 
-_SECRETS = frozenset({"auth_token", "rabbit_password", "device_password"})
+#: The settings that hold secrets (never logged; scrubbed from the status page).
+SECRET_KEYS = frozenset({"auth_token", "rabbit_password", "device_password"})
 
 
 def _convert(key: str, raw: str, kind: Any, source: str) -> Any:
@@ -152,12 +153,12 @@ def _apply(values: dict[str, Any], raw: Mapping[str, str], source: str) -> None:
     kinds = _types()
     for key, value in raw.items():
         key = key.lower()
-        if key.endswith("_file") and key[: -len("_file")] in _SECRETS:
+        if key.endswith("_file") and key[: -len("_file")] in SECRET_KEYS:
             values[key[: -len("_file")]] = _read_secret(key, value, source)
             continue
         if key not in kinds or key in ("claims", "credentials", "set_overrides"):
             raise ConfigError(f"{source}: unknown key {key!r}")
-        if key in _SECRETS:
+        if key in SECRET_KEYS:
             values[key] = Secret(value)
             continue
         values[key] = _convert(key, value, kinds[key], source)
@@ -286,7 +287,7 @@ def load(
     _apply(values, from_env, "environment")
     for key, value in (overrides or {}).items():
         if value is not None:
-            values[key] = Secret(value) if key in _SECRETS and isinstance(value, str) else value
+            values[key] = Secret(value) if key in SECRET_KEYS and isinstance(value, str) else value
     config = replace(
         Config(),
         **values,

@@ -454,8 +454,7 @@ class SetReconciler:
             objects = read_live(target.client, request.options.prefix).objects
         except DeviceError as exc:
             log.warning("device not readable", device=target.settings.name, error=str(exc))
-            target.cache.forget()
-            return exc
+            return exc  # the cache stays forgotten: the next reconcile reads the device
         if not target.one_shot:
             target.cache.objects = objects
         return objects

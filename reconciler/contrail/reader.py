@@ -362,10 +362,10 @@ class ContrailReader:
             vip_address=props.get_vip_address() if props else None,
             vip_subnet_id=props.get_vip_subnet_id() if props else None,
             vmi_uuids=_ref_uuids(lb.get_virtual_machine_interface_refs()),
-            annotations=FrozenDict(_kv(lb.get_annotations())),
+            annotations=_annotations(lb),
             provisioning_status=props.get_provisioning_status() if props else None,
             operating_status=props.get_operating_status() if props else None,
-            fq_name=tuple(sys.intern(str(part)) for part in fq),
+            fq_name=_fq(lb),
             raw_properties=_props(props),
             created=str(getattr(lb.get_id_perms(), "created", "") or ""),
         )

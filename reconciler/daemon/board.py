@@ -8,6 +8,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from reconciler.config import SECRET_KEYS
 from reconciler.coordination import rendezvous_owner
 from reconciler.daemon import statuspage
 from reconciler.daemon.events import FULL_RESYNC
@@ -225,11 +226,11 @@ class StatusBoard:
 
 def _secrets(c: Controller) -> list[str]:
     found = [d.password.reveal() for s in c.sets.values() for d in s.devices]
-    for name in ("auth_token", "rabbit_password", "device_password"):
+    for name in SECRET_KEYS:
         secret = getattr(c.config, name, None)
         if secret is not None:
             found.append(secret.reveal())
-    found += [c.password.reveal() for c in c.config.credentials]
+    found += [entry.password.reveal() for entry in c.config.credentials]
     for sas in c.snapshot.appliance_sets.values() if c.snapshot else ():
         password = sas.properties.get("password")
         if password is not None:

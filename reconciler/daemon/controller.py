@@ -292,7 +292,7 @@ class Controller:
         self._releasing: set[str] = set()  # sets whose release waits for those
         # What the status page shows beside the above (``status``): per device the last plan
         # (and the last with changes), per load balancer the last change applied, events.
-        self.board = StatusBoard()  # what the status page shows beyond the state above
+        self.board = StatusBoard()
 
     # -- inputs ---------------------------------------------------------------------------
 

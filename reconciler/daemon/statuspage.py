@@ -6,7 +6,7 @@ that refreshes itself every few seconds and needs no JavaScript: every set and d
 load balancer, the last plan per device and the recent events; ``?project=`` and ``?state=``
 narrow the load balancers (and the events) to one project or one status, and every project
 and status on the page is a link to that filter. Every value is escaped; credentials are
-never part of the data (``Controller.status`` also scrubs any it knows of).
+never part of the data (``StatusBoard.status`` also scrubs any it knows of).
 
 The few helpers the controller uses to record what the page shows (a device plan, the
 operations applied per load balancer) are here too, so the controller keeps plain dicts.

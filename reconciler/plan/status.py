@@ -9,11 +9,12 @@ A status that already holds the right value is no update, so a no-op pass writes
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.model.contrail import ContrailSnapshot, LoadBalancer
+from reconciler.translate.walk import Subtrees
 
 ACTIVE, ERROR = "ACTIVE", "ERROR"
 #: The object types whose status a pass writes.
@@ -53,15 +54,9 @@ def plan_status(
     operating = operating or {}
     degraded = degraded or {}
     updates: list[StatusUpdate] = []
-    below = types - {"loadbalancer"}
-    pools_by_lb = _pools_of(snapshot, lb_results.keys()) if below else {}
-    wanted = {pool for pools in pools_by_lb.values() for pool in pools}
-    members_by_pool: dict[str, list[str]] = {}
-    if wanted and "loadbalancer-member" in types:
-        for member in snapshot.members.values():
-            if member.pool_uuid in wanted:
-                members_by_pool.setdefault(member.pool_uuid, []).append(member.uuid)
-
+    # Only these load balancers' subtrees are indexed: a daemon's one-load-balancer report
+    # does not map every pool and member of the snapshot.
+    walk = Subtrees(snapshot, frozenset(lb_results)) if types - {"loadbalancer"} else None
     for lb_uuid, reason in sorted(lb_results.items()):
         lb = snapshot.load_balancers.get(lb_uuid)
         if lb is None:
@@ -74,47 +69,28 @@ def plan_status(
         }
         if "loadbalancer" in types and any(lb.raw_properties.get(k) != v for k, v in want.items()):
             updates.append(StatusUpdate("loadbalancer", lb.uuid, lb.name, tuple(want.items())))
+        if walk is None:
+            continue
         wanted_status = (state, reason or "")
         values = (("status", state), ("status_description", reason or ""))  # shared
-        for pool_uuid in sorted(set(pools_by_lb.get(lb_uuid, ()))):
-            pool = snapshot.pools[pool_uuid]
-            if (
-                "loadbalancer-pool" in types
-                and (
-                    pool.status,
-                    pool.status_description or "",
-                )
-                != wanted_status
-            ):
+        pools = {
+            pool.uuid: pool
+            for listener in walk.listeners_of.get(lb_uuid, ())
+            for pool in walk.pools_of.get(listener.uuid, ())
+        }
+        for pool_uuid in sorted(pools):
+            pool = pools[pool_uuid]
+            current = (pool.status, pool.status_description or "")
+            if "loadbalancer-pool" in types and current != wanted_status:
                 updates.append(StatusUpdate("loadbalancer-pool", pool.uuid, pool.name, values))
-            for member_uuid in members_by_pool.get(pool_uuid, ()):
-                member = snapshot.members[member_uuid]
+            if "loadbalancer-member" not in types:
+                continue
+            for member in walk.members_of.get(pool_uuid, ()):
                 if (member.status, member.status_description or "") != wanted_status:
                     updates.append(
                         StatusUpdate("loadbalancer-member", member.uuid, member.name, values)
                     )
     return updates
-
-
-def _pools_of(snapshot: ContrailSnapshot, lbs: Iterable[str]) -> dict[str, list[str]]:
-    """Load balancer uuid → its pools, for ``lbs``. A daemon's one-load-balancer report
-    looks at that load balancer's listeners only (at 5,000 load balancers, walking every
-    pool and member on each change cost more than the change)."""
-    wanted = set(lbs)
-    if len(wanted) * 20 >= len(snapshot.load_balancers):
-        return snapshot.pools_by_load_balancer()
-    listeners = {
-        uuid: listener
-        for uuid, listener in snapshot.listeners.items()
-        if wanted.intersection(listener.lb_uuids)
-    }
-    pools: dict[str, list[str]] = {}
-    for pool in snapshot.pools.values():
-        for listener_uuid in pool.listener_uuids:
-            for lb_uuid in listeners[listener_uuid].lb_uuids if listener_uuid in listeners else ():
-                if lb_uuid in wanted:
-                    pools.setdefault(lb_uuid, []).append(pool.uuid)
-    return pools
 
 
 def lb_status(
