@@ -20,6 +20,7 @@ from reconciler.model.resources import (
     PARTITION_TYPES,
     LiveContext,
 )
+from reconciler.model.values import ValueTable
 from reconciler.naming import Naming
 
 log = get_logger("bigip.reader")
@@ -44,8 +45,14 @@ def read_live(client: DeviceClient, prefix: str) -> LiveState:
         for p in client.collection("auth/partition")
         if naming.is_partition(str(p.get("name", "")))
     }
+    values = ValueTable()  # one for the whole read: members repeat across partitions
     contexts = [
-        (folder, LiveContext(str(folder["name"]), default_rds.get(str(folder["name"]), 0)))
+        (
+            folder,
+            LiveContext(
+                str(folder["name"]), default_rds.get(str(folder["name"]), 0), values=values
+            ),
+        )
         for folder in folders
     ]
     parts = parallel.each(

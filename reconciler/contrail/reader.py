@@ -9,7 +9,6 @@ Contrail holds them and judged in translate, where a bad one becomes that object
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
@@ -34,7 +33,7 @@ from reconciler.model.contrail import (
     Subnet,
     VirtualNetwork,
 )
-from reconciler.model.values import FrozenDict, Secret
+from reconciler.model.values import FrozenDict, Secret, shared
 from reconciler.naming import OWNED_MARK
 from reconciler.settings import is_f5_driver
 
@@ -54,28 +53,38 @@ def _kv(pairs: Any) -> dict[str, str]:
 
 
 def _ref_uuids(refs: Iterable[dict[str, Any]] | None) -> tuple[str, ...]:
-    return tuple(sorted(r["uuid"] for r in refs or () if r.get("uuid")))
+    return tuple(sorted(shared(r["uuid"]) for r in refs or () if r.get("uuid")))
 
 
 def _name(obj: Any) -> str:
-    return str(obj.get_fq_name()[-1])
+    return shared(str(obj.get_fq_name()[-1]))
 
 
 def _display(obj: Any) -> str:
-    return str(obj.get_display_name() or _name(obj))
+    return shared(str(obj.get_display_name() or _name(obj)))
+
+
+def _getter(props: Any) -> Any:
+    """``get(field)``: the property struct's field (``values.shared``), None without
+    a struct."""
+    if props is None:
+        return lambda name: None
+    return lambda name: shared(getattr(props, name, None))
 
 
 def _props(props: Any) -> FrozenDict[str, Any]:
     """An xsd property struct as a plain mapping (every attribute, for a later status write)."""
     if props is None:
         return FrozenDict()
-    return FrozenDict((k, getattr(props, k, None)) for k in getattr(props, "attr_fields", ()))
+    return FrozenDict(
+        (k, shared(getattr(props, k, None))) for k in getattr(props, "attr_fields", ())
+    )
 
 
 def _fq(obj: Any) -> tuple[str, ...]:
     """The fq_name, its parts shared between objects (50,000 members repeat their domain,
     project and pool names: one string each, not one per member)."""
-    return tuple(sys.intern(str(part)) for part in obj.get_fq_name())
+    return tuple(shared(str(part)) for part in obj.get_fq_name())
 
 
 def _annotations(obj: Any) -> FrozenDict[str, str]:
@@ -275,7 +284,7 @@ class ContrailReader:
                 subnets.append(Subnet(sub.subnet_uuid, cidr, sub.default_gateway))
         network_id = getattr(vn, "virtual_network_network_id", None)
         return VirtualNetwork(
-            uuid=vn.uuid,
+            uuid=shared(vn.uuid),
             name=_name(vn),
             fq_name=tuple(vn.get_fq_name()),
             project_uuid=str(getattr(vn, "parent_uuid", "") or ""),
@@ -302,7 +311,7 @@ class ContrailReader:
                 )
             )
         return RouteTable(
-            uuid=table.uuid,
+            uuid=shared(table.uuid),
             kind=kind,
             name=_name(table),
             fq_name=tuple(table.get_fq_name()),
@@ -314,7 +323,7 @@ class ContrailReader:
     def _owned_ip(self, iip: Any) -> OwnedInstanceIp:
         networks = _ref_uuids(iip.get_virtual_network_refs())
         return OwnedInstanceIp(
-            uuid=iip.uuid,
+            uuid=shared(iip.uuid),
             name=_name(iip),
             address=iip.get_instance_ip_address(),
             subnet_uuid=iip.get_subnet_uuid(),
@@ -327,7 +336,7 @@ class ContrailReader:
             kv["password"] = Secret(str(kv["password"]))
         children = [a for a in appliances if getattr(a, "parent_uuid", None) == sas.uuid]
         return ApplianceSet(
-            uuid=sas.uuid,
+            uuid=shared(sas.uuid),
             name=_name(sas),
             driver=str(sas.get_service_appliance_driver() or ""),
             properties=FrozenDict(kv),
@@ -339,7 +348,7 @@ class ContrailReader:
         creds = appliance.get_service_appliance_user_credentials()
         password = creds.get_password() if creds else None
         return Appliance(
-            uuid=appliance.uuid,
+            uuid=shared(appliance.uuid),
             name=_name(appliance),
             address=appliance.get_service_appliance_ip_address(),
             username=creds.get_username() if creds else None,
@@ -351,33 +360,33 @@ class ContrailReader:
         props = lb.get_loadbalancer_properties()
         fq = lb.get_fq_name()
         return LoadBalancer(
-            uuid=lb.uuid,
+            uuid=shared(lb.uuid),
             name=_name(lb),
             display_name=_display(lb),
-            project_uuid=sys.intern(str(getattr(lb, "parent_uuid", "") or "")),
-            project_name=str(fq[-2]) if len(fq) >= 2 else "",
+            project_uuid=shared(str(getattr(lb, "parent_uuid", "") or "")),
+            project_name=shared(str(fq[-2])) if len(fq) >= 2 else "",
             provider=lb.get_loadbalancer_provider(),
             sas_uuids=_ref_uuids(lb.get_service_appliance_set_refs()),
             admin_state=_bool(props.get_admin_state() if props else None),
-            vip_address=props.get_vip_address() if props else None,
-            vip_subnet_id=props.get_vip_subnet_id() if props else None,
+            vip_address=shared(props.get_vip_address()) if props else None,
+            vip_subnet_id=shared(props.get_vip_subnet_id()) if props else None,
             vmi_uuids=_ref_uuids(lb.get_virtual_machine_interface_refs()),
             annotations=_annotations(lb),
-            provisioning_status=props.get_provisioning_status() if props else None,
-            operating_status=props.get_operating_status() if props else None,
+            provisioning_status=shared(props.get_provisioning_status()) if props else None,
+            operating_status=shared(props.get_operating_status()) if props else None,
             fq_name=_fq(lb),
             raw_properties=_props(props),
-            created=str(getattr(lb.get_id_perms(), "created", "") or ""),
+            created=shared(str(getattr(lb.get_id_perms(), "created", "") or "")),
         )
 
     def _listener(self, listener: Any) -> Listener:
         props = listener.get_loadbalancer_listener_properties()
-        get = (lambda name: getattr(props, name, None)) if props else (lambda name: None)
+        get = _getter(props)
         return Listener(
-            uuid=listener.uuid,
+            uuid=shared(listener.uuid),
             name=_name(listener),
             display_name=_display(listener),
-            project_uuid=sys.intern(str(getattr(listener, "parent_uuid", "") or "")),
+            project_uuid=shared(str(getattr(listener, "parent_uuid", "") or "")),
             lb_uuids=_ref_uuids(listener.get_loadbalancer_refs()),
             protocol=get("protocol"),
             protocol_port=get("protocol_port"),
@@ -390,12 +399,12 @@ class ContrailReader:
 
     def _pool(self, pool: Any) -> Pool:
         props = pool.get_loadbalancer_pool_properties()
-        get = (lambda name: getattr(props, name, None)) if props else (lambda name: None)
+        get = _getter(props)
         return Pool(
-            uuid=pool.uuid,
+            uuid=shared(pool.uuid),
             name=_name(pool),
             display_name=_display(pool),
-            project_uuid=sys.intern(str(getattr(pool, "parent_uuid", "") or "")),
+            project_uuid=shared(str(getattr(pool, "parent_uuid", "") or "")),
             listener_uuids=_ref_uuids(pool.get_loadbalancer_listener_refs()),
             monitor_uuids=_ref_uuids(pool.get_loadbalancer_healthmonitor_refs()),
             sas_uuids=_ref_uuids(pool.get_service_appliance_set_refs()),
@@ -413,11 +422,11 @@ class ContrailReader:
 
     def _member(self, member: Any) -> Member:
         props = member.get_loadbalancer_member_properties()
-        get = (lambda name: getattr(props, name, None)) if props else (lambda name: None)
+        get = _getter(props)
         return Member(
-            uuid=member.uuid,
+            uuid=shared(member.uuid),
             name=_name(member),
-            pool_uuid=sys.intern(str(getattr(member, "parent_uuid", "") or "")),
+            pool_uuid=shared(str(getattr(member, "parent_uuid", "") or "")),
             address=get("address"),
             protocol_port=get("protocol_port"),
             weight=get("weight"),
@@ -432,12 +441,12 @@ class ContrailReader:
 
     def _monitor(self, hm: Any) -> HealthMonitor:
         props = hm.get_loadbalancer_healthmonitor_properties()
-        get = (lambda name: getattr(props, name, None)) if props else (lambda name: None)
+        get = _getter(props)
         return HealthMonitor(
-            uuid=hm.uuid,
+            uuid=shared(hm.uuid),
             name=_name(hm),
             display_name=_display(hm),
-            project_uuid=sys.intern(str(getattr(hm, "parent_uuid", "") or "")),
+            project_uuid=shared(str(getattr(hm, "parent_uuid", "") or "")),
             monitor_type=get("monitor_type"),
             delay=get("delay"),
             timeout=get("timeout"),
@@ -477,9 +486,9 @@ class ContrailReader:
                     continue
                 instance_ips.append(
                     InstanceIp(
-                        uuid=iip.uuid,
-                        address=iip.get_instance_ip_address(),
-                        subnet_uuid=iip.get_subnet_uuid(),
+                        uuid=shared(iip.uuid),
+                        address=shared(iip.get_instance_ip_address()),
+                        subnet_uuid=shared(iip.get_subnet_uuid()),
                         network_uuids=_ref_uuids(iip.get_virtual_network_refs()),
                     )
                 )
@@ -492,12 +501,12 @@ class ContrailReader:
             )
             ports.append(
                 Port(
-                    uuid=vmi.uuid,
+                    uuid=shared(vmi.uuid),
                     name=_name(vmi),
                     instance_ips=tuple(sorted(instance_ips, key=lambda i: i.uuid)),
                     floating_ips=floating,
                     network_uuids=_ref_uuids(vmi.get_virtual_network_refs()),
-                    fq_name=tuple(vmi.get_fq_name()),
+                    fq_name=_fq(vmi),
                 )
             )
         return ports

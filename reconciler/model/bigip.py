@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.model.contrail import ObjectRef
-from reconciler.model.values import FrozenDict, freeze
+from reconciler.model.values import FrozenDict, ValueTable, freeze, shared
 
 ObjectKey = tuple[str, str, str, str]  # (kind, partition, parent, name)
 _KIND, _PARTITION = 0, 1  # positions in an ObjectKey
@@ -53,8 +53,19 @@ class BigIPObject:
         parent: str = "",
         source: ObjectRef | None = None,
         payload: bytes | None = None,
+        values: ValueTable | None = None,
     ) -> BigIPObject:
-        return cls(kind, partition, name, freeze(dict(fields)), parent, source, payload=payload)
+        """``values``: a table that makes equal field sets one object (a translate's)."""
+        frozen = freeze(dict(fields))
+        return cls(
+            kind,
+            shared(partition),
+            shared(name),
+            values(frozen) if values is not None else frozen,
+            shared(parent),
+            source,
+            payload=payload,
+        )
 
 
 class ObjectSet(Mapping[ObjectKey, BigIPObject]):

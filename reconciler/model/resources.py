@@ -14,25 +14,13 @@ The canonical spellings:
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.model import addresses
 from reconciler.model.bigip import BigIPObject
-from reconciler.model.values import FrozenDict, freeze, thaw
-
-
-def _shared_strings(fields: dict[str, Any]) -> dict[str, Any]:
-    """The same short text in every object's fields is one string, not one per object: a
-    device's JSON gives each of 120,000 objects its own ``tcp``, ``enabled``, ``/Common/http``
-    (about 50 MB of a 5,000-load-balancer cache). Interned strings are freed with their last
-    user."""
-    return {
-        key: sys.intern(value) if type(value) is str and len(value) <= 128 else value
-        for key, value in fields.items()
-    }
+from reconciler.model.values import FrozenDict, ValueTable, freeze, shared, thaw
 
 
 @dataclass(frozen=True)
@@ -42,6 +30,8 @@ class LiveContext:
     partition: str
     default_rd: int = 0
     virtual_addresses: Mapping[str, str] = field(default_factory=dict)  # VA name → address
+    # Shared by every partition of one read: equal field sets become one object.
+    values: ValueTable = field(default_factory=ValueTable, compare=False, repr=False)
 
 
 def _path(value: Any, partition: str = "Common") -> str:
@@ -140,14 +130,14 @@ class ResourceType:
         return {k: thaw(v) for k, v in fields.items()}
 
     def from_wire(self, item: Mapping[str, Any], ctx: LiveContext, parent: str = "") -> BigIPObject:
-        name = str(item["name"])
-        canonical = self.canonical_name(name, ctx)
+        name = shared(str(item["name"]))
+        canonical = shared(self.canonical_name(name, ctx))
         return BigIPObject(
             self.kind,
-            ctx.partition,
-            name if canonical == name else canonical,  # one string, not two equal ones
-            freeze(_shared_strings(self.read_fields(item, ctx))),
-            parent,
+            shared(ctx.partition),
+            canonical,
+            ctx.values(freeze(self.read_fields(item, ctx))),
+            shared(parent),
             wire_name=None if canonical == name else name,
         )
 
@@ -312,7 +302,7 @@ class VirtualAddress(ResourceType):
     def read_context(self, items: Sequence[Mapping[str, Any]], ctx: LiveContext) -> LiveContext:
         """Virtuals may name their address object instead of the address."""
         names = {str(i["name"]): str(i.get("address", "")) for i in items}
-        return LiveContext(ctx.partition, ctx.default_rd, names)
+        return replace(ctx, virtual_addresses=names)
 
     managed = ("address", "autoDelete", "enabled", "description")
     immutable = ("address",)

@@ -27,7 +27,7 @@ from reconciler.model.contrail import (
     ObjectRef,
     Pool,
 )
-from reconciler.model.values import FrozenDict
+from reconciler.model.values import FrozenDict, ValueTable
 from reconciler.naming import Naming, SetClaims
 from reconciler.settings import SetSettings
 from reconciler.translate.claims import claiming_set
@@ -156,6 +156,7 @@ def translate(
     held: set[str] = set()
     clean: list[str] = []
     f5_sets = [(s.uuid, s.name) for s in snapshot.appliance_sets.values()]
+    values = ValueTable()  # equal field sets (members above all) become one object
     lbs = sorted(
         (
             lb
@@ -178,7 +179,7 @@ def translate(
             {"description": f"Contrail project {lb.project_name}"},
         )
         objects[folder.key] = folder
-        translator = _LoadBalancerTranslator(lb, snapshot, index, options, partition)
+        translator = _LoadBalancerTranslator(lb, snapshot, index, options, partition, values)
         try:
             produced = translator.run()
         except _Invalid as invalid:
@@ -239,8 +240,10 @@ class _LoadBalancerTranslator:
         index: Subtrees,
         options: Options,
         partition: str,
+        values: ValueTable | None = None,
     ) -> None:
         self.lb = lb
+        self.values = values
         self.snapshot = snapshot
         self.index = index
         self.naming = Naming(options.prefix)
@@ -312,7 +315,9 @@ class _LoadBalancerTranslator:
     def obj(
         self, kind: str, name: str, source: ObjectRef, parent: str = "", **fields: Any
     ) -> BigIPObject:
-        return BigIPObject.make(kind, self.partition, name, fields, parent, source)
+        return BigIPObject.make(
+            kind, self.partition, name, fields, parent, source, values=self.values
+        )
 
     def vip(self) -> addresses.RDAddress | None:
         lb = self.lb
