@@ -3,8 +3,9 @@ services down (the matching and the reasons for a swap: ``reconciler/plan/adopti
 
 Per F5 set and device: read the old chain's partitions and ours, match every load balancer
 of the set to the old objects serving it, and — unless ``--dry-run`` — run one transaction
-per load balancer that deletes the old virtuals and virtual address, creates ours, and then
-deletes the old pools, monitors and nodes only they used. Old objects that match no Contrail
+per load balancer (or per group whose old members share a node) that deletes the old
+virtuals, virtual address, pools, monitors and the nodes only they used, and then creates
+ours (whose members' nodes need those addresses free). Old objects that match no Contrail
 object are listed and left alone, unless the operator, having read the list, asks for them
 to go with ``--delete-unmatched``.
 """
@@ -69,17 +70,19 @@ def read_old(client: DeviceClient, scheme: OldScheme) -> ObjectSet:
 
 
 def swap_operations(swap: Swap, ours: list[Operation]) -> list[Operation]:
-    """One load balancer's transaction: the old virtuals and address go first (nothing may
-    hold the address when ours comes), ours are created, then what only the old ones used."""
-    reason = f"replaced by load balancer {swap.lb.name}'s own objects"
+    """One swap's transaction: the old virtuals and addresses go first (nothing may hold
+    the address when ours comes), then what only they used — down to the nodes, which ours
+    need (one node per address and route domain on a device) — and then ours are made."""
+    names = ", ".join(lb.name for lb in swap.lbs)
+    reason = f"replaced by load balancer {names}'s own objects"
     return [
         *(Operation("delete", o, reason=reason, code="replace") for o in swap.virtuals),
         *(Operation("delete", o, reason=reason, code="replace") for o in swap.addresses),
-        *ours,
         *(
             Operation("delete", o, reason="only the replaced objects used it")
             for o in swap.leftovers
         ),
+        *ours,
     ]
 
 
@@ -199,33 +202,38 @@ def _adopt_device(
     result.skipped.extend(adoption.skipped)
     wrote = False
     for swap in adoption.swaps:
-        desired = translate(snapshot, settings, options, only=frozenset({swap.lb.uuid}))
+        uuids = frozenset(lb.uuid for lb in swap.lbs)
+        who = "Load balancer" if len(swap.lbs) == 1 else "Load balancers"
+        desired = translate(snapshot, settings, options, only=uuids)
         if desired.errors:
-            message = f"load balancer {swap.lb.name}: left alone: " + "; ".join(
+            message = f"{who.lower()} {swap.names}: left alone: " + "; ".join(
                 map(str, desired.errors)
             )
             result.skipped.append(message)
             print(f"  ✗ {message}", file=out)
             continue
-        scope = ScopeMemory().scope(snapshot, frozenset({swap.lb.uuid}), options)
+        scope = ScopeMemory().scope(snapshot, uuids, options)
         ours_plan = diff(desired, ours, device.name, "", prefix, DeleteGuard(), scope=scope)
         ops = swap_operations(swap, [op for op in ours_plan.operations if op.action != "delete"])
-        print(f"  Load balancer {swap.lb.name} ({swap.lb.uuid}): swap in one transaction", file=out)
+        shared = " (their old members share nodes)" if len(swap.lbs) > 1 else ""
+        print(f"  {who} {swap.names}: swap in one transaction{shared}", file=out)
         for op in ops:
             symbol = SYMBOLS[op.action]
             extra = f" (+{len(op.children)} members inline)" if op.children else ""
             print(f"    {symbol} {op.obj.kind} {op.obj.path}{extra}", file=out)
         for line in _field_changes(swap, ours_plan.operations):
             print(line, file=out)
-        result.swaps += 1
+        result.swaps += len(swap.lbs)
         if dry_run:
             continue
         try:
             run_transaction(client, ops)
             wrote = True
-            log.info("swapped", device=device.name, load_balancer=swap.lb.uuid, operations=len(ops))
+            log.info(
+                "swapped", device=device.name, load_balancers=sorted(uuids), operations=len(ops)
+            )
         except DeviceError as exc:
-            result.errors.append(f"load balancer {swap.lb.name}: swap refused: {exc}")
+            result.errors.append(f"{who.lower()} {swap.names}: swap refused: {exc}")
             print(f"    ✗ refused, nothing changed: {exc}", file=out)
     result.unmatched += len(adoption.unmatched)
     if adoption.unmatched:

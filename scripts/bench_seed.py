@@ -100,9 +100,11 @@ def _fix_id_perms(objects: list[dict[str, Any]]) -> None:
             perms["uuid"] = {"uuid_mslong": value >> 64, "uuid_lslong": value & ((1 << 64) - 1)}
 
 
-def member_address(index_in_project: int, member: int) -> str:
-    """Distinct member addresses per load balancer, inside the project's 10.2.0.0/16."""
-    return str(ipaddress.ip_address("10.2.0.0") + 16 + index_in_project * MEMBERS + member)
+def member_address(index: int, member: int) -> str:
+    """Distinct member addresses across all projects (10.64.0.0/10 holds 10,000 load
+    balancers' 100,000): in global routed mode every project is in route domain 0, where a
+    device keeps one node per address whatever the partition (0107003a)."""
+    return str(ipaddress.ip_address("10.64.0.0") + 16 + index * MEMBERS + member)
 
 
 def vip_address(index: int) -> str:
@@ -142,7 +144,9 @@ def generate(template: Template, n: int, projects: int) -> dict[str, Any]:
                     props["loadbalancer_properties"]["vip_address"] = vip_address(first + i)
                 elif obj["type"] == "loadbalancer-member":
                     k = int(obj["fq_name"][-1].rsplit("-", 1)[1])
-                    props["loadbalancer_member_properties"]["address"] = member_address(i, k)
+                    props["loadbalancer_member_properties"]["address"] = member_address(
+                        first + i, k
+                    )
             objects.extend(lb_objects)
         first += count
     return {"objects": objects, "kv": kv}

@@ -136,10 +136,11 @@ class Device:
 
     @staticmethod
     def address_key(family: str, partition: str, rd: int, ip: str) -> tuple[Any, ...]:
-        """The index key of an addressed object: nodes and snat translations are one per IP
-        and route domain in a partition; virtual addresses one per IP and route domain on the
-        device (another partition's copy is refused with 0107176c)."""
-        return (family, "" if family == "virtual-address" else partition, rd, ip)
+        """The index key of an addressed object: nodes and virtual addresses are one per IP
+        and route domain on the whole device, whatever the partition (another partition's
+        copy is refused: 0107176c for a virtual address, 0107003a for a member's node);
+        snat translations one per IP and route domain in a partition."""
+        return (family, "" if family in DEVICE_WIDE_ADDRESSES else partition, rd, ip)
 
     def default_rd(self, partition: str) -> int:
         part = self.store.get("auth/partition", partition)
@@ -794,8 +795,11 @@ def _hook_addressed(device: Device, t: ResourceType, obj: Obj, existing: Obj | N
                 f"0107176c:3: Invalid Virtual Address, the IP address {obj['address']} "
                 "already exists."
             )
-        raise already_exists(t.label, holder, obj["partition"])
+        raise already_exists(t.label, holder, holder.strip("/").split("/")[0])
 
+
+#: Address families whose objects are one per IP and route domain on the whole device.
+DEVICE_WIDE_ADDRESSES = frozenset({"virtual-address", "node"})
 
 _ANY_ADDRESSES = frozenset({"any", "any6"})
 
@@ -855,10 +859,21 @@ def _hook_member(device: Device, t: ResourceType, obj: Obj, existing: Obj | None
     host = _spell_address(device, obj, "address")
     part = obj["partition"]
     rd = host.effective_rd(device.default_rd(part))
-    if device.store.addresses.get(device.address_key("node", part, rd, host.ip)) is None:
+    node_t = BY_PATH["ltm/node"]
+    holder = device.store.addresses.get(device.address_key("node", part, rd, host.ip))
+    if holder is None:
         # The node a member creates is named after the member's address as written.
-        node_t = BY_PATH["ltm/node"]
         device._create(node_t, {"name": host_text, "partition": part, "address": host_text}, None)
+        return
+    own = device._find(node_t, f"/{part}/{host_text}", None)
+    if own is None or own["fullPath"] != holder:
+        # One node per address and route domain on the device: a member whose node would be
+        # another partition's (or a differently named one) is refused, Common's included
+        # (f5-ansible #823, f5-openstack-lbaasv2-driver #235; AS3's shareNodes exists for it).
+        raise bad_request(
+            f"0107003a:3: Pool member node (/{part}/{host_text}) and existing node "
+            f"({holder}) cannot use the same IP Address ({host.ip})."
+        )
 
 
 def _hook_self(device: Device, t: ResourceType, obj: Obj, existing: Obj | None) -> None:

@@ -17,6 +17,11 @@ load balancer**, which the device validates and commits as a whole: the VIP answ
 the commit (old virtual) and after it (ours), never with neither. A second pass then has
 nothing to do.
 
+The old objects go *before* ours are made, nodes included: a device keeps one node per
+address and route domain whatever the partition (``0107003a``), so our members' nodes can
+only be made once the old ones are gone. Load balancers whose old members share a node
+(two pools with a member on one server) are therefore swapped together, in one transaction.
+
 Matching is by what serves traffic: an old virtual matches a listener when its destination
 is the load balancer's VIP and the listener's port (and protocol). Anything that cannot be
 matched safely — a virtual named after the listener whose destination differs, two
@@ -57,13 +62,19 @@ SCHEMES = {"agent": OldScheme("agent", "Project_"), "v1": OldScheme("v1", "uuid_
 
 @dataclass(frozen=True)
 class Swap:
-    """One load balancer's old objects, to delete in the transaction that creates ours."""
+    """The old objects of one load balancer — or of several whose old members share a node —
+    to delete in the transaction that creates theirs."""
 
-    lb: LoadBalancer
+    lbs: tuple[LoadBalancer, ...]
     virtuals: tuple[BigIPObject, ...]  # deleted first: nothing may use the address then
     addresses: tuple[BigIPObject, ...]
-    leftovers: tuple[BigIPObject, ...]  # pools, monitors, nodes they used: deleted last
+    leftovers: tuple[BigIPObject, ...]  # pools, monitors, then the nodes only they used
     notes: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> str:
+        """``web (uuid)``, or ``web (uuid), api (uuid)`` for a group, in words."""
+        return ", ".join(f"{lb.name} ({lb.uuid})" for lb in self.lbs)
 
 
 @dataclass
@@ -106,6 +117,7 @@ def match(
     for listener in snapshot.listeners.values():
         for lb_uuid in listener.lb_uuids:
             listeners_of.setdefault(lb_uuid, []).append(listener)
+    pending: list[_Pending] = []
     for lb in sorted(lbs, key=lambda x: x.uuid):
         partition = scheme.partition(lb)
         objects = by_partition.get(partition, [])
@@ -155,9 +167,15 @@ def match(
         ]
         if not virtuals and not vas:
             continue
+        pending.append((lb, virtuals, vas, objects))
+    for group in _sharing_nodes(pending):
+        virtuals = [v for _lb, vs, _vas, _objs in group for v in vs]
+        vas = [va for _lb, _vs, group_vas, _objs in group for va in group_vas]
+        objects = group[0][3]  # one old partition: sharing a node means sharing it
         leftovers = _used_by(virtuals, objects)
-        swap = Swap(lb, tuple(virtuals), tuple(vas), tuple(leftovers))
-        made = [o for o in objects if o.kind == "ltm/virtual-address" and _address(o) == vip]
+        swap = Swap(tuple(g[0] for g in group), tuple(virtuals), tuple(vas), tuple(leftovers))
+        vips = {vip_of.get(g[0].uuid, "") for g in group}
+        made = [o for o in objects if o.kind == "ltm/virtual-address" and _address(o) in vips]
         claimed.update(o.key for o in (*virtuals, *made, *leftovers))
         result.swaps.append(swap)
     result.unmatched = sorted(
@@ -169,6 +187,37 @@ def match(
         key=lambda o: o.key,
     )
     return result
+
+
+_Pending = tuple[LoadBalancer, list[BigIPObject], list[BigIPObject], list[BigIPObject]]
+
+
+def _member_nodes(virtuals: list[BigIPObject], objects: list[BigIPObject]) -> set[str]:
+    """The nodes the members of the pools these old virtuals send to stand on."""
+    pools = {str(v.fields.get("pool") or "").rsplit("/", 1)[-1] for v in virtuals} - {""}
+    return {
+        o.name.rpartition(":")[0]
+        for o in objects
+        if o.kind == "ltm/pool/members" and o.parent in pools
+    }
+
+
+def _sharing_nodes(pending: list[_Pending]) -> list[list[_Pending]]:
+    """The load balancers to swap, grouped where their old members share a node (of one
+    partition), each group in the order given."""
+    groups: list[tuple[str, set[str], list[_Pending]]] = []
+    for entry in pending:
+        lb, virtuals, _vas, objects = entry
+        partition = objects[0].partition
+        nodes = _member_nodes(virtuals, objects)
+        joined = [g for g in groups if g[0] == partition and g[1] & nodes]
+        merged = (partition, set(nodes), [entry])
+        for group in joined:
+            groups.remove(group)
+            merged = (partition, merged[1] | group[1], group[2] + merged[2])
+        groups.append(merged)
+    order = {id(entry): n for n, entry in enumerate(pending)}
+    return [sorted(g[2], key=lambda e: order[id(e)]) for g in groups]
 
 
 def _used_by(virtuals: list[BigIPObject], objects: list[BigIPObject]) -> list[BigIPObject]:

@@ -1,17 +1,24 @@
 """Conflicts a device would refuse, found before the device (pure).
 
-A BIG-IP refuses two virtual addresses with one IP in a route domain (``0107176c``), and two
+A BIG-IP refuses two virtual addresses with one IP in a route domain (``0107176c``), two
 virtual servers on one address, port and protocol in a route domain (``01070333 … illegally
-shares both address and port``), whatever their partitions. Sent to the device, such a
-conflict fails the whole partition's transaction on every pass — and the device's message
-names the *existing* object, so the live load balancer would be blamed.
+shares both address and port``), and two nodes with one IP in a route domain (``0107003a
+Pool member node … and existing node … cannot use the same IP Address``), whatever their
+partitions. Sent to the device, such a conflict fails the whole partition's transaction on
+every pass — and the device's message names the *existing* object, so the live load balancer
+would be blamed.
+
+Nodes matter in global routed mode: every project's partition is in route domain 0, so two
+projects whose pools have a member at one address want one node in two partitions. (Members
+of one project share their node; in L3 mode each project has its own route domain.)
 
 So the claims of every load balancer on the device — this set's, those of every other F5 set
 that shares the device, and what the device already holds (ours and foreign objects in our
 partitions) — are compared first. Of load balancers claiming one address, the one already
 live on the device keeps it; if none is, the oldest (Contrail's creation time, then uuid)
-does. The others go ERROR naming the field and the load balancer that holds it, and their
-objects are held as they are; everything else converges.
+does (for a node: the project whose partition holds it, else the oldest load balancer's).
+The others go ERROR naming the field and the load balancer that holds it, and their objects
+are held as they are; everything else converges.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from reconciler.translate.mapping import port_number
 
 VIP_FIELD = "loadbalancer_properties.vip_address"
 PORT_FIELD = "loadbalancer_listener_properties.protocol_port"
+MEMBER_FIELD = "loadbalancer_member_properties.address"
 
 Key = tuple[str, ...]
 
@@ -121,6 +129,32 @@ def _claims(
     return addresses_claimed, servers
 
 
+def _node_claims(snapshot: ContrailSnapshot, set_of: Mapping[str, SetScope]) -> list[_Claim]:
+    """The node each member of the load balancers in ``set_of`` makes on the device."""
+    lbs_of_listener = {
+        listener.uuid: [lb for lb in listener.lb_uuids if lb in set_of]
+        for listener in snapshot.listeners.values()
+    }
+    claims: list[_Claim] = []
+    for member in snapshot.members.values():
+        text = member.address
+        if not text:
+            continue
+        pool = snapshot.pools.get(member.pool_uuid)
+        if pool is None:
+            continue
+        try:  # not through _vip_ip's cache: 50,000 member addresses would push the VIPs out
+            ip = str(addresses.parse(text).ip)
+        except addresses.AddressError:
+            continue  # translate reports the address
+        lbs = {lb for listener in pool.listener_uuids for lb in lbs_of_listener.get(listener, ())}
+        for lb_uuid in sorted(lbs):
+            lb = snapshot.load_balancers[lb_uuid]
+            where = _scope(set_of[lb_uuid].l3, lb.project_uuid)
+            claims.append(_Claim(lb, member.ref, MEMBER_FIELD, ("node", where, ip), ip))
+    return claims
+
+
 def vips_of(snapshot: ContrailSnapshot, lbs: Iterable[str]) -> frozenset[str]:
     """The VIPs of some load balancers: what a one-load-balancer reconcile compares."""
     return frozenset(
@@ -177,6 +211,34 @@ def _live_holders(
     return holders
 
 
+def _live_nodes(live: ObjectSet, naming: Naming) -> dict[Key, str]:
+    """Node address keys of our partitions → ``project:<uuid>`` of the partition holding it
+    (the device made them for our members; we never name one)."""
+    holders: dict[Key, str] = {}
+    for obj in live.of_kind("ltm/node"):
+        project = naming.project_of(obj.partition)
+        if project is None:
+            continue
+        try:
+            parsed = addresses.parse(str(obj.fields.get("address", "")))
+        except addresses.AddressError:
+            continue
+        key: Key = ("node", _scope(parsed.rd != 0, project), str(parsed.ip))
+        holders[key] = f"project:{project}"
+    return holders
+
+
+def _node_taken(winner: _Claim, holder: str) -> str:
+    live = " (its node is on the device)" if holder == f"project:{winner.lb.project_uuid}" else ""
+    project = winner.lb.project_name or winner.lb.project_uuid
+    return (
+        f"is already a member address of project {project}{live}, load balancer "
+        f"{winner.lb.name} ({winner.lb.uuid}); a device keeps one node per address and route "
+        "domain, whatever the partition: give the projects distinct member addresses, or "
+        "the set L3 mode (a route domain per project)"
+    )
+
+
 def _taken(claim: _Claim, winner: _Claim | None, holder: str) -> str:
     """Who has the address instead, in words."""
     if winner is None:
@@ -203,12 +265,18 @@ def find_conflicts(
 
     ``set_of``: every load balancer of every F5 set sharing a device with this one → its
     set's scope; ``lives``: what each of this set's devices holds now (the tie-break when none is
-    live: Contrail's creation time, ``LoadBalancer.created``); ``ips``:
-    only claims on these addresses are compared (a one-load-balancer reconcile)."""
+    live: Contrail's creation time, ``LoadBalancer.created``); ``ips``: only claims on these
+    VIPs are compared (a one-load-balancer reconcile, on the daemon's hot path: its nodes
+    are not compared with the 50,000 members of 5,000 load balancers on every change; a
+    member added at another project's node address is refused by the device, for that load
+    balancer alone, and the next full pass names the project holding it)."""
     holders: dict[Key, str] = {}
     for live in lives:
         for key, holder in _live_holders(live, snapshot, naming, ips).items():
             holders.setdefault(key, holder)
+        if ips is None:
+            for key, holder in _live_nodes(live, naming).items():
+                holders.setdefault(key, holder)
     addresses_claimed, servers = _claims(snapshot, set_of)
     rejected: dict[str, ObjectError] = {}
 
@@ -244,6 +312,40 @@ def find_conflicts(
                     ),
                 )
 
+    def settle_nodes(claims: list[_Claim]) -> None:
+        """Members of one project share their node; of several projects wanting one node,
+        the project whose partition holds it keeps it, else the oldest load balancer's. A
+        holder none of whose load balancers wants the node any more is deleting it now."""
+        by_key: dict[Key, list[_Claim]] = defaultdict(list)
+        for claim in claims:
+            if claim.lb.uuid not in rejected:
+                by_key[claim.key].append(claim)
+        for key, group in by_key.items():
+            projects = {c.lb.project_uuid for c in group}
+            if len(projects) < 2:
+                continue
+            holder = holders.get(key, "")
+            live = [c for c in group if holder == f"project:{c.lb.project_uuid}"]
+            winner = min(live or group, key=age)
+            for claim in group:
+                if claim.lb.project_uuid == winner.lb.project_uuid:
+                    continue
+                if set_of[claim.lb.uuid].name != this_set:
+                    continue  # another set's pass speaks for its own load balancers
+                rejected.setdefault(
+                    claim.lb.uuid,
+                    ObjectError(
+                        claim.ref,
+                        claim.field,
+                        f"{claim.label} {_node_taken(winner, holder)}",
+                        claim.lb.uuid,
+                        claim.lb.name,
+                        "conflict",
+                    ),
+                )
+
     settle(addresses_claimed)  # a load balancer without its VIP needs no ports
     settle(servers)
+    if ips is None:
+        settle_nodes(_node_claims(snapshot, set_of))
     return rejected

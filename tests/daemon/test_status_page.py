@@ -114,11 +114,17 @@ def two_devices() -> Iterator[dict[str, Any]]:
 
 
 def web(
-    vnc: Any, topo: Any, name: str, provider: str, protocol: str = "HTTP", cookie: bool = False
+    vnc: Any,
+    topo: Any,
+    name: str,
+    provider: str,
+    protocol: str = "HTTP",
+    cookie: bool = False,
+    member: str = "10.2.3.1",
 ) -> Any:
     pool = PoolSpec(
         "ROUND_ROBIN",
-        [("10.2.3.1", 8080, 1)],
+        [(member, 8080, 1)],
         monitor=MonitorSpec("TCP"),
         session_persistence="HTTP_COOKIE" if cookie else None,
     )
@@ -189,10 +195,10 @@ def test_the_status_page_shows_sets_devices_errors_and_filters(
     shop = seed_topology(
         vnc,
         project="shop",
-        networks={"external": "10.31.0.0/16", "internal": "10.2.0.0/16"},
+        networks={"external": "10.31.0.0/16", "internal": "10.32.0.0/16"},
         sas_name=None,
     )
-    web(vnc, shop, "shop-web", "f5-a")
+    web(vnc, shop, "shop-web", "f5-a", member="10.32.3.1")  # route domain 0: its own node
 
     daemon = daemon_factory(resync=2)
     wait_until(daemon.ready, timeout=30, what="the daemon ready")

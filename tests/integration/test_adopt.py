@@ -72,13 +72,23 @@ def test_agent_configuration_is_taken_over_without_an_outage(bigip, vnc, topo, c
     naive = cli("--once")  # started beside it without adoption: the device refuses ours
     assert naive.code == 1
     state = vnc.loadbalancer_read(id=web.loadbalancer).get_loadbalancer_properties()
-    assert state.provisioning_status == "ERROR" and "already exists" in (state.status or "")
+    # The agent's objects hold the VIP and the members' nodes (one per address and route
+    # domain on the device): ours are refused, with the device's message naming its object.
+    assert state.provisioning_status == "ERROR" and "/Project_demo/" in (state.status or "")
 
     counters(bigip, reset=True)
     plan = cli("adopt", "--from", "agent", "--dry-run")
     assert plan.code == 2, plan.out + plan.err
-    assert f"Load balancer web ({web.loadbalancer}): swap in one transaction" in plan.out
+    # Their old pools have members on the same servers, so the same nodes: a device keeps one
+    # node per address, so ours can only be made once those are gone, for both at once.
+    both = sorted([("web", web.loadbalancer), ("api", api.loadbalancer)], key=lambda x: x[1])
+    names = ", ".join(f"{name} ({uuid})" for name, uuid in both)
+    assert f"Load balancers {names}: swap in one transaction (their old members share" in plan.out
     assert f"- ltm/virtual /{old}/Project_web_web-http-80" in plan.out
+    lines = plan.out.splitlines()
+    last_delete = max(n for n, line in enumerate(lines) if "- ltm/node" in line)
+    first_create = min(n for n, line in enumerate(lines) if line.strip().startswith("+ "))
+    assert last_delete < first_create  # the old nodes go before ours are made
     assert stale in plan.out and "left alone" in plan.out
     assert counters(bigip)["writes"] == 0  # a dry run writes nothing
 

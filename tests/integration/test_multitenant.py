@@ -92,6 +92,37 @@ def test_overlapping_tenant_vips_in_global_routed_mode(bigip, vnc, topo, cli) ->
     assert counters(bigip)["writes"] == 0
 
 
+def test_one_member_address_in_two_projects_in_global_routed_mode(bigip, vnc, topo, cli) -> None:
+    """Route domain 0 for every project: a device keeps one node per address, so the second
+    project's member at a live node's address is its load balancer's error, found before
+    the device (which would refuse it, 0107003a); the first stays as it is."""
+    tenants = [
+        seed_topology(
+            vnc,
+            project=f"tenant{i}",
+            networks={"external": f"10.{110 + i}.0.0/16", "internal": "10.2.0.0/16"},
+            sas_name=None,
+        )
+        for i in range(2)
+    ]
+    for tenant in tenants:
+        tenant.sas, tenant.sas_name = topo.sas, topo.sas_name
+    first = add_load_balancer(vnc, tenants[0], "web0", listeners=[spec()])
+    assert cli("--once").code == 0
+    live = virtuals(bigip)
+    second = add_load_balancer(vnc, tenants[1], "web1", listeners=[spec()])
+
+    counters(bigip, reset=True)
+    assert cli("--once").code == 1
+    state, reason = status(vnc, second.loadbalancer)
+    assert state == "ERROR"
+    assert "loadbalancer_member_properties.address" in reason and "10.2.0.11" in reason
+    assert "tenant0" in reason and first.loadbalancer in reason
+    assert status(vnc, first.loadbalancer)[0] == "ACTIVE"
+    assert virtuals(bigip) == live
+    assert counters(bigip)["writes"] == 0  # nothing sent for the device to refuse
+
+
 def test_a_pool_or_listener_of_another_project_is_refused(bigip, vnc, topo, cli) -> None:
     from vnc_api.vnc_api import LoadbalancerListener, LoadbalancerListenerType, Project
 

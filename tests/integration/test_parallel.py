@@ -20,21 +20,27 @@ from emulators.contrail.topology import (
 from tests.integration.conftest import control, device
 
 TENANTS = 6
-MEMBERS = [("10.2.0.11", 8080, 1), ("10.2.0.12", 8080, 2)]
+MEMBERS = 2  # per load balancer
 
 
-def spec() -> ListenerSpec:
-    return ListenerSpec("HTTP", 80, pool=PoolSpec(members=MEMBERS))
+def members(tenant: int) -> list[tuple[str, int, int]]:
+    """Each tenant's own member addresses: every partition is in route domain 0, where a
+    device keeps one node per address."""
+    return [(f"10.{50 + tenant}.0.{11 + k}", 8080, 1 + k) for k in range(MEMBERS)]
+
+
+def spec(tenant: int) -> ListenerSpec:
+    return ListenerSpec("HTTP", 80, pool=PoolSpec(members=members(tenant)))
 
 
 def tenants(vnc: Any, topo: Topology) -> list[tuple[Topology, LoadBalancerIds]]:
     """One load balancer in each of TENANTS projects (so as many partitions), own VIP nets."""
     made = []
     for i in range(TENANTS):
-        networks = {"external": f"10.{100 + i}.0.0/16", "internal": "10.2.0.0/16"}
+        networks = {"external": f"10.{100 + i}.0.0/16", "internal": f"10.{50 + i}.0.0/16"}
         tenant = seed_topology(vnc, project=f"tenant{i}", networks=networks, sas_name=None)
         tenant.sas, tenant.sas_name = topo.sas, topo.sas_name
-        made.append((tenant, add_load_balancer(vnc, tenant, f"web{i}", listeners=[spec()])))
+        made.append((tenant, add_load_balancer(vnc, tenant, f"web{i}", listeners=[spec(i)])))
     return made
 
 
@@ -109,7 +115,7 @@ def test_a_refused_partition_among_parallel_ones_holds_only_its_load_balancer(
     partitions go through on the other connections."""
     made = tenants(vnc, topo)
     tenant, bad = made[2]
-    good = add_load_balancer(vnc, tenant, "good", listeners=[spec()])  # same partition
+    good = add_load_balancer(vnc, tenant, "good", listeners=[spec(2)])  # same partition
     device(bigip).tm.ltm.virtuals.virtual.create(
         name="handmade", partition="Common", destination=f"/Common/{bad.vip}:80"
     )
@@ -140,7 +146,7 @@ def test_statuses_are_written_as_partitions_land(bigip, vnc, topo, cli, contrail
     assert len(commits) == TENANTS
     writes = requests.get(f"{contrail.url}/_emulator/writes").json()["items"]
     member_statuses = [w["end"] for w in writes if w["path"].startswith("/loadbalancer-member/")]
-    assert len(member_statuses) == TENANTS * len(MEMBERS)
+    assert len(member_statuses) == TENANTS * MEMBERS
     # the first members' statuses were written before the last partition was committed
     assert min(member_statuses) < commits[-1]
     for _tenant, ids in made:  # and in the end every one of them is there

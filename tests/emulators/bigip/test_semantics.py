@@ -312,10 +312,39 @@ def test_collections_f5_cccl_reads_exist(mgmt, partition):
 
 
 def test_member_stats_name_the_node_it_resolved_to(mgmt, partition):
-    mgmt.tm.ltm.nodes.node.create(name="web1", partition=partition, address="10.0.0.1")
+    mgmt.tm.ltm.nodes.node.create(name="10.0.0.1", partition=partition, address="10.0.0.1")
     pool = mgmt.tm.ltm.pools.pool.create(name="x", partition=partition)
+    # Spelled with the partition's route domain: the same node, not a second one.
     member = pool.members_s.members.create(name="10.0.0.1%2:80", partition=partition)
-    assert [n.name for n in mgmt.tm.ltm.nodes.get_collection()] == ["web1"]
+    assert [n.name for n in mgmt.tm.ltm.nodes.get_collection()] == ["10.0.0.1"]
     entries = member.stats.load().entries
     (nested,) = entries.values()
-    assert nested["nestedStats"]["entries"]["nodeName"]["description"] == "/P/web1"
+    assert nested["nestedStats"]["entries"]["nodeName"]["description"] == "/P/10.0.0.1"
+
+
+def test_one_node_per_address_and_route_domain_on_the_whole_device(mgmt, partition):
+    """A member's node is named after the member; an address that already is a node under
+    another name, or in another partition (Common included), is refused with 0107003a
+    (f5-ansible #823, f5-openstack-lbaasv2-driver #235). Another route domain is another
+    address."""
+    mgmt.tm.ltm.nodes.node.create(name="web1", partition=partition, address="10.0.0.1")
+    pool = mgmt.tm.ltm.pools.pool.create(name="x", partition=partition)
+    status, body = error_of(pool.members_s.members.create, name="10.0.0.1:80", partition=partition)
+    assert status == 400
+    assert body["message"] == (
+        "0107003a:3: Pool member node (/P/10.0.0.1) and existing node (/P/web1) "
+        "cannot use the same IP Address (10.0.0.1)."
+    )
+    # Common's pool, route domain 0: 10.0.0.1 there is another address than 10.0.0.1%2.
+    common = mgmt.tm.ltm.pools.pool.create(name="c", partition="Common")
+    common.members_s.members.create(name="10.0.0.1:80", partition="Common")
+    mgmt.tm.sys.folders.folder.create(name="Q", subPath="/")
+    q_pool = mgmt.tm.ltm.pools.pool.create(name="q", partition="Q")  # route domain 0 too
+    status, body = error_of(q_pool.members_s.members.create, name="10.0.0.1:80", partition="Q")
+    assert status == 400
+    assert "0107003a" in body["message"] and "existing node (/Common/10.0.0.1)" in body["message"]
+    status, body = error_of(
+        mgmt.tm.ltm.nodes.node.create, name="n", partition="Q", address="10.0.0.1"
+    )
+    assert status == 409 and "/Common/10.0.0.1" in body["message"]
+    assert [m.name for m in q_pool.members_s.get_collection()] == []
