@@ -212,9 +212,8 @@ class ContrailReader:
         from vnc_api.exceptions import NoIdError
 
         vnc = self.vnc
-        old_listeners = {u for u, x in base.listeners.items() if lb_uuid in x.lb_uuids}
-        old_pools = {u for u, p in base.pools.items() if set(p.listener_uuids) & old_listeners}
-        old_members = {u for u, m in base.members.items() if m.pool_uuid in old_pools}
+        links = base.links()
+        old_listeners, old_pools, old_members = links.subtree(lb_uuid)
         try:
             lb = self._lb(vnc.loadbalancer_read(id=lb_uuid))
         except NoIdError:
@@ -260,14 +259,25 @@ class ContrailReader:
         def merged(current: FrozenDict[str, Any], drop: set[str], new: list[Any]) -> Any:
             return current.updated(drop, ((x.uuid, x) for x in new))
 
+        new_listeners = merged(base.listeners, old_listeners, listeners)
+        new_pools = merged(base.pools, old_pools, pools)
+        new_members = merged(base.members, old_members, members)
+        gone = (
+            [base.listeners[u] for u in old_listeners],
+            [base.pools[u] for u in old_pools],
+            [base.members[u] for u in old_members],
+        )
         return replace(
             base,
             load_balancers=merged(base.load_balancers, {lb_uuid}, [lb] if lb else []),
-            listeners=merged(base.listeners, old_listeners, listeners),
-            pools=merged(base.pools, old_pools, pools),
-            members=merged(base.members, old_members, members),
+            listeners=new_listeners,
+            pools=new_pools,
+            members=new_members,
             monitors=merged(base.monitors, set(), monitors),
             ports=merged(base.ports, set(), ports),
+            known_links=links.replaced(
+                gone, (listeners, pools, members), (new_listeners, new_pools, new_members)
+            ),
         )
 
     # -- conversions ------------------------------------------------------------------------

@@ -15,7 +15,11 @@ class Subtrees:
 
     def __init__(self, snapshot: ContrailSnapshot, only: frozenset[str] | None = None) -> None:
         # ``only``: index just these load balancers' subtrees (the daemon's one-load-balancer
-        # translate at 5,000 load balancers spent its time filing and sorting 50,000 members).
+        # translate at 5,000 load balancers spent its time filing and sorting 50,000 members),
+        # found through the snapshot's links, not by a scan.
+        if only is not None:
+            self._from_links(snapshot, only)
+            return
         self.listeners_of: dict[str, list[Listener]] = defaultdict(list)
         for listener in snapshot.listeners.values():
             for lb_uuid in listener.lb_uuids:
@@ -32,6 +36,27 @@ class Subtrees:
         for member in snapshot.members.values():
             if only is None or member.pool_uuid in pools:
                 self.members_of[member.pool_uuid].append(member)
+        for group in (self.listeners_of, self.pools_of, self.members_of):
+            for items in group.values():
+                items.sort(key=lambda o: (o.name, o.uuid))
+
+    def _from_links(self, snapshot: ContrailSnapshot, only: frozenset[str]) -> None:
+        links = snapshot.links()
+        self.listeners_of = defaultdict(list)
+        self.pools_of = defaultdict(list)
+        self.members_of = defaultdict(list)
+        for lb_uuid in only:
+            for listener_uuid in links.listeners_of.get(lb_uuid, ()):
+                self.listeners_of[lb_uuid].append(snapshot.listeners[listener_uuid])
+                if listener_uuid in self.pools_of:
+                    continue  # a listener of two of them: filed once
+                for pool_uuid in links.pools_of.get(listener_uuid, ()):
+                    pool = snapshot.pools[pool_uuid]
+                    self.pools_of[listener_uuid].append(pool)
+                    if pool_uuid not in self.members_of:
+                        self.members_of[pool_uuid] = [
+                            snapshot.members[m] for m in links.members_of.get(pool_uuid, ())
+                        ]
         for group in (self.listeners_of, self.pools_of, self.members_of):
             for items in group.values():
                 items.sort(key=lambda o: (o.name, o.uuid))

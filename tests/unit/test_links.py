@@ -1,0 +1,105 @@
+"""A single change's walk goes through links kept up to date subtree by subtree: after any
+sequence of one-load-balancer re-reads they must say exactly what a fresh scan of the whole
+snapshot says, or the daemon would translate a load balancer without a member it has, or
+miss the notification for one (pure)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+from reconciler.daemon.events import Index
+from reconciler.model.contrail import ContrailSnapshot, Links
+from reconciler.translate.walk import Subtrees
+from tests.unit.builders import World
+
+
+def _norm(links: Links) -> tuple[dict, dict, dict]:
+    return tuple(  # type: ignore[return-value]
+        {k: sorted(v) for k, v in m.items() if v}
+        for m in (links.listeners_of, links.pools_of, links.members_of)
+    )
+
+
+def _reread(
+    snapshot: ContrailSnapshot, lb: str, rng: random.Random, world: World
+) -> ContrailSnapshot:
+    """What ``ContrailReader.read_load_balancer`` makes of a changed subtree: the old
+    listeners, pools and members out, the re-read ones in, the links updated alongside."""
+    links = snapshot.links()
+    old_l, old_p, old_m = links.subtree(lb)
+    listeners = [snapshot.listeners[u] for u in old_l]
+    pools = [snapshot.pools[u] for u in old_p]
+    members = [snapshot.members[u] for u in old_m]
+    if members and rng.random() < 0.4:  # a member removed
+        members.remove(rng.choice(members))
+    if pools and rng.random() < 0.5:  # a member added
+        members.append(world.member(rng.choice(pools), f"10.9.{rng.randint(0, 255)}.1"))
+    if listeners and rng.random() < 0.3:  # a listener and everything under it removed
+        gone = rng.choice(listeners)
+        listeners.remove(gone)
+        pools = [p for p in pools if gone.uuid not in p.listener_uuids]
+        members = [m for m in members if m.pool_uuid in {p.uuid for p in pools}]
+    if rng.random() < 0.3:  # a new listener with a pool and a member
+        new_listener = world.listener(snapshot.load_balancers[lb])
+        pool = world.pool(new_listener)
+        listeners.append(new_listener)
+        pools.append(pool)
+        members.append(world.member(pool, "10.9.0.1"))
+    maps = (
+        snapshot.listeners.updated(old_l, ((x.uuid, x) for x in listeners)),
+        snapshot.pools.updated(old_p, ((x.uuid, x) for x in pools)),
+        snapshot.members.updated(old_m, ((x.uuid, x) for x in members)),
+    )
+    gone_objects = (
+        [snapshot.listeners[u] for u in old_l],
+        [snapshot.pools[u] for u in old_p],
+        [snapshot.members[u] for u in old_m],
+    )
+    return replace(
+        snapshot,
+        listeners=maps[0],
+        pools=maps[1],
+        members=maps[2],
+        known_links=links.replaced(gone_objects, (listeners, pools, members), maps),
+    )
+
+
+def test_links_index_and_walk_follow_every_subtree_reread() -> None:
+    rng = random.Random(11)
+    world = World()
+    for _ in range(8):
+        lb = world.lb()
+        for _ in range(rng.randint(0, 2)):
+            pool = world.pool(world.listener(lb))
+            for _ in range(rng.randint(0, 3)):
+                world.member(pool, f"10.2.0.{rng.randint(1, 250)}")
+    snapshot = world.snapshot()
+    index = Index.of(snapshot)
+    for _step in range(60):
+        lb = rng.choice(sorted(snapshot.load_balancers))
+        previous, snapshot = snapshot, _reread(snapshot, lb, rng, world)
+        index = index.with_load_balancer(snapshot, lb, previous)
+        fresh = Links.of(snapshot.listeners, snapshot.pools, snapshot.members)
+        assert _norm(snapshot.links()) == _norm(fresh)
+        assert snapshot.links() is snapshot.known_links  # carried, not made again
+        assert dict(index.lbs_of) == dict(Index.of(snapshot).lbs_of)
+        full = Subtrees(snapshot)
+        one = Subtrees(snapshot, frozenset({lb}))
+        assert one.listeners_of.get(lb, []) == full.listeners_of.get(lb, [])
+        for listener in one.listeners_of.get(lb, []):
+            assert one.pools_of.get(listener.uuid, []) == full.pools_of.get(listener.uuid, [])
+            for pool in one.pools_of.get(listener.uuid, []):
+                assert one.members_of.get(pool.uuid, []) == full.members_of.get(pool.uuid, [])
+
+
+def test_a_snapshot_whose_maps_changed_makes_its_links_again() -> None:
+    world = World()
+    lb, _listener, pool = world.service(members=2)
+    snapshot = world.snapshot()
+    links = snapshot.links()
+    member = world.member(pool, "10.2.0.99")
+    changed = replace(snapshot, members=snapshot.members.updated((), [(member.uuid, member)]))
+    assert changed.known_links is links  # carried by replace ...
+    assert member.uuid in changed.links().members_of[pool.uuid]  # ... but not believed
+    assert member.uuid not in links.members_of[pool.uuid]
