@@ -283,12 +283,24 @@ def find_conflicts(
     def age(claim: _Claim) -> tuple[str, str]:
         return (claim.lb.created, claim.lb.uuid)
 
-    def settle(claims: list[_Claim]) -> None:
+    def grouped(claims: list[_Claim]) -> dict[Key, list[_Claim]]:
+        """The claims of load balancers not rejected yet, by what they claim."""
         by_key: dict[Key, list[_Claim]] = defaultdict(list)
         for claim in claims:
             if claim.lb.uuid not in rejected:
                 by_key[claim.key].append(claim)
-        for key, group in by_key.items():
+        return by_key
+
+    def reject(claim: _Claim, reason: str) -> None:
+        if set_of[claim.lb.uuid].name != this_set:
+            return  # another set's pass speaks for its own load balancers
+        rejected.setdefault(
+            claim.lb.uuid,
+            ObjectError(claim.ref, claim.field, reason, claim.lb.uuid, claim.lb.name, "conflict"),
+        )
+
+    def settle(claims: list[_Claim]) -> None:
+        for key, group in grouped(claims).items():
             holder = holders.get(key, "")
             foreign = holder.startswith("foreign:")
             if len(group) < 2 and not foreign:
@@ -298,51 +310,23 @@ def find_conflicts(
                 live = [c for c in group if c.lb.uuid == holder]
                 winner = live[0] if live else min(group, key=age)
             for claim in group:
-                if claim is winner or set_of[claim.lb.uuid].name != this_set:
-                    continue  # another set's pass speaks for its own load balancers
-                rejected.setdefault(
-                    claim.lb.uuid,
-                    ObjectError(
-                        claim.ref,
-                        claim.field,
-                        f"{claim.label} {_taken(claim, winner, holder)}; a device refuses two",
-                        claim.lb.uuid,
-                        claim.lb.name,
-                        "conflict",
-                    ),
-                )
+                if claim is not winner:
+                    taken = _taken(claim, winner, holder)
+                    reject(claim, f"{claim.label} {taken}; a device refuses two")
 
     def settle_nodes(claims: list[_Claim]) -> None:
         """Members of one project share their node; of several projects wanting one node,
         the project whose partition holds it keeps it, else the oldest load balancer's. A
         holder none of whose load balancers wants the node any more is deleting it now."""
-        by_key: dict[Key, list[_Claim]] = defaultdict(list)
-        for claim in claims:
-            if claim.lb.uuid not in rejected:
-                by_key[claim.key].append(claim)
-        for key, group in by_key.items():
-            projects = {c.lb.project_uuid for c in group}
-            if len(projects) < 2:
+        for key, group in grouped(claims).items():
+            if len({c.lb.project_uuid for c in group}) < 2:
                 continue
             holder = holders.get(key, "")
             live = [c for c in group if holder == f"project:{c.lb.project_uuid}"]
             winner = min(live or group, key=age)
             for claim in group:
-                if claim.lb.project_uuid == winner.lb.project_uuid:
-                    continue
-                if set_of[claim.lb.uuid].name != this_set:
-                    continue  # another set's pass speaks for its own load balancers
-                rejected.setdefault(
-                    claim.lb.uuid,
-                    ObjectError(
-                        claim.ref,
-                        claim.field,
-                        f"{claim.label} {_node_taken(winner, holder)}",
-                        claim.lb.uuid,
-                        claim.lb.name,
-                        "conflict",
-                    ),
-                )
+                if claim.lb.project_uuid != winner.lb.project_uuid:
+                    reject(claim, f"{claim.label} {_node_taken(winner, holder)}")
 
     settle(addresses_claimed)  # a load balancer without its VIP needs no ports
     settle(servers)
