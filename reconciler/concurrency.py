@@ -14,6 +14,7 @@ them greenlets, which is all the concurrency waiting on a peer needs.
 from __future__ import annotations
 
 import queue
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Generic, TypeVar
@@ -21,6 +22,26 @@ from typing import Generic, TypeVar
 Connection = TypeVar("Connection")
 Item = TypeVar("Item")
 Out = TypeVar("Out")
+
+
+class Siblings(Generic[Connection]):
+    """A connection and up to ``size - 1`` more like it, made by ``make`` when first needed
+    and kept: a device's logins count against its limit of tokens per user, and a pass
+    should not pay for new connections each time. ``take(n)``: the first n, this one first."""
+
+    def __init__(self, first: Connection, make: Callable[[], Connection], size: int) -> None:
+        self.first = first
+        self.size = max(1, size)
+        self._make = make
+        self._made: list[Connection] = []
+        self._lock = threading.Lock()  # the daemon's workers may ask at once
+
+    def take(self, wanted: int | None = None) -> list[Connection]:
+        count = max(1, min(self.size, wanted if wanted is not None else self.size))
+        with self._lock:
+            while len(self._made) < count - 1:
+                self._made.append(self._make())
+            return [self.first, *self._made[: count - 1]]
 
 
 class Fanout(Generic[Connection]):

@@ -31,6 +31,7 @@ from tenacity import (
 )
 from urllib3.util.ssl_ import create_urllib3_context
 
+from reconciler.concurrency import Siblings
 from reconciler.coordination import NotOwner
 from reconciler.logs import get_logger
 from reconciler.settings import DeviceSettings
@@ -170,7 +171,7 @@ class DeviceClient:
     ) -> None:
         self.settings = settings
         self.connections = max(1, int(connections))
-        self._siblings: list[DeviceClient] = []
+        self._siblings = Siblings(self, self.sibling, self.connections)
         self.fence = fence
         self.user_agent = user_agent
         self.name = settings.name
@@ -201,10 +202,7 @@ class DeviceClient:
         """Up to ``connections`` clients for work done side by side (this one first); the
         siblings are made once and kept, so their tokens serve every later pass (f5-sdk's
         token logins count against the device's limit of 100 per user)."""
-        size = max(1, min(self.connections, wanted if wanted is not None else self.connections))
-        while len(self._siblings) < size - 1:
-            self._siblings.append(self.sibling())
-        return [self, *self._siblings[: size - 1]]
+        return self._siblings.take(wanted)
 
     @property
     def mgmt(self) -> Any:

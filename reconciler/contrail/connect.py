@@ -11,12 +11,12 @@ same proxy and CA bundle as before, at a fraction of the cost. ``.netrc`` is not
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import requests
 from vnc_api.vnc_api import VncApi
 
+from reconciler.concurrency import Siblings
 from reconciler.config import Config
 
 
@@ -72,15 +72,10 @@ class Connections:
         self.config = config
         self.first = first
         self.size = size if size is not None else config.contrail_connections
-        self._siblings: list[Any] = []
-        self._lock = threading.Lock()
+        self._siblings = Siblings(first, lambda: connect(config), self.size)
 
     def take(self, wanted: int) -> list[Any]:
-        size = max(1, min(self.size, wanted))
-        with self._lock:
-            while len(self._siblings) < size - 1:
-                self._siblings.append(connect(self.config))
-            return [self.first, *self._siblings[: size - 1]]
+        return self._siblings.take(wanted)
 
 
 def connect(config: Config, timeout: float = 30.0) -> Any:
