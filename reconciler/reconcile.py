@@ -604,7 +604,7 @@ class SetReconciler:
             result.contrail_failures += write_changes(self.vnc, releases)
         if request.lbs is None and all_ok and set_plan.targets:
             result.operating = self._operating(set_plan)
-        result.verdict = self._verdict(result)
+        result.verdict = self._verdict(result, whole_set=request.lbs is None)
         return result
 
     def _operating(self, set_plan: SetPlan) -> dict[str, str]:
@@ -620,14 +620,19 @@ class SetReconciler:
                 statuses.setdefault(lb, status)
         return statuses
 
-    def _verdict(self, result: Result) -> Verdict:
+    def _verdict(self, result: Result, whole_set: bool) -> Verdict:
+        """``whole_set``: a pass over the whole set. Only such a pass without a refusal
+        says the set's refusal is over: a one-load-balancer reconcile in between (one that
+        saw the snapshot before a deletion reached it, say) plans no deletes of the others,
+        and must not make the same refusal be said again on the next resync."""
         guard = next((d.guard for d in result.plan.devices if d.guard), "")
         if guard:
             if guard != self._guard_reported:  # said once, not on every resync
                 log.warning("deletion guard", reason=guard)
             self._guard_reported = guard
             return Verdict.TERMINAL
-        self._guard_reported = ""
+        if whole_set:
+            self._guard_reported = ""
         if (
             not result.reachable
             or any(not a.ok for a in result.applied)

@@ -199,12 +199,21 @@ def test_a_deletion_guard_refusal_is_reported_once_and_not_retried(
 
     delete_load_balancer(vnc, lbs[0])  # 11 of 33 objects: more than 5%
     wait_until(lambda: "deletion guard" in daemon.output(), timeout=15)
-    time.sleep(2)  # the deletion's notifications settle (each may see a part of it)
 
     def guards() -> list[str]:
         lines = daemon.output().splitlines()
         return [json.loads(line)["reason"] for line in lines if '"deletion guard"' in line]
 
+    # The deletion's notifications settle (each may see a part of it): at least 2 s, and
+    # until what is said has not changed for 2 s (a busy host delivers them later).
+    time.sleep(2)
+    seen: list[list[str]] = []
+
+    def quiet() -> bool:
+        seen.append(guards())
+        return len(seen) >= 5 and all(s == seen[-1] for s in seen[-5:])
+
+    wait_until(quiet, timeout=30, every=0.5, what="the guard's messages settled")
     said = guards()
     time.sleep(4)  # four more resyncs, and room for backoff retries of the refused key
     assert guards() == said  # the same refusal is not said again, however many passes see it
