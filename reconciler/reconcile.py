@@ -541,7 +541,7 @@ class SetReconciler:
         progress = self.progress
         if progress is not None:
             progress.plan(
-                sum(1 + len(op.children) for _t, d in set_plan.targets for op in d.operations),
+                sum(op.objects for _t, d in set_plan.targets for op in d.operations),
                 sum(len(d.partitions()) for _t, d in set_plan.targets),
             )
         early = self.on_settled is not None and len(set_plan.targets) == 1 and not self.config_sync

@@ -45,7 +45,7 @@ class ApplyResult:
     @property
     def objects(self) -> int:
         """Objects written (a pool with its members inline counts them all)."""
-        return sum(1 + len(op.children) for op in self.applied)
+        return sum(op.objects for op in self.applied)
 
 
 def request_for(client: DeviceClient, op: Operation) -> tuple[str, str, dict | None]:

@@ -10,7 +10,6 @@ Contrail holds them and judged in translate, where a bad one becomes that object
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from typing import Any
 
 from reconciler.contrail.connect import describe
@@ -212,8 +211,6 @@ class ContrailReader:
         from vnc_api.exceptions import NoIdError
 
         vnc = self.vnc
-        links = base.links()
-        old_listeners, old_pools, old_members = links.subtree(lb_uuid)
         try:
             lb = self._lb(vnc.loadbalancer_read(id=lb_uuid))
         except NoIdError:
@@ -256,29 +253,7 @@ class ContrailReader:
             }
             ports = self._ports(sorted(port_ids))
 
-        def merged(current: FrozenDict[str, Any], drop: set[str], new: list[Any]) -> Any:
-            return current.updated(drop, ((x.uuid, x) for x in new))
-
-        new_listeners = merged(base.listeners, old_listeners, listeners)
-        new_pools = merged(base.pools, old_pools, pools)
-        new_members = merged(base.members, old_members, members)
-        gone = (
-            [base.listeners[u] for u in old_listeners],
-            [base.pools[u] for u in old_pools],
-            [base.members[u] for u in old_members],
-        )
-        return replace(
-            base,
-            load_balancers=merged(base.load_balancers, {lb_uuid}, [lb] if lb else []),
-            listeners=new_listeners,
-            pools=new_pools,
-            members=new_members,
-            monitors=merged(base.monitors, set(), monitors),
-            ports=merged(base.ports, set(), ports),
-            known_links=links.replaced(
-                gone, (listeners, pools, members), (new_listeners, new_pools, new_members)
-            ),
-        )
+        return base.with_load_balancer(lb_uuid, lb, listeners, pools, members, monitors, ports)
 
     # -- conversions ------------------------------------------------------------------------
 

@@ -57,7 +57,7 @@ class StatusBoard:
             }
         applied = 0
         for outcome in result.applied:
-            applied += sum(1 + len(op.children) for op in outcome.applied)  # objects
+            applied += sum(op.objects for op in outcome.applied)
             for lb, ops in statuspage.applied_by_load_balancer(outcome.applied).items():
                 self.changes[lb] = {
                     "at": now,

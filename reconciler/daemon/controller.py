@@ -352,7 +352,8 @@ class Controller:
         if scope == "full":
             self.index = Index.of(snapshot)
         else:  # one subtree changed: update the index (5,000 LBs: ~25 ms, not 180-950)
-            self.index = self.index.with_load_balancer(snapshot, key, previous)
+            assert previous is not None  # a one-load-balancer read starts from a snapshot
+            self.index = self.index.with_load_balancer(previous, snapshot, key)
         if scope == "full":
             self._install_sets(snapshot, offer=True)
             for worker in self.workers.values():

@@ -79,23 +79,18 @@ class Index:
         return cls({k: one(v) for k, v in lbs_of.items() if v}, by_fq)
 
     def with_load_balancer(
-        self, snapshot: ContrailSnapshot, lb_uuid: str, previous: ContrailSnapshot | None = None
+        self, previous: ContrailSnapshot, snapshot: ContrailSnapshot, lb_uuid: str
     ) -> Index:
-        """This index once ``snapshot`` has re-read one load balancer's subtree (the daemon's
-        per-change read): that load balancer leaves every entry, then the entries
-        ``Index.of`` gives its subtree in ``snapshot`` are added. Rebuilding the whole index
-        instead cost ~20 ms at 1,000 and ~150 ms at 5,000 load balancers per change, and its
-        80,000 fresh sets set off full garbage collections of ~250 ms. ``previous``: the
-        snapshot this index was made from — the entries naming the load balancer are then
-        those of its subtree there, found without looking at all 80,000."""
+        """This index — made from ``previous`` — once ``snapshot`` has re-read one load
+        balancer's subtree (the daemon's per-change read): the entries of its subtree in
+        ``previous`` lose it, then the entries ``Index.of`` gives its subtree in ``snapshot``
+        are added. Rebuilding the whole index instead cost ~20 ms at 1,000 and ~150 ms at
+        5,000 load balancers per change, and its 80,000 fresh sets set off full garbage
+        collections of ~250 ms; looking for the load balancer in every entry, ~10 ms."""
         sub = Index.of(_subtree(snapshot, lb_uuid))
-        if previous is not None:
-            old = Index.of(_subtree(previous, lb_uuid))
-            keys: list[str] = [k for k in old.lbs_of if k in self.lbs_of]
-            fq_names = [k for k in old.lbs_of_pool_fq_name if k in self.lbs_of_pool_fq_name]
-        else:
-            keys = [k for k, lbs in self.lbs_of.items() if lb_uuid in lbs]
-            fq_names = [k for k, lbs in self.lbs_of_pool_fq_name.items() if lb_uuid in lbs]
+        old = Index.of(_subtree(previous, lb_uuid))
+        keys = [k for k in old.lbs_of if k in self.lbs_of]
+        fq_names = [k for k in old.lbs_of_pool_fq_name if k in self.lbs_of_pool_fq_name]
         lbs_of = dict(self.lbs_of)
         for key in keys:
             lbs_of[key] = lbs_of[key] - {lb_uuid}

@@ -62,7 +62,7 @@ def plan_entry(device_plan: DevicePlan, worker: str, key: str, at: float) -> dic
     """One device's plan from one reconcile: the counts and (the first) operations."""
     counts = {"create": 0, "update": 0, "delete": 0}
     for op in device_plan.operations:
-        counts[op.action] += 1 + len(op.children)
+        counts[op.action] += op.objects
     return {
         "device": device_plan.device,
         "address": device_plan.address,

@@ -9,7 +9,7 @@ per-object error instead of a crash in the reader.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.model.values import FrozenDict, Secret
@@ -309,12 +309,15 @@ class Links:
             (listeners, pools, members),
         )
 
+    def pools_under(self, lb_uuid: str) -> set[str]:
+        """The uuids of the pools a load balancer's listeners send to."""
+        return {p for x in self.listeners_of.get(lb_uuid, ()) for p in self.pools_of.get(x, ())}
+
     def subtree(self, lb_uuid: str) -> tuple[set[str], set[str], set[str]]:
         """The uuids of a load balancer's listeners, their pools and those pools' members."""
-        listeners = set(self.listeners_of.get(lb_uuid, ()))
-        pools = {p for x in listeners for p in self.pools_of.get(x, ())}
+        pools = self.pools_under(lb_uuid)
         members = {m for p in pools for m in self.members_of.get(p, ())}
-        return listeners, pools, members
+        return set(self.listeners_of.get(lb_uuid, ())), pools, members
 
     def replaced(
         self,
@@ -381,6 +384,42 @@ class ContrailSnapshot:
     # while they still describe this snapshot's maps.
     known_links: Links | None = field(default=None, compare=False, repr=False)
 
+    def with_load_balancer(
+        self,
+        lb_uuid: str,
+        lb: LoadBalancer | None,
+        listeners: list[Listener],
+        pools: list[Pool],
+        members: list[Member],
+        monitors: list[HealthMonitor],
+        ports: list[Port],
+    ) -> ContrailSnapshot:
+        """This snapshot with one load balancer's subtree replaced by a fresh read of it
+        (``lb`` None: it is gone, and what hung under it too): its listeners, their pools and
+        the pools' members are swapped, monitors and ports added, the links updated."""
+        links = self.links()
+        old = links.subtree(lb_uuid)
+        maps = (
+            self.listeners.updated(old[0], ((x.uuid, x) for x in listeners)),
+            self.pools.updated(old[1], ((x.uuid, x) for x in pools)),
+            self.members.updated(old[2], ((x.uuid, x) for x in members)),
+        )
+        gone = (
+            [self.listeners[u] for u in old[0]],
+            [self.pools[u] for u in old[1]],
+            [self.members[u] for u in old[2]],
+        )
+        return replace(
+            self,
+            load_balancers=self.load_balancers.updated({lb_uuid}, [(lb.uuid, lb)] if lb else []),
+            listeners=maps[0],
+            pools=maps[1],
+            members=maps[2],
+            monitors=self.monitors.updated((), ((x.uuid, x) for x in monitors)),
+            ports=self.ports.updated((), ((x.uuid, x) for x in ports)),
+            known_links=links.replaced(gone, (listeners, pools, members), maps),
+        )
+
     def links(self) -> Links:
         known = self.known_links
         maps = (self.listeners, self.pools, self.members)
@@ -388,13 +427,3 @@ class ContrailSnapshot:
             known = Links.of(*maps)
             object.__setattr__(self, "known_links", known)  # a memo of this value's own data
         return known
-
-    def pools_by_load_balancer(self) -> dict[str, list[str]]:
-        """Load balancer uuid → the uuids of its pools (pool → listener → load balancer)."""
-        pools: dict[str, list[str]] = {}
-        for pool in self.pools.values():
-            for listener_uuid in pool.listener_uuids:
-                listener = self.listeners.get(listener_uuid)
-                for lb_uuid in listener.lb_uuids if listener else ():
-                    pools.setdefault(lb_uuid, []).append(pool.uuid)
-        return pools

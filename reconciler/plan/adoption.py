@@ -113,11 +113,8 @@ def match(
     for obj in old.values():
         by_partition.setdefault(obj.partition, []).append(obj)
     claimed: set[tuple[str, str, str, str]] = set()
-    listeners_of: dict[str, list[Listener]] = {}
-    for listener in snapshot.listeners.values():
-        for lb_uuid in listener.lb_uuids:
-            listeners_of.setdefault(lb_uuid, []).append(listener)
-    pending: list[_Pending] = []
+    links = snapshot.links()
+    pending: list[_Matched] = []
     for lb in sorted(lbs, key=lambda x: x.uuid):
         partition = scheme.partition(lb)
         objects = by_partition.get(partition, [])
@@ -126,7 +123,9 @@ def match(
             continue  # nothing of the old chain serves it: an ordinary create
         virtuals: list[BigIPObject] = []
         problems: list[str] = []
-        for listener in sorted(listeners_of.get(lb.uuid, ()), key=lambda x: x.uuid):
+        for listener in (
+            snapshot.listeners[u] for u in sorted(links.listeners_of.get(lb.uuid, ()))
+        ):
             port = port_number(listener.protocol_port)
             protocol = "udp" if (listener.protocol or "").upper() == "UDP" else "tcp"
             candidates = [
@@ -167,14 +166,14 @@ def match(
         ]
         if not virtuals and not vas:
             continue
-        pending.append((lb, virtuals, vas, objects))
+        pending.append(_Matched(lb, virtuals, vas, objects))
     for group in _sharing_nodes(pending):
-        virtuals = [v for _lb, vs, _vas, _objs in group for v in vs]
-        vas = [va for _lb, _vs, group_vas, _objs in group for va in group_vas]
-        objects = group[0][3]  # one old partition: sharing a node means sharing it
+        virtuals = [v for m in group for v in m.virtuals]
+        vas = [va for m in group for va in m.addresses]
+        objects = group[0].objects  # one old partition: sharing a node means sharing it
         leftovers = _used_by(virtuals, objects)
-        swap = Swap(tuple(g[0] for g in group), tuple(virtuals), tuple(vas), tuple(leftovers))
-        vips = {vip_of.get(g[0].uuid, "") for g in group}
+        swap = Swap(tuple(m.lb for m in group), tuple(virtuals), tuple(vas), tuple(leftovers))
+        vips = {vip_of.get(m.lb.uuid, "") for m in group}
         made = [o for o in objects if o.kind == "ltm/virtual-address" and _address(o) in vips]
         claimed.update(o.key for o in (*virtuals, *made, *leftovers))
         result.swaps.append(swap)
@@ -189,44 +188,57 @@ def match(
     return result
 
 
-_Pending = tuple[LoadBalancer, list[BigIPObject], list[BigIPObject], list[BigIPObject]]
+@dataclass(frozen=True, eq=False)  # one per load balancer: identity is equality
+class _Matched:
+    """One load balancer's old virtuals and addresses, among its old partition's objects."""
+
+    lb: LoadBalancer
+    virtuals: list[BigIPObject]
+    addresses: list[BigIPObject]
+    objects: list[BigIPObject]
+
+
+def _sharing_nodes(matched: list[_Matched]) -> list[list[_Matched]]:
+    """The load balancers to swap, grouped where their old members share a node (of one
+    partition), each group in the order given."""
+    groups: list[tuple[set[tuple[str, str]], list[_Matched]]] = []
+    for entry in matched:
+        nodes = {
+            (entry.objects[0].partition, n) for n in _member_nodes(entry.virtuals, entry.objects)
+        }
+        joined = [g for g in groups if g[0] & nodes]
+        for group in joined:
+            groups.remove(group)
+            nodes |= group[0]
+        members = [e for g in joined for e in g[1]] + [entry]
+        groups.append((nodes, sorted(members, key=matched.index)))
+    return [entries for _nodes, entries in groups]
+
+
+def _going_pools(virtuals: list[BigIPObject], objects: list[BigIPObject]) -> list[BigIPObject]:
+    """The old pools these old virtuals send to."""
+    pools = {str(v.fields.get("pool") or "") for v in virtuals} - {""}
+    return [o for o in objects if o.kind == "ltm/pool" and f"/{o.partition}/{o.name}" in pools]
+
+
+def _members_of(pools: list[BigIPObject], objects: list[BigIPObject]) -> list[BigIPObject]:
+    names = {p.name for p in pools}
+    return [o for o in objects if o.kind == "ltm/pool/members" and o.parent in names]
+
+
+def _node_of(member: BigIPObject) -> str:
+    return member.name.rpartition(":")[0]
 
 
 def _member_nodes(virtuals: list[BigIPObject], objects: list[BigIPObject]) -> set[str]:
     """The nodes the members of the pools these old virtuals send to stand on."""
-    pools = {str(v.fields.get("pool") or "").rsplit("/", 1)[-1] for v in virtuals} - {""}
-    return {
-        o.name.rpartition(":")[0]
-        for o in objects
-        if o.kind == "ltm/pool/members" and o.parent in pools
-    }
-
-
-def _sharing_nodes(pending: list[_Pending]) -> list[list[_Pending]]:
-    """The load balancers to swap, grouped where their old members share a node (of one
-    partition), each group in the order given."""
-    groups: list[tuple[str, set[str], list[_Pending]]] = []
-    for entry in pending:
-        lb, virtuals, _vas, objects = entry
-        partition = objects[0].partition
-        nodes = _member_nodes(virtuals, objects)
-        joined = [g for g in groups if g[0] == partition and g[1] & nodes]
-        merged = (partition, set(nodes), [entry])
-        for group in joined:
-            groups.remove(group)
-            merged = (partition, merged[1] | group[1], group[2] + merged[2])
-        groups.append(merged)
-    order = {id(entry): n for n, entry in enumerate(pending)}
-    return [sorted(g[2], key=lambda e: order[id(e)]) for g in groups]
+    return {_node_of(m) for m in _members_of(_going_pools(virtuals, objects), objects)}
 
 
 def _used_by(virtuals: list[BigIPObject], objects: list[BigIPObject]) -> list[BigIPObject]:
     """The pools the old virtuals send to, the monitors only those pools use, and the nodes
     only their members use — in the order they can be deleted."""
-    pools = {str(v.fields.get("pool") or "") for v in virtuals} - {""}
-    going_pools = [
-        o for o in objects if o.kind == "ltm/pool" and f"/{o.partition}/{o.name}" in pools
-    ]
+    going_pools = _going_pools(virtuals, objects)
     staying_pools = [o for o in objects if o.kind == "ltm/pool" and o not in going_pools]
     kept_monitors = {
         m.strip() for p in staying_pools for m in str(p.fields.get("monitor") or "").split(" and ")
@@ -242,15 +254,8 @@ def _used_by(virtuals: list[BigIPObject], objects: list[BigIPObject]) -> list[Bi
         for o in objects
         if o.kind.startswith("ltm/monitor/") and f"/{o.partition}/{o.name}" in monitors
     ]
-    going_members = [
-        o
-        for o in objects
-        if o.kind == "ltm/pool/members" and any(o.parent == p.name for p in going_pools)
-    ]
-    staying_members = [
-        o for o in objects if o.kind == "ltm/pool/members" and o not in going_members
-    ]
-    used_nodes = {o.name.rpartition(":")[0] for o in staying_members}
-    freed = {o.name.rpartition(":")[0] for o in going_members} - used_nodes
+    going_members = _members_of(going_pools, objects)
+    staying_members = _members_of(staying_pools, objects)
+    freed = {_node_of(m) for m in going_members} - {_node_of(m) for m in staying_members}
     going_nodes = [o for o in objects if o.kind == "ltm/node" and o.name in freed]
     return [*going_pools, *going_monitors, *going_nodes]

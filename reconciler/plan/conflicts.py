@@ -104,11 +104,7 @@ def _claims(
     snapshot: ContrailSnapshot, set_of: Mapping[str, SetScope]
 ) -> tuple[list[_Claim], list[_Claim]]:
     """(virtual-address claims, virtual-server claims) of the load balancers in ``set_of``."""
-    listeners_of: dict[str, list[Listener]] = defaultdict(list)
-    for listener in snapshot.listeners.values():
-        for lb_uuid in listener.lb_uuids:
-            if lb_uuid in set_of:
-                listeners_of[lb_uuid].append(listener)
+    links = snapshot.links()
     addresses_claimed: list[_Claim] = []
     servers: list[_Claim] = []
     for lb_uuid, scope in set_of.items():
@@ -118,7 +114,8 @@ def _claims(
             continue
         where = _scope(scope.l3, lb.project_uuid)
         addresses_claimed.append(_Claim(lb, lb.ref, VIP_FIELD, ("va", where, ip), ip))
-        for listener in sorted(listeners_of.get(lb_uuid, ()), key=lambda x: (x.name, x.uuid)):
+        listeners = (snapshot.listeners[u] for u in links.listeners_of.get(lb_uuid, ()))
+        for listener in sorted(listeners, key=lambda x: (x.name, x.uuid)):
             port = port_number(listener.protocol_port)
             if port is None:
                 continue
@@ -131,26 +128,19 @@ def _claims(
 
 def _node_claims(snapshot: ContrailSnapshot, set_of: Mapping[str, SetScope]) -> list[_Claim]:
     """The node each member of the load balancers in ``set_of`` makes on the device."""
-    lbs_of_listener = {
-        listener.uuid: [lb for lb in listener.lb_uuids if lb in set_of]
-        for listener in snapshot.listeners.values()
-    }
+    links = snapshot.links()
     claims: list[_Claim] = []
-    for member in snapshot.members.values():
-        text = member.address
-        if not text:
-            continue
-        pool = snapshot.pools.get(member.pool_uuid)
-        if pool is None:
-            continue
-        try:  # not through _vip_ip's cache: 50,000 member addresses would push the VIPs out
-            ip = str(addresses.parse(text).ip)
-        except addresses.AddressError:
-            continue  # translate reports the address
-        lbs = {lb for listener in pool.listener_uuids for lb in lbs_of_listener.get(listener, ())}
-        for lb_uuid in sorted(lbs):
-            lb = snapshot.load_balancers[lb_uuid]
-            where = _scope(set_of[lb_uuid].l3, lb.project_uuid)
+    for lb_uuid, scope in set_of.items():
+        lb = snapshot.load_balancers[lb_uuid]
+        where = _scope(scope.l3, lb.project_uuid)
+        _listeners, _pools, members = links.subtree(lb_uuid)
+        for member in sorted((snapshot.members[u] for u in members), key=lambda m: m.uuid):
+            if not member.address:
+                continue
+            try:  # not through _vip_ip's cache: 50,000 member addresses would push VIPs out
+                ip = str(addresses.parse(member.address).ip)
+            except addresses.AddressError:
+                continue  # translate reports the address
             claims.append(_Claim(lb, member.ref, MEMBER_FIELD, ("node", where, ip), ip))
     return claims
 

@@ -46,6 +46,11 @@ class Operation:
     children: tuple[BigIPObject, ...] = ()
 
     @property
+    def objects(self) -> int:
+        """Objects this operation writes: a pool with its members inline counts them all."""
+        return 1 + len(self.children)
+
+    @property
     def reason_code(self) -> str:
         return REASON_CODES[self.code or self.action]
 
@@ -128,7 +133,7 @@ class Plan:
         counts: Counter[str] = Counter({"create": 0, "update": 0, "delete": 0})
         for device in self.devices:
             for op in device.operations:
-                counts[op.action] += 1 + len(op.children)  # objects, not requests
+                counts[op.action] += op.objects  # objects, not requests
         counts.update(change.action for change in self.contrail if not change.done)
         return counts
 

@@ -125,13 +125,13 @@ def operating_statuses(
     snapshot: ContrailSnapshot, health: Mapping[str, PoolHealth]
 ) -> dict[str, str]:
     """Load balancer uuid → operating status, for those whose pools the device reported."""
-    pools_of = snapshot.pools_by_load_balancer()
+    links = snapshot.links()
     result: dict[str, str] = {}
     for lb in snapshot.load_balancers.values():
         if not lb.admin_state:
             result[lb.uuid] = "DISABLED"
             continue
-        states = [pool_status(health[p]) for p in pools_of.get(lb.uuid, ()) if p in health]
+        states = [pool_status(health[p]) for p in sorted(links.pools_under(lb.uuid)) if p in health]
         if not states:
             continue
         if all(s == "ONLINE" for s in states):

@@ -24,13 +24,12 @@ def _norm(links: Links) -> tuple[dict, dict, dict]:
 def _reread(
     snapshot: ContrailSnapshot, lb: str, rng: random.Random, world: World
 ) -> ContrailSnapshot:
-    """What ``ContrailReader.read_load_balancer`` makes of a changed subtree: the old
+    """A changed subtree as ``ContrailReader.read_load_balancer`` hands it over: the old
     listeners, pools and members out, the re-read ones in, the links updated alongside."""
-    links = snapshot.links()
-    old_l, old_p, old_m = links.subtree(lb)
-    listeners = [snapshot.listeners[u] for u in old_l]
-    pools = [snapshot.pools[u] for u in old_p]
-    members = [snapshot.members[u] for u in old_m]
+    old_l, old_p, old_m = snapshot.links().subtree(lb)
+    listeners = [snapshot.listeners[u] for u in sorted(old_l)]  # sorted: one seed, one run
+    pools = [snapshot.pools[u] for u in sorted(old_p)]
+    members = [snapshot.members[u] for u in sorted(old_m)]
     if members and rng.random() < 0.4:  # a member removed
         members.remove(rng.choice(members))
     if pools and rng.random() < 0.5:  # a member added
@@ -46,22 +45,8 @@ def _reread(
         listeners.append(new_listener)
         pools.append(pool)
         members.append(world.member(pool, "10.9.0.1"))
-    maps = (
-        snapshot.listeners.updated(old_l, ((x.uuid, x) for x in listeners)),
-        snapshot.pools.updated(old_p, ((x.uuid, x) for x in pools)),
-        snapshot.members.updated(old_m, ((x.uuid, x) for x in members)),
-    )
-    gone_objects = (
-        [snapshot.listeners[u] for u in old_l],
-        [snapshot.pools[u] for u in old_p],
-        [snapshot.members[u] for u in old_m],
-    )
-    return replace(
-        snapshot,
-        listeners=maps[0],
-        pools=maps[1],
-        members=maps[2],
-        known_links=links.replaced(gone_objects, (listeners, pools, members), maps),
+    return snapshot.with_load_balancer(
+        lb, snapshot.load_balancers[lb], listeners, pools, members, [], []
     )
 
 
@@ -79,7 +64,7 @@ def test_links_index_and_walk_follow_every_subtree_reread() -> None:
     for _step in range(60):
         lb = rng.choice(sorted(snapshot.load_balancers))
         previous, snapshot = snapshot, _reread(snapshot, lb, rng, world)
-        index = index.with_load_balancer(snapshot, lb, previous)
+        index = index.with_load_balancer(previous, snapshot, lb)
         fresh = Links.of(snapshot.listeners, snapshot.pools, snapshot.members)
         assert _norm(snapshot.links()) == _norm(fresh)
         assert snapshot.links() is snapshot.known_links  # carried, not made again
