@@ -23,6 +23,7 @@ A reconcile runs in three steps:
 from __future__ import annotations
 
 import enum
+import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -31,14 +32,14 @@ from typing import Any
 from reconciler import certificates
 from reconciler.bigip.applier import ApplyResult, apply_plan
 from reconciler.bigip.client import DeviceClient, DeviceError
-from reconciler.bigip.ha import active_device, push_to_group
+from reconciler.bigip.ha import active_device, is_active, push_to_group
 from reconciler.bigip.reader import read_live
 from reconciler.bigip.stats import read_pool_health
 from reconciler.config import Config
 from reconciler.contrail.writer import write_changes, write_instance_ip
 from reconciler.logs import get_logger
 from reconciler.model.bigip import BigIPObject, ObjectSet
-from reconciler.model.contrail import ContrailSnapshot
+from reconciler.model.contrail import ContrailSnapshot, OwnedInstanceIp
 from reconciler.model.resources import CHILD_TYPES, resource_type
 from reconciler.model.values import FrozenDict
 from reconciler.naming import Naming
@@ -297,15 +298,160 @@ class Request:
     plan_routes: bool = True  # False: the caller routes the set (the daemon's device workers)
 
 
-@dataclass
+@dataclass(frozen=True)
+class Observed:
+    """What the devices said before planning — the only device reads of a pass: the devices
+    this pass writes (every device, or the active one of a config-sync pair), each one's
+    live objects or why it could not be read, and in L3 mode every route-domain id each
+    device uses (ours and anybody's)."""
+
+    devices: tuple[DeviceSettings, ...] = ()
+    lives: Mapping[str, ObjectSet | DeviceError] = field(default_factory=dict)
+    used_route_domains: tuple[frozenset[int], ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Allocations:
+    """L3 mode's Contrail addresses, made before planning (a dry run only lists them): the
+    set's instance-ips with this pass's new ones, and the plan entries that say so (made or
+    to make, and the releases the apply makes after the device has let go of them)."""
+
+    owned: Mapping[str, OwnedInstanceIp] = field(default_factory=dict)
+    changes: tuple[ContrailChange, ...] = ()
+    notes: tuple[str, ...] = ()
+    needs: networking.Needs | None = None
+
+
+@dataclass(frozen=True)
 class SetPlan:
-    """The plan of one set, and what its apply step needs beside it: the connections."""
+    """The plan of one set and what its apply needs beside it — values only, no connection:
+    the applier finds each device plan's device by name."""
 
     plan: Plan
     desired: Desired
-    targets: list[tuple[Target, DevicePlan]]
     snapshot: ContrailSnapshot  # with this pass's address allocations in it
     prefix: str
+    outcomes: Mapping[str, str | None] = field(default_factory=dict)  # before the device's say
+
+    @property
+    def device_plans(self) -> tuple[DevicePlan, ...]:
+        """The device plans to apply: those of devices that could be read."""
+        return tuple(d for d in self.plan.devices if not d.error)
+
+
+def plan_set(
+    request: Request,
+    observed: Observed,
+    allocations: Allocations,
+    memories: Mapping[str, ScopeMemory] | None = None,
+) -> SetPlan:
+    """The plan of one set (pure): translate and diff against what ``observe`` read, with the
+    addresses ``allocate`` made. ``memories``: per device, what names each load balancer's
+    objects (a one-load-balancer reconcile also looks at what it no longer leads to)."""
+    settings, options = request.settings, request.options
+    snapshot = request.snapshot
+    if allocations.owned is not snapshot.owned_ips:
+        snapshot = replace(snapshot, owned_ips=FrozenDict(allocations.owned))
+    notes: list[str] = [*observed.notes, *allocations.notes]
+    contrail: list[ContrailChange] = list(allocations.changes)
+    lives = dict(observed.lives)
+    extra: tuple[list[BigIPObject], dict[str, list[BigIPObject]]] = ([], {})
+    full = request.lbs is None
+    if allocations.needs is not None:
+        options, extra = _l3_objects(request, snapshot, options, observed, allocations.needs, notes)
+    readable = [live for live in lives.values() if isinstance(live, ObjectSet)]
+    ips = None if request.lbs is None else vips_of(snapshot, request.lbs)
+    rejected = find_conflicts(
+        snapshot,
+        sharing_device(snapshot, settings, options, ips),
+        settings.sas_name,
+        readable,
+        Naming(options.prefix),
+        ips,
+    )
+    if rejected:
+        options = replace(options, rejected=FrozenDict(rejected))
+    desired = translate(snapshot, settings, options, only=request.lbs)
+    plans: list[DevicePlan] = []
+    for device in observed.devices:
+        address = f"{device.address}:{device.port}"
+        live = lives.get(device.name)
+        if live is None:
+            continue
+        if isinstance(live, DeviceError):
+            plans.append(DevicePlan(device.name, address, error=str(live)))
+            continue
+        objects = [*extra[0], *extra[1].get(device.name, [])]
+        memory = (memories or {}).get(device.name)
+        scope = (
+            None
+            if request.lbs is None
+            else (memory or ScopeMemory()).scope(snapshot, request.lbs, options)
+        )
+        plans.append(
+            diff(
+                networking.for_device(desired, objects) if objects else desired,
+                live,
+                device.name,
+                address,
+                options.prefix,
+                request.guard,
+                scope=scope,
+            )
+        )
+    outcomes = desired.outcomes()
+    if full and request.plan_routes:
+        changes, problems = set_route_changes(
+            snapshot,
+            settings.sas_uuid,
+            options.prefix,
+            outcomes,
+            request.guard.believes_the_read,
+        )
+        contrail.extend(changes)
+        notes.extend(problems)
+    plan = Plan(
+        devices=tuple(plans),
+        errors=desired.errors,
+        notes=tuple(notes),
+        contrail=tuple(contrail),
+    )
+    return SetPlan(plan, desired, snapshot, options.prefix, FrozenDict(outcomes))
+
+
+def _l3_objects(
+    request: Request,
+    snapshot: ContrailSnapshot,
+    options: Options,
+    observed: Observed,
+    needs: networking.Needs,
+    notes: list[str],
+) -> tuple[Options, tuple[list[BigIPObject], dict[str, list[BigIPObject]]]]:
+    """L3 mode's network objects and options (pure): route-domain ids chosen from what every
+    device holds and uses, VLANs, self IPs and SNAT from the allocated addresses."""
+    settings, prefix = request.settings, options.prefix
+    live_ids = [
+        {
+            obj.partition: int(obj.fields["id"])
+            for obj in live.values()
+            if obj.kind == "net/route-domain"
+        }
+        for live in observed.lives.values()
+        if isinstance(live, ObjectSet)
+    ]
+    route_domains, problems = networking.allocate_route_domains(
+        needs.projects, prefix, live_ids, observed.used_route_domains
+    )
+    notes.extend(problems)
+    common, per_device, snat_pools, more = networking.network_objects(
+        settings, prefix, needs, route_domains, snapshot.owned_ips, planned=request.dry_run
+    )
+    notes.extend(more)
+    options = replace(
+        options, route_domains=FrozenDict(route_domains), snat_pools=FrozenDict(snat_pools)
+    )
+    return options, (common, per_device)
 
 
 @dataclass
@@ -326,10 +472,17 @@ class Result:
 
 
 ClientFor = Callable[[DeviceSettings], DeviceClient]
+OwnedLearned = Callable[[Mapping[str, OwnedInstanceIp | None]], None]
+#: How long an active device found for a config-sync pair is believed without asking again
+#: before planning (each apply that writes asks again, so a standby is never written).
+ACTIVE_BELIEVED_SECONDS = 5.0
 
 
 class SetReconciler:
-    """Reconciles one set; long-lived in the daemon (its targets keep their caches)."""
+    """Reconciles one set; long-lived in the daemon (its targets keep their caches).
+
+    ``run`` = ``observe`` (device reads) → ``allocate`` (Contrail writes of L3 addresses) →
+    ``plan_set`` (pure) → ``apply`` (the plan only)."""
 
     def __init__(
         self,
@@ -338,6 +491,7 @@ class SetReconciler:
         config_sync: bool = False,
         progress: Progress | None = None,
         on_settled: Callable[[frozenset[str]], None] | None = None,
+        on_owned: OwnedLearned | None = None,
     ) -> None:
         self.vnc = vnc
         self.progress = progress
@@ -345,97 +499,53 @@ class SetReconciler:
         # the device (one device, no config-sync): ``--once`` writes their pools' and
         # members' statuses while the other partitions are still applied.
         self.on_settled = on_settled
+        # Told of every instance-ip this reconciler allocated (name → it) or released
+        # (name → None), as soon as it is written: the daemon's snapshot learns its own
+        # allocations from the write, not from the next full Contrail read.
+        self.on_owned = on_owned
         self.targets = list(targets)
         self.config_sync = config_sync
         self._guard_reported = ""
+        self._active_checked = 0.0  # monotonic time the active device was last confirmed
 
-    # -- plan --------------------------------------------------------------------------
+    # -- observe: the devices -----------------------------------------------------------
 
-    def plan(self, request: Request) -> SetPlan:
-        settings, snapshot, options = request.settings, request.snapshot, request.options
+    def observe(self, request: Request) -> Observed:
         notes: list[str] = []
-        contrail: list[ContrailChange] = []
-        targets = self._writable(settings, notes, request_lbs_only=request.lbs is not None)
-        lives: dict[str, ObjectSet | DeviceError] = {}
-        for target in targets:
-            lives[target.settings.name] = self._live(target, request)
-        extra: tuple[list[BigIPObject], dict[str, list[BigIPObject]]] = ([], {})
-        full = request.lbs is None
-        if networking.is_l3(settings) and full:
-            snapshot, options, extra = self._l3(request, targets, lives, notes, contrail)
-        readable = [live for live in lives.values() if isinstance(live, ObjectSet)]
-        ips = None if request.lbs is None else vips_of(snapshot, request.lbs)
-        rejected = find_conflicts(
-            snapshot,
-            sharing_device(snapshot, settings, options, ips),
-            settings.sas_name,
-            readable,
-            Naming(options.prefix),
-            ips,
-        )
-        if rejected:
-            options = replace(options, rejected=FrozenDict(rejected))
-        desired = translate(snapshot, settings, options, only=request.lbs)
-        device_plans: list[tuple[Target, DevicePlan]] = []
-        plans: list[DevicePlan] = []
-        for target in targets:
-            device = target.settings
-            address = f"{device.address}:{device.port}"
-            live = lives.get(device.name)
-            if live is None:
-                continue  # the passive member of a config-sync pair
-            if isinstance(live, DeviceError):
-                plans.append(DevicePlan(device.name, address, error=str(live)))
-                continue
-            objects = [*extra[0], *extra[1].get(device.name, [])]
-            scope = (
-                None if request.lbs is None else target.memory.scope(snapshot, request.lbs, options)
-            )
-            device_plan = diff(
-                networking.for_device(desired, objects) if objects else desired,
-                live,
-                device.name,
-                address,
-                options.prefix,
-                request.guard,
-                scope=scope,
-            )
-            plans.append(device_plan)
-            device_plans.append((target, device_plan))
-        if full and request.plan_routes:
-            outcome = desired.outcomes()
-            changes, problems = set_route_changes(
-                snapshot,
-                settings.sas_uuid,
-                options.prefix,
-                outcome,
-                request.guard.believes_the_read,
-            )
-            contrail.extend(changes)
-            notes.extend(problems)
-        plan = Plan(
-            devices=tuple(plans),
-            errors=desired.errors,
-            notes=tuple(notes),
-            contrail=tuple(contrail),
-        )
-        return SetPlan(plan, desired, device_plans, snapshot, options.prefix)
+        targets = self._writable(request.settings.sas_name, notes, request.lbs is not None)
+        lives = {t.settings.name: self._live(t, request) for t in targets}
+        used: list[frozenset[int]] = []
+        if networking.is_l3(request.settings) and request.lbs is None:
+            for target in targets:
+                if not isinstance(lives[target.settings.name], ObjectSet):
+                    continue
+                try:
+                    every = target.client.collection("net/route-domain")
+                    used.append(frozenset(int(rd.get("id", 0)) for rd in every))
+                except DeviceError as exc:
+                    lives[target.settings.name] = exc
+        return Observed(tuple(t.settings for t in targets), lives, tuple(used), tuple(notes))
 
     def _writable(
-        self, settings: SetSettings, notes: list[str], request_lbs_only: bool = False
+        self, sas_name: str, notes: list[str], request_lbs_only: bool = False
     ) -> list[Target]:
-        """Every device (replication), or only the active one of a config-sync HA pair."""
+        """Every device (replication), or only the active one of a config-sync HA pair —
+        asked again unless it was confirmed within ``ACTIVE_BELIEVED_SECONDS`` (the apply
+        confirms it again before it writes)."""
         if not self.config_sync or len(self.targets) < 2:
             return self.targets
-        if request_lbs_only and self.targets[0].cache.objects is not None:
-            return self.targets[:1]  # one load balancer's change: the active one we know
+        fresh = time.monotonic() - self._active_checked < ACTIVE_BELIEVED_SECONDS
+        if request_lbs_only and fresh and self.targets[0].cache.objects is not None:
+            return self.targets[:1]
         active = active_device([t.client for t in self.targets])
         if active is None:
+            self._active_checked = 0.0
             notes.append(
-                f"service-appliance-set {settings.sas_name}: no device of the HA pair is "
+                f"service-appliance-set {sas_name}: no device of the HA pair is "
                 "active (or none answered); nothing was planned for it"
             )
             return []
+        self._active_checked = time.monotonic()
         target = next(t for t in self.targets if t.client is active)
         if self.targets[0] is not target:  # after a failover: the cache was the other's
             log.info("active device changed", active=active.settings.name)
@@ -443,6 +553,30 @@ class SetReconciler:
             self.targets.insert(0, target)
             target.cache.forget()
         return [target]
+
+    def written_targets(self) -> list[Target]:
+        """The devices a deferred ``save sys config`` (and config-sync) goes to: every
+        device, or the active one of a config-sync pair, confirmed now — after a failover
+        the new active one (whose cache is forgotten: it is read before it is planned for),
+        or none when no device says it is active."""
+        if not self.config_sync or len(self.targets) < 2:
+            return self.targets
+        if self._still_active(self.targets[0]):
+            return self.targets[:1]
+        return self._writable("", [], False)
+
+    def _still_active(self, target: Target) -> bool:
+        """Asked right before a config-sync pair's active device is written: a failover
+        since the plan means the plan was made for the standby."""
+        try:
+            if is_active(target.client):
+                self._active_checked = time.monotonic()
+                return True
+        except DeviceError as exc:
+            log.warning("cannot ask device for its failover state", error=str(exc))
+        self._active_checked = 0.0
+        target.cache.forget()
+        return False
 
     def _live(self, target: Target, request: Request) -> ObjectSet | DeviceError:
         if target.cache.objects is not None and not request.read_devices:
@@ -459,25 +593,24 @@ class SetReconciler:
             target.cache.objects = objects
         return objects
 
-    def _l3(
-        self,
-        request: Request,
-        targets: list[Target],
-        lives: dict[str, ObjectSet | DeviceError],
-        notes: list[str],
-        contrail: list[ContrailChange],
-    ) -> tuple[ContrailSnapshot, Options, tuple[list[BigIPObject], dict[str, list[BigIPObject]]]]:
-        """L3 mode's allocation phase: the set's addresses in Contrail (made now unless this
-        is a dry run; their results are in the plan), route-domain ids chosen from every
-        device, and the network objects."""
+    # -- allocate: Contrail addresses ----------------------------------------------------
+
+    def allocate(self, request: Request, observed: Observed) -> Allocations:
+        """L3 mode's allocation step, before planning: the instance-ips the set needs and does
+        not have are made now (a dry run lists them), so the plan holds their addresses; the
+        ones no load balancer needs are planned for release after the device apply — never
+        with an unreadable device, nor after a Contrail read that held no load balancer."""
         snapshot, settings, options = request.snapshot, request.settings, request.options
+        if not networking.is_l3(settings) or request.lbs is not None:
+            return Allocations(snapshot.owned_ips)
         prefix = options.prefix
-        release = request.guard.believes_the_read
         needs = networking.needs_of(snapshot, settings, options)
-        notes.extend(f"service-appliance-set {settings.sas_name}: {p}" for p in needs.problems)
+        notes = [f"service-appliance-set {settings.sas_name}: {p}" for p in needs.problems]
         wanted = networking.address_needs(needs, settings, prefix)
         allocations, releases = address_changes(snapshot, settings, prefix, wanted)
         owned = dict(snapshot.owned_ips)
+        made: dict[str, OwnedInstanceIp | None] = {}
+        changes: list[ContrailChange] = []
         for change in allocations:
             if not request.dry_run:
                 try:
@@ -486,66 +619,57 @@ class SetReconciler:
                     notes.append(f"instance-ip {change.path}: allocation failed: {exc}")
                     continue
                 if ip is not None:
-                    owned[ip.name] = ip
+                    owned[ip.name] = made[ip.name] = ip
                     change = replace(
                         change, done=True, fields={**change.fields, "address": ip.address}
                     )
-            contrail.append(change)
-        unreadable = any(isinstance(v, DeviceError) for v in lives.values())
-        # Released after the device apply — never with an unreadable device, nor when
-        # Contrail answered with no load balancer at all (the deletion guard's "empty read").
-        if not unreadable and release:
-            contrail.extend(releases)
-        snapshot = replace(snapshot, owned_ips=FrozenDict(owned))
-        live_ids: list[dict[str, int]] = []
-        used_ids: list[set[int]] = []
-        for target in targets:
-            live = lives.get(target.settings.name)
-            if not isinstance(live, ObjectSet):
-                continue
-            live_ids.append(
-                {
-                    obj.partition: int(obj.fields["id"])
-                    for obj in live.values()
-                    if obj.kind == "net/route-domain"
-                }
-            )
-            try:
-                every = target.client.collection("net/route-domain")
-                used_ids.append({int(rd.get("id", 0)) for rd in every})
-            except DeviceError as exc:
-                lives[target.settings.name] = exc
-        route_domains, problems = networking.allocate_route_domains(
-            needs.projects, prefix, live_ids, used_ids
-        )
-        notes.extend(problems)
-        common, per_device, snat_pools, more = networking.network_objects(
-            settings, prefix, needs, route_domains, snapshot.owned_ips, planned=request.dry_run
-        )
-        notes.extend(more)
-        options = replace(
-            options, route_domains=FrozenDict(route_domains), snat_pools=FrozenDict(snat_pools)
-        )
-        return snapshot, options, (common, per_device)
+            changes.append(change)
+        if made and self.on_owned is not None:
+            self.on_owned(made)
+        readable = not any(isinstance(v, DeviceError) for v in observed.lives.values())
+        if readable and request.guard.believes_the_read:
+            changes.extend(releases)
+        return Allocations(owned, tuple(changes), tuple(notes), needs)
+
+    # -- plan: pure ------------------------------------------------------------------------
+
+    def plan(self, request: Request, observed: Observed, allocations: Allocations) -> SetPlan:
+        memories = {t.settings.name: t.memory for t in self.targets}
+        return plan_set(request, observed, allocations, memories)
 
     # -- apply -------------------------------------------------------------------------
 
     def apply(self, request: Request, set_plan: SetPlan) -> Result:
+        """Apply the plan, and nothing else: each device plan in transactions (the load
+        balancers of an object the device rejects are taken out, the rest applied), then
+        config-sync, then the plan's Contrail changes, minus the new routes of load
+        balancers the device refused."""
         plan, desired = set_plan.plan, set_plan.desired
         settings = request.settings
-        outcome = desired.outcomes()
+        outcome = dict(set_plan.outcomes)
         # A device that does not answer says nothing about the configuration: it is no
         # load balancer's ERROR (the caller decides when to show it, after a grace period).
         unavailable = {d.device: d.error for d in plan.devices if d.error}
         result = Result(plan, Verdict.DONE, reachable=not unavailable)
+        by_name = {t.settings.name: t for t in self.targets}
+        to_apply = [(by_name[d.device], d) for d in set_plan.device_plans if d.device in by_name]
         progress = self.progress
         if progress is not None:
             progress.plan(
-                sum(op.objects for _t, d in set_plan.targets for op in d.operations),
-                sum(len(d.partitions()) for _t, d in set_plan.targets),
+                sum(op.objects for _t, d in to_apply for op in d.operations),
+                sum(len(d.partitions()) for _t, d in to_apply),
             )
-        early = self.on_settled is not None and len(set_plan.targets) == 1 and not self.config_sync
-        for target, device_plan in set_plan.targets:
+        early = self.on_settled is not None and len(to_apply) == 1 and not self.config_sync
+        failed_over = False
+        for target, device_plan in to_apply:
+            if self.config_sync and device_plan.operations and not self._still_active(target):
+                # Planned for a device that is standby now: nothing is written; the caller
+                # tries again at once, against the new active device.
+                log.warning(
+                    "active device changed since the plan; not written", device=target.settings.name
+                )
+                failed_over = True
+                continue
             settle = _settler(device_plan, outcome, self.on_settled) if early else None
 
             def on_partition(part: ApplyResult, settle: Any = settle) -> None:
@@ -573,6 +697,9 @@ class SetReconciler:
             for lb_uuid, reason in applied.failed_lbs.items():
                 if outcome.get(lb_uuid) is None:
                     outcome[lb_uuid] = f"device {device_plan.device}: {reason}"
+        if failed_over:  # nothing is known of this pass: no status, no route, no release
+            result.verdict = Verdict.RETRY
+            return result
         if request.lbs is not None:
             for lb in request.lbs:  # one load balancer, gone from Contrail: no outcome
                 if lb in request.snapshot.load_balancers and lb not in outcome:
@@ -600,9 +727,13 @@ class SetReconciler:
         releases = [c for c in changes if c.type == "instance-ip" and c.action == "delete"]
         others = [c for c in changes if c not in releases]
         result.contrail_failures = write_changes(self.vnc, others)
-        if all_ok and all(r is None for r in outcome.values()):
-            result.contrail_failures += write_changes(self.vnc, releases)
-        if request.lbs is None and all_ok and set_plan.targets:
+        if all_ok and releases:
+            failures = write_changes(self.vnc, releases)
+            result.contrail_failures += failures
+            released = {c.path: None for c in releases if not any(c.path in f for f in failures)}
+            if released and self.on_owned is not None:
+                self.on_owned(released)
+        if request.lbs is None and all_ok and to_apply:
             result.operating = self._operating(set_plan)
         result.verdict = self._verdict(result, whole_set=request.lbs is None)
         return result
@@ -610,7 +741,11 @@ class SetReconciler:
     def _operating(self, set_plan: SetPlan) -> dict[str, str]:
         """Operating status per load balancer from the first written device's pool stats."""
         statuses: dict[str, str] = {}
-        for target, _device_plan in set_plan.targets:
+        by_name = {t.settings.name: t for t in self.targets}
+        for device_plan in set_plan.device_plans:
+            target = by_name.get(device_plan.device)
+            if target is None:
+                continue
             try:
                 health = read_pool_health(target.client, set_plan.prefix)
             except DeviceError as exc:
@@ -645,7 +780,9 @@ class SetReconciler:
     # -- both --------------------------------------------------------------------------
 
     def run(self, request: Request) -> Result:
-        set_plan = self.plan(request)
+        observed = self.observe(request)
+        allocations = self.allocate(request, observed)
+        set_plan = self.plan(request, observed, allocations)
         if request.dry_run:
             return Result(set_plan.plan, Verdict.DONE)
         return self.apply(request, set_plan)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vnc_api.exceptions import NoIdError, RefsExistError
 from vnc_api.gen.resource_client import InstanceIp, InterfaceRouteTable, RouteTable
 from vnc_api.gen.resource_client import VirtualNetwork as VncNetwork
 from vnc_api.gen.resource_xsd import (
@@ -92,17 +93,30 @@ def write_changes(vnc: Any, changes: list[ContrailChange]) -> list[str]:
 
 
 def write_instance_ip(vnc: Any, change: ContrailChange) -> OwnedInstanceIp | None:
-    """Allocate (create) or release (delete) one of our instance-ips."""
+    """Allocate (create) or release (delete) one of our instance-ips — idempotently: an
+    allocation that finds the name already made (by this daemon on a pass whose snapshot
+    had not seen it yet) takes that instance-ip if it is ours, and a release of one already
+    gone is done. Contrail refuses a second instance-ip of one name; before, that refusal
+    dropped the subnet from the pass and took its self IP and SNAT off the device."""
     if change.action == "delete":
-        vnc.instance_ip_delete(id=change.uuid)
+        try:
+            vnc.instance_ip_delete(id=change.uuid)
+        except NoIdError:
+            log.debug("instance-ip already released", object=change.path)
         return None
     need: AddressNeed = change.payload
     iip = InstanceIp(need.name, display_name=OWNED_MARK, subnet_uuid=need.subnet.uuid)
     network = VncNetwork()
     network.uuid, network.fq_name = need.network.uuid, list(need.network.fq_name)
     iip.set_virtual_network(network)
-    vnc.instance_ip_create(iip)
-    iip = vnc.instance_ip_read(id=iip.uuid)
+    try:
+        vnc.instance_ip_create(iip)
+        iip = vnc.instance_ip_read(id=iip.uuid)
+    except RefsExistError:
+        iip = vnc.instance_ip_read(fq_name=[need.name])
+        if iip.get_display_name() != OWNED_MARK:
+            raise  # somebody else's instance-ip of our name: not ours to take
+        log.info("instance-ip already allocated; taken as it is", object=need.name)
     return OwnedInstanceIp(
         iip.uuid, need.name, iip.get_instance_ip_address(), need.subnet.uuid, need.network.uuid
     )

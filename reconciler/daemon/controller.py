@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -41,7 +41,8 @@ from reconciler.daemon.events import FULL_RESYNC, Index, keys_for
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.workqueue import WorkQueue
 from reconciler.logs import get_logger
-from reconciler.model.contrail import ContrailSnapshot
+from reconciler.model.contrail import ContrailSnapshot, OwnedInstanceIp
+from reconciler.model.values import FrozenDict
 from reconciler.plan.routes import set_route_changes
 from reconciler.plan.status import plan_status
 from reconciler.progress import Progress
@@ -97,7 +98,10 @@ class DeviceWorker:
         # a whole-set reconcile on every device of the set.
         self.whole_set = whole_set
         self.reconciler = SetReconciler(
-            controller.vnc, [Target(c) for c in clients], config_sync=config_sync
+            controller.vnc,
+            [Target(c) for c in clients],
+            config_sync=config_sync,
+            on_owned=controller.learn_owned,
         )
         self.queue: WorkQueue[str] = WorkQueue(base_delay=1.0, max_delay=60.0)
         self.state = DeviceState()
@@ -180,8 +184,7 @@ class DeviceWorker:
         return time.monotonic() - self.down_since if self.down_since is not None else 0.0
 
     def _written(self) -> list[Target]:
-        targets = self.reconciler.targets
-        return targets[:1] if self.config_sync else targets
+        return self.reconciler.written_targets()
 
     # -- one reconcile --------------------------------------------------------------------
 
@@ -287,6 +290,10 @@ class Controller:
         self.degraded: dict[str, str] = {}
         self._threads: list[threading.Thread] = []
         self._routes_lock = threading.Lock()
+        # Our instance-ip allocations and releases since the last full read began
+        self._owned_lock = threading.Lock()
+        self._owned_learned: dict[str, OwnedInstanceIp | None] = {}
+        self._owned_learned_at = 0.0
         self._route_problems: dict[str, list[str]] = {}
         self._retiring: dict[str, list[threading.Thread]] = {}  # set name → stopping workers
         self._releasing: set[str] = set()  # sets whose release waits for those
@@ -328,6 +335,7 @@ class Controller:
                 self._gauge()
             return True
         scope = "full" if key == FULL_RESYNC or self.snapshot is None else "load-balancer"
+        read_started = time.monotonic()
         try:
             if scope == "full":
                 snapshot = with_set_overrides(self.reader.read(), self.config.set_overrides)
@@ -348,7 +356,7 @@ class Controller:
             # Certificates are read from their source: on a full resync, and when the changed
             # load balancer may name a new one — not on every member change.
             self.options = translate_options(self.config, snapshot)
-        self.snapshot = snapshot
+        snapshot = self._install_snapshot(snapshot, read_started)
         if scope == "full":
             self.index = Index.of(snapshot)
         else:  # one subtree changed: update the index (5,000 LBs: ~25 ms, not 180-950)
@@ -365,6 +373,28 @@ class Controller:
                     worker.queue.add(key)
         self._gauge()
         return True
+
+    def learn_owned(self, changed: Mapping[str, OwnedInstanceIp | None]) -> None:
+        """Our own allocations (name → instance-ip) and releases (name → None), from the
+        write: the next pass plans with them instead of allocating again, and every later
+        snapshot keeps them until a full Contrail read that was started after them has them."""
+        with self._owned_lock:
+            self._owned_learned.update(changed)
+            self._owned_learned_at = time.monotonic()
+            if self.snapshot is not None:
+                self.snapshot = _with_owned(self.snapshot, changed)
+
+    def _install_snapshot(
+        self, snapshot: ContrailSnapshot, read_started: float
+    ) -> ContrailSnapshot:
+        """The new snapshot, with what we allocated or released while it was being read."""
+        with self._owned_lock:
+            if self._owned_learned:
+                snapshot = _with_owned(snapshot, self._owned_learned)
+                if read_started > self._owned_learned_at:
+                    self._owned_learned = {}  # the read began after them: it has them
+            self.snapshot = snapshot
+        return snapshot
 
     def _concerns(
         self,
@@ -617,6 +647,18 @@ class Controller:
         self.metrics.queue_depth.labels("contrail").set(len(self.queue))
         for key, worker in self.workers.items():
             self.metrics.queue_depth.labels(key).set(len(worker.queue))
+
+
+def _with_owned(
+    snapshot: ContrailSnapshot, changed: Mapping[str, OwnedInstanceIp | None]
+) -> ContrailSnapshot:
+    owned = dict(snapshot.owned_ips)
+    for name, ip in changed.items():
+        if ip is None:
+            owned.pop(name, None)
+        else:
+            owned[name] = ip
+    return replace(snapshot, owned_ips=FrozenDict(owned))
 
 
 def _terminates_tls(snapshot: ContrailSnapshot, lb_uuid: str) -> bool:
