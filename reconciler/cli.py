@@ -136,6 +136,7 @@ def run_adopt(config: Any, args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             delete_unmatched=args.delete_unmatched,
             sas_name=args.sas,
+            output=args.output,
         )
     except (ContrailUnavailable, ContrailReadError) as exc:
         print(f"reconcile: {exc}; nothing was planned or changed", file=sys.stderr)
@@ -145,7 +146,7 @@ def run_adopt(config: Any, args: argparse.Namespace) -> int:
     if not result.ok:
         return EXIT_ERROR
     if args.dry_run:
-        return EXIT_CHANGES if result.swaps else EXIT_OK
+        return EXIT_CHANGES if result.plan.has_changes else EXIT_OK
     return EXIT_OK
 
 

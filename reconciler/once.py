@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler import user_agent
 from reconciler.bigip.applier import ApplyResult
 from reconciler.bigip.client import DeviceClient
 from reconciler.config import Config
@@ -33,6 +32,7 @@ from reconciler.reconcile import (
     Target,
     Verdict,
     delete_guard,
+    device_clients,
     translate_options,
     with_set_overrides,
 )
@@ -81,15 +81,7 @@ class Reconciler:
         self.contrail = Connections(config, vnc)  # the status write-back's, side by side
         self.claims = claims  # ZooKeeper configured: write only the sets no replica holds
         self.reader = ContrailReader(vnc, config.sas_driver_pattern)
-        self._factory = client_factory or (
-            lambda s: DeviceClient(
-                s,
-                verify=config.device_verify,
-                timeout=config.device_timeout,
-                user_agent=user_agent(),
-                connections=config.device_connections,
-            )
-        )
+        self._factory = client_factory or device_clients(config)
         self._clients: dict[tuple[str, int, str], DeviceClient] = {}
 
     def client_for(self, device: DeviceSettings) -> DeviceClient:

@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from reconciler import certificates
+from reconciler import certificates, user_agent
 from reconciler.bigip.applier import ApplyResult, apply_plan
 from reconciler.bigip.client import DeviceClient, DeviceError
 from reconciler.bigip.ha import active_device, is_active, push_to_group
@@ -132,6 +132,39 @@ def sharing_device(
             name = settings.sas_name if settings.sas_name in names else min(names)
             set_of[lb.uuid] = scopes[name]
     return set_of
+
+
+def with_conflicts(
+    snapshot: ContrailSnapshot,
+    settings: SetSettings,
+    options: Options,
+    readable: Sequence[ObjectSet],
+    ips: frozenset[str] | None = None,
+) -> Options:
+    """The options with the load balancers that lose a VIP, listener or node conflict
+    rejected (named with the field and the winner), over every set sharing the devices and
+    what the devices hold; ``ips``: only claims on these VIPs."""
+    rejected = find_conflicts(
+        snapshot,
+        sharing_device(snapshot, settings, options, ips),
+        settings.sas_name,
+        readable,
+        Naming(options.prefix),
+        ips,
+    )
+    return replace(options, rejected=FrozenDict(rejected)) if rejected else options
+
+
+def device_clients(config: Config) -> Callable[[DeviceSettings], DeviceClient]:
+    """How a command connects to a device: our User-Agent, the configured verification,
+    timeout and connection pool (the daemon adds its metrics and fence)."""
+    return lambda settings: DeviceClient(
+        settings,
+        verify=config.device_verify,
+        timeout=config.device_timeout,
+        user_agent=user_agent(),
+        connections=config.device_connections,
+    )
 
 
 def _settler(
@@ -362,16 +395,7 @@ def plan_set(
         options, extra = _l3_objects(request, snapshot, options, observed, allocations.needs, notes)
     readable = [live for live in lives.values() if isinstance(live, ObjectSet)]
     ips = None if request.lbs is None else vips_of(snapshot, request.lbs)
-    rejected = find_conflicts(
-        snapshot,
-        sharing_device(snapshot, settings, options, ips),
-        settings.sas_name,
-        readable,
-        Naming(options.prefix),
-        ips,
-    )
-    if rejected:
-        options = replace(options, rejected=FrozenDict(rejected))
+    options = with_conflicts(snapshot, settings, options, readable, ips)
     desired = translate(snapshot, settings, options, only=request.lbs)
     plans: list[DevicePlan] = []
     for device in observed.devices:

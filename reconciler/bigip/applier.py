@@ -86,6 +86,9 @@ def apply_plan(
     calling thread with each partition's own result as it is done (progress, and statuses
     written while the other partitions are still applied)."""
     result = ApplyResult(plan.device)
+    if any(op.transaction for op in plan.operations):
+        _apply_transactions(client, plan, result)
+        return _saved(client, plan, result, save)
     groups = list(_by_partition(plan).items())
 
     def one(connection: DeviceClient, group: tuple[str, list[Operation]]) -> ApplyResult:
@@ -109,6 +112,10 @@ def apply_plan(
             result.failed_lbs.setdefault(lb, reason)
         result.errors.extend(part.errors)
         result.transport_failed = result.transport_failed or part.transport_failed
+    return _saved(client, plan, result, save)
+
+
+def _saved(client: DeviceClient, plan: DevicePlan, result: ApplyResult, save: bool) -> ApplyResult:
     if result.applied and save:
         try:
             client.save_config()
@@ -125,6 +132,34 @@ def apply_plan(
     return result
 
 
+def _apply_transactions(client: DeviceClient, plan: DevicePlan, result: ApplyResult) -> None:
+    """Labelled operations: one transaction per label, one after the other (an adoption's
+    swaps). A refused one changes nothing and the next still goes; once the device stops
+    answering, the rest are not tried."""
+    groups: dict[str, list[Operation]] = {}
+    for op in plan.operations:
+        groups.setdefault(op.transaction, []).append(op)
+    for label, ops in groups.items():
+        if result.transport_failed:
+            for op in ops:
+                for lb in op.lbs:
+                    result.failed_lbs.setdefault(lb, "not tried: the device stopped answering")
+            continue
+        try:
+            run_transaction(client, ops)
+        except DeviceError as exc:
+            if exc.transient:
+                _failed(result, label, ops, exc)
+                continue
+            log.warning("device refused a transaction", device=plan.device, transaction=label)
+            result.errors.append(f"{label}: refused, nothing changed: {exc}")
+            for op in ops:
+                for lb in op.lbs:
+                    result.failed_lbs.setdefault(lb, str(exc))
+            continue
+        result.applied.extend(ops)
+
+
 def _apply_partition(
     client: DeviceClient,
     plan: DevicePlan,
@@ -137,7 +172,7 @@ def _apply_partition(
         run_transaction(client, ops)
     except DeviceError as exc:
         if exc.transient:
-            _failed(result, partition, ops, exc)
+            _failed(result, f"partition {partition}", ops, exc)
             return
         # The device refused something. Its message may name an object that already stood
         # there (another load balancer's), so do not guess from it: apply the partition one
@@ -153,12 +188,13 @@ def _apply_partition(
     result.applied.extend(ops)
 
 
-def _failed(result: ApplyResult, partition: str, ops: list[Operation], exc: DeviceError) -> None:
-    """A transaction that did not happen: its load balancers are not in place."""
+def _failed(result: ApplyResult, where: str, ops: list[Operation], exc: DeviceError) -> None:
+    """A transaction that did not happen (``where``: its partition, or its label): its
+    load balancers are not in place."""
     # A fenced write never left us: that is this replica's turn, not the device's health.
     result.transport_failed = result.transport_failed or (exc.transient and not exc.fenced)
-    log.warning("apply failed", device=result.device, partition=partition, error=str(exc))
-    result.errors.append(f"partition {partition}: {exc}")
+    log.warning("apply failed", device=result.device, where=where, error=str(exc))
+    result.errors.append(f"{where}: {exc}")
     for op in ops:
         for lb in op.lbs:
             result.failed_lbs.setdefault(lb, str(exc))
@@ -193,7 +229,7 @@ def _apply_by_load_balancer(
             run_transaction(client, group)
         except DeviceError as exc:
             if exc.transient:
-                _failed(result, partition, group, exc)
+                _failed(result, f"partition {partition}", group, exc)
                 return
             failed |= lbs
             for lb in lbs:

@@ -31,11 +31,13 @@ candidates for one listener — is left alone and reported; the rest proceeds.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from reconciler.model import addresses
 from reconciler.model.bigip import BigIPObject, ObjectSet
 from reconciler.model.contrail import ContrailSnapshot, Listener, LoadBalancer
+from reconciler.model.resources import resource_type
+from reconciler.plan.model import DevicePlan, Operation
 from reconciler.translate.mapping import port_number
 
 
@@ -70,6 +72,9 @@ class Swap:
     addresses: tuple[BigIPObject, ...]
     leftovers: tuple[BigIPObject, ...]  # pools, monitors, then the nodes only they used
     notes: tuple[str, ...] = ()
+    # Old objects a virtual that stays still uses (an operator's own virtual on an old
+    # pool): kept, with the path of that virtual.
+    kept: tuple[tuple[BigIPObject, str], ...] = ()
 
     @property
     def names(self) -> str:
@@ -106,8 +111,10 @@ def match(
     old: ObjectSet,
     scheme: OldScheme,
     vip_of: Mapping[str, str],
+    outside: Iterable[BigIPObject] = (),
 ) -> Adoption:
-    """``old``: the live objects of the old chain's partitions; ``vip_of``: lb uuid → VIP."""
+    """``old``: the live objects of the old chain's partitions; ``vip_of``: lb uuid → VIP;
+    ``outside``: virtuals elsewhere on the device (``/Common``) that may use old pools."""
     result = Adoption()
     by_partition: dict[str, list[BigIPObject]] = {}
     for obj in old.values():
@@ -167,12 +174,22 @@ def match(
         if not virtuals and not vas:
             continue
         pending.append(_Matched(lb, virtuals, vas, objects))
+    swapped = {v.key for m in pending for v in m.virtuals}
+    staying = [
+        o for o in (*old.values(), *outside) if o.kind == "ltm/virtual" and o.key not in swapped
+    ]
     for group in _sharing_nodes(pending):
         virtuals = [v for m in group for v in m.virtuals]
         vas = [va for m in group for va in m.addresses]
         objects = group[0].objects  # one old partition: sharing a node means sharing it
-        leftovers = _used_by(virtuals, objects)
-        swap = Swap(tuple(m.lb for m in group), tuple(virtuals), tuple(vas), tuple(leftovers))
+        leftovers, kept = _used_by(virtuals, objects, staying)
+        swap = Swap(
+            tuple(m.lb for m in group),
+            tuple(virtuals),
+            tuple(vas),
+            tuple(leftovers),
+            kept=tuple(kept),
+        )
         vips = {vip_of.get(m.lb.uuid, "") for m in group}
         made = [o for o in objects if o.kind == "ltm/virtual-address" and _address(o) in vips]
         claimed.update(o.key for o in (*virtuals, *made, *leftovers))
@@ -218,7 +235,7 @@ def _sharing_nodes(matched: list[_Matched]) -> list[list[_Matched]]:
 def _going_pools(virtuals: list[BigIPObject], objects: list[BigIPObject]) -> list[BigIPObject]:
     """The old pools these old virtuals send to."""
     pools = {str(v.fields.get("pool") or "") for v in virtuals} - {""}
-    return [o for o in objects if o.kind == "ltm/pool" and f"/{o.partition}/{o.name}" in pools]
+    return [o for o in objects if o.kind == "ltm/pool" and o.path in pools]
 
 
 def _members_of(pools: list[BigIPObject], objects: list[BigIPObject]) -> list[BigIPObject]:
@@ -235,10 +252,17 @@ def _member_nodes(virtuals: list[BigIPObject], objects: list[BigIPObject]) -> se
     return {_node_of(m) for m in _members_of(_going_pools(virtuals, objects), objects)}
 
 
-def _used_by(virtuals: list[BigIPObject], objects: list[BigIPObject]) -> list[BigIPObject]:
-    """The pools the old virtuals send to, the monitors only those pools use, and the nodes
-    only their members use — in the order they can be deleted."""
-    going_pools = _going_pools(virtuals, objects)
+def _used_by(
+    virtuals: list[BigIPObject], objects: list[BigIPObject], staying: list[BigIPObject]
+) -> tuple[list[BigIPObject], list[tuple[BigIPObject, str]]]:
+    """(the pools the old virtuals send to, the monitors only those pools use and the nodes
+    only their members use — in the order they can be deleted; the old pools a virtual that
+    stays still sends to, each with that virtual's path: kept, with their monitors and
+    nodes)."""
+    users = {str(v.fields.get("pool") or ""): v.path for v in staying}
+    sending = _going_pools(virtuals, objects)
+    kept = [(p, users[p.path]) for p in sending if p.path in users]
+    going_pools = [p for p in sending if p.path not in users]
     staying_pools = [o for o in objects if o.kind == "ltm/pool" and o not in going_pools]
     kept_monitors = {
         m.strip() for p in staying_pools for m in str(p.fields.get("monitor") or "").split(" and ")
@@ -250,12 +274,153 @@ def _used_by(virtuals: list[BigIPObject], objects: list[BigIPObject]) -> list[Bi
         if m.strip()
     } - kept_monitors
     going_monitors = [
-        o
-        for o in objects
-        if o.kind.startswith("ltm/monitor/") and f"/{o.partition}/{o.name}" in monitors
+        o for o in objects if o.kind.startswith("ltm/monitor/") and o.path in monitors
     ]
     going_members = _members_of(going_pools, objects)
     staying_members = _members_of(staying_pools, objects)
     freed = {_node_of(m) for m in going_members} - {_node_of(m) for m in staying_members}
     going_nodes = [o for o in objects if o.kind == "ltm/node" and o.name in freed]
-    return [*going_pools, *going_monitors, *going_nodes]
+    return [*going_pools, *going_monitors, *going_nodes], kept
+
+
+def _kept_nodes(swap: Swap, objects: Iterable[BigIPObject]) -> dict[str, str]:
+    """Node address → the staying virtual whose old pool's members keep that node."""
+    users = {(pool.partition, pool.name): user for pool, user in swap.kept}
+    return {
+        _node_of(o).split("%", 1)[0]: users[(o.partition, o.parent)]
+        for o in objects
+        if o.kind == "ltm/pool/members" and (o.partition, o.parent) in users
+    }
+
+
+PREPARE = "Our partitions, made first (they hold no address)"
+UNMATCHED = "Old objects matching no Contrail object (--delete-unmatched)"
+
+
+@dataclass(frozen=True)
+class AdoptionPlan:
+    """One device's adoption: its plan — a transaction that prepares our partitions, then
+    one per swap group — the load balancers each swap transaction takes over, and what is
+    left alone (with why)."""
+
+    device: DevicePlan
+    swaps: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # label → lb uuids
+    notes: tuple[str, ...] = ()
+    unmatched: int = 0
+
+
+def plan_adoption(
+    adoption: Adoption,
+    ours: Iterable[Operation],
+    errors: Mapping[str, str],
+    old: ObjectSet,
+    device: str,
+    address: str,
+    delete_unmatched: bool = False,
+) -> AdoptionPlan:
+    """The adoption's device plan (pure). ``ours``: the creates and updates our objects of
+    the matched load balancers need on the device as it is; ``errors``: lb uuid → why it
+    cannot be translated (its swap is left alone). A swap the device would refuse — a
+    virtual that stays keeps an old pool, whose members keep nodes ours need — is not
+    planned but said, so the dry run tells what the real run would meet."""
+    notes = list(adoption.skipped)
+    prepare: list[Operation] = []
+    per_lb: dict[str, list[Operation]] = {}
+    owner = {lb.uuid: i for i, swap in enumerate(adoption.swaps) for lb in swap.lbs}
+    for op in ours:
+        groups = {owner.get(lb) for lb in op.lbs}
+        rtype = resource_type(op.obj.kind)
+        if rtype.is_partition or rtype.networking or len(groups) != 1 or None in groups:
+            prepare.append(replace(op, transaction=PREPARE))
+        else:
+            per_lb.setdefault(next(iter(op.lbs)), []).append(op)
+    operations = list(prepare)
+    swaps: dict[str, tuple[str, ...]] = {}
+    for swap in adoption.swaps:
+        uuids = tuple(lb.uuid for lb in swap.lbs)
+        who = "Load balancer" if len(uuids) == 1 else "Load balancers"
+        shared = " (their old members share nodes)" if len(uuids) > 1 else ""
+        label = f"{who} {swap.names}: swap in one transaction{shared}"
+        broken = [f"{errors[u]}" for u in uuids if u in errors]
+        if broken:
+            notes.append(f"{who.lower()} {swap.names}: left alone: " + "; ".join(broken))
+            continue
+        mine = [op for u in uuids for op in per_lb.get(u, ())]
+        needed = {
+            node
+            for op in mine
+            for child in op.children
+            if (node := resource_type(child.kind).node_of(child))
+        }
+        held = _kept_nodes(swap, old.values())
+        clash = sorted(n for n in {x.split("%", 1)[0] for x in needed} if n in held)
+        if clash:
+            users = ", ".join(sorted({held[n] for n in clash}))
+            notes.append(
+                f"{who.lower()} {swap.names}: swap refused before it is sent: {users} stays "
+                f"and uses an old pool whose members keep the node(s) {', '.join(clash)} that "
+                "ours need (one node per address and route domain): move that virtual off "
+                "the old pool, or delete it, and adopt again"
+            )
+            continue
+        swaps[label] = uuids
+        lbs = frozenset(uuids)
+        reason = f"replaced by load balancer {', '.join(lb.name for lb in swap.lbs)}'s own objects"
+        operations += [
+            Operation("delete", o, reason=reason, code="replace", lbs=lbs, transaction=label)
+            for o in (*swap.virtuals, *swap.addresses)
+        ]
+        operations += [
+            Operation(
+                "delete", o, reason="only the replaced objects used it", lbs=lbs, transaction=label
+            )
+            for o in swap.leftovers
+        ]
+        operations += [
+            replace(op, transaction=label, reason=op.reason or _replaces(op.obj, swap))
+            for op in mine
+        ]
+        notes += [
+            f"{pool.path} is kept: {user} still uses it (listed, not ours to delete)"
+            for pool, user in swap.kept
+        ]
+    foreign: tuple[BigIPObject, ...] = tuple(adoption.unmatched)
+    if delete_unmatched and adoption.unmatched:
+        going = [
+            o
+            for o in adoption.unmatched
+            if not (o.kind == "ltm/virtual-address" and str(o.fields.get("autoDelete")) == "true")
+        ]  # an address the device made goes with its last virtual: deleting it is refused
+        going.sort(key=lambda o: resource_type(o.kind).order, reverse=True)
+        operations += [
+            Operation("delete", o, reason="matches no Contrail object", transaction=UNMATCHED)
+            for o in going
+        ]
+        foreign = ()
+    plan = DevicePlan(device, address, operations=tuple(operations), foreign=foreign)
+    return AdoptionPlan(plan, swaps, tuple(notes), len(adoption.unmatched))
+
+
+def _replaces(ours: BigIPObject, swap: Swap) -> str:
+    """For our virtual: which old virtual it replaces, and what changes for traffic (the
+    names aside: destination, pool and description name objects that change by design)."""
+    if ours.kind != "ltm/virtual":
+        return ""
+    target = str(ours.fields.get("destination", "")).rsplit("/", 1)[-1]
+    old = next(
+        (
+            v
+            for v in swap.virtuals
+            if str(v.fields.get("destination", "")).rsplit("/", 1)[-1] == target
+        ),
+        None,
+    )
+    if old is None:
+        return ""
+    rtype = resource_type("ltm/virtual")
+    changes = [
+        f"{name}: {was} → {now}"
+        for name, (was, now) in rtype.differences(ours, old).items()
+        if name not in ("destination", "pool", "description")
+    ]
+    return "replaces " + old.path + "".join(f"; {c}" for c in changes)

@@ -44,6 +44,9 @@ class Operation:
     lbs: frozenset[str] = frozenset()  # the load balancers this object serves
     # Created inline with it, in the same request (a new pool's members): one write.
     children: tuple[BigIPObject, ...] = ()
+    # Operations with the same label go in one transaction, in the order the labels first
+    # come (an adoption's swaps); unlabelled ones go one transaction per partition.
+    transaction: str = ""
 
     @property
     def objects(self) -> int:

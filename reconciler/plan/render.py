@@ -58,9 +58,11 @@ class _Text:
             return
         current = None
         for op in device.operations:
-            if op.obj.partition != current:
-                current = op.obj.partition
-                self.lines.append(f"  Partition {current}")
+            # A labelled transaction (an adoption's swap) spans partitions: its label heads it.
+            heading = op.transaction or f"Partition {op.obj.partition}"
+            if heading != current:
+                current = heading
+                self.lines.append(f"  {current}")
             self.operation(op)
         if not device.operations:
             self.lines.append("  no changes")
@@ -142,6 +144,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
                 {"field": c.name, "old": thaw(c.old), "new": thaw(c.new)} for c in o.changes
             ],
             "reason": o.reason or None,
+            "transaction": o.transaction or None,
             "source": (
                 {"type": o.source.type, "uuid": o.source.uuid, "name": o.source.name}
                 if o.source
