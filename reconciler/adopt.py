@@ -27,6 +27,7 @@ from reconciler.logs import get_logger
 from reconciler.model.bigip import BigIPObject, ObjectSet
 from reconciler.model.contrail import ContrailSnapshot, LoadBalancer
 from reconciler.model.resources import LiveContext, resource_type
+from reconciler.naming import old_chain_source
 from reconciler.plan.adoption import SCHEMES, AdoptionPlan, OldScheme, match, plan_adoption
 from reconciler.plan.conflicts import vip_of
 from reconciler.plan.diff import DeleteGuard, diff
@@ -105,7 +106,9 @@ def plan_device(
     result out as swap transactions."""
     adoption = match(snapshot, lbs, old, scheme, vip_of(snapshot), outside)
     uuids = frozenset(lb.uuid for swap in adoption.swaps for lb in swap.lbs)
-    options = with_conflicts(snapshot, settings, options, [ours])
+    # The old chain's objects hold the VIPs now: they go in the swaps, so they claim nothing.
+    mine = ObjectSet(o for o in ours.values() if not old_chain_source(o.partition))
+    options = with_conflicts(snapshot, settings, options, [mine])
     desired = translate(snapshot, settings, options, only=uuids)
     errors = {e.lb_uuid: str(e) for e in desired.errors if e.lb_uuid}
     scope = ScopeMemory().scope(snapshot, uuids, options)

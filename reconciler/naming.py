@@ -51,6 +51,25 @@ MANAGED_BY = ("managed-by", OWNED_MARK)
 
 _TLS_SUFFIXES = (".crt", ".key")
 
+#: The device's own partition: shared profiles and monitors, and where operators make
+#: objects by hand (never ours; read for what uses ours or shares our VIPs).
+COMMON = "Common"
+
+
+#: The partitions of the chain this project replaces, by ``reconcile adopt --from`` source:
+#: F5's LBaaS agent behind svc-monitor's v2 shim, and svc-monitor's v1 driver.
+OLD_CHAIN_PREFIXES = {"agent": "Project_", "v1": "uuid_"}
+
+
+def old_chain_source(partition: str) -> str | None:
+    """``agent`` or ``v1`` for a partition the old chain made, else None."""
+    return next((s for s, p in OLD_CHAIN_PREFIXES.items() if partition.startswith(p)), None)
+
+
+def full_path(partition: str, name: str) -> str:
+    """``/<partition>/<name>``: how the device names an object in references."""
+    return f"/{partition}/{name}"
+
 
 @dataclass(frozen=True)
 class Naming:

@@ -19,11 +19,14 @@ from reconciler.model.resources import (
     PARTITION_TYPE,
     PARTITION_TYPES,
     LiveContext,
+    resource_type,
 )
 from reconciler.model.values import ValueTable
-from reconciler.naming import Naming
+from reconciler.naming import COMMON, Naming, old_chain_source
 
 log = get_logger("bigip.reader")
+VIRTUAL_TYPE = resource_type("ltm/virtual")
+ADDRESS_TYPE = resource_type("ltm/virtual-address")
 
 
 @dataclass(frozen=True)
@@ -35,11 +38,9 @@ class LiveState:
 
 def read_live(client: DeviceClient, prefix: str) -> LiveState:
     naming = Naming(prefix)
-    folders = [
-        f
-        for f in client.collection(PARTITION_TYPE.path)
-        if naming.is_partition(str(f.get("name", ""))) and f.get("subPath", "/") == "/"
-    ]
+    every = [f for f in client.collection(PARTITION_TYPE.path) if f.get("subPath", "/") == "/"]
+    folders = [f for f in every if naming.is_partition(str(f.get("name", "")))]
+    old_chain = [str(f["name"]) for f in every if old_chain_source(str(f.get("name", "")))]
     default_rds = {
         str(p["name"]): int(p.get("defaultRouteDomain", 0) or 0)
         for p in client.collection("auth/partition")
@@ -64,7 +65,45 @@ def read_live(client: DeviceClient, prefix: str) -> LiveState:
         ],
     )
     objects = [obj for part in parts for obj in part]
+    objects += _common_neighbours(client, naming, objects, values)
+    objects += _old_chain_addresses(client, old_chain, values)
     return LiveState(ObjectSet(objects), tuple(c.partition for _f, c in contexts), default_rds)
+
+
+def _old_chain_addresses(
+    client: DeviceClient, partitions: list[str], values: ValueTable
+) -> list[BigIPObject]:
+    """The virtual addresses and virtuals of the old chain's partitions (before ``reconcile
+    adopt`` took them over): they hold the VIPs ours need, so a pass says so — naming them
+    and the adopt command — instead of sending creates the device refuses."""
+    found: list[BigIPObject] = []
+    for partition in partitions:
+        ctx = LiveContext(partition, 0, values=values)
+        for rtype in (ADDRESS_TYPE, VIRTUAL_TYPE):
+            for item in client.collection(rtype.path, partition, expand=rtype.expanded):
+                if item.get("partition", partition) == partition:
+                    found.append(rtype.from_wire(item, ctx))
+    return found
+
+
+def _common_neighbours(
+    client: DeviceClient, naming: Naming, ours: list[BigIPObject], values: ValueTable
+) -> list[BigIPObject]:
+    """The virtuals an operator made in ``/Common`` that use one of our objects or stand on
+    one of our VIPs: never ours, but what a plan lists as left alone, what keeps a pool of
+    ours from being deleted, and a claim on an address:port that ours cannot take."""
+    vips = {str(o.fields.get("address", "")) for o in ours if o.kind == "ltm/virtual-address"}
+    rtype = VIRTUAL_TYPE
+    ctx = LiveContext(COMMON, 0, values=values)
+    found = []
+    for item in client.collection(rtype.path, COMMON, expand=rtype.expanded):
+        if item.get("partition", COMMON) != COMMON:
+            continue
+        obj = rtype.from_wire(item, ctx)
+        on_ours = any(naming.is_partition(p.lstrip("/").split("/", 1)[0]) for p in rtype.uses(obj))
+        if on_ours or rtype.address_of(obj) in vips:
+            found.append(obj)
+    return found
 
 
 def read_partition(client: DeviceClient, ctx: LiveContext) -> list[BigIPObject]:

@@ -125,6 +125,11 @@ class ResourceType:
         """The virtual address an object of this kind stands on (a virtual's destination)."""
         return None
 
+    def uses(self, obj: BigIPObject) -> frozenset[str]:
+        """The paths of the objects this one refers to, which the device will not delete
+        while it does (a pool's monitors; a virtual's pool, profiles, rules, …)."""
+        return frozenset(self.monitors_of(obj))
+
     def wire_fields(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """The JSON body for these canonical fields (also used for PATCH)."""
         return {k: thaw(v) for k, v in fields.items()}
@@ -328,6 +333,15 @@ class Virtual(ResourceType):
         except addresses.AddressError:
             return None
         return ip
+
+    def uses(self, obj: BigIPObject) -> frozenset[str]:
+        fields = obj.fields
+        snat = fields.get("sourceAddressTranslation") or {}
+        single = (fields.get("pool"), fields.get("fallbackPersistence"), snat.get("pool"))
+        lists = ("profiles", "persist", "rules", "policies")
+        return frozenset(
+            str(p) for p in (*single, *(p for k in lists for p in fields.get(k) or ())) if p
+        )
 
     managed = (
         "destination",

@@ -37,6 +37,7 @@ from reconciler.model import addresses
 from reconciler.model.bigip import BigIPObject, ObjectSet
 from reconciler.model.contrail import ContrailSnapshot, Listener, LoadBalancer
 from reconciler.model.resources import resource_type
+from reconciler.naming import OLD_CHAIN_PREFIXES
 from reconciler.plan.model import DevicePlan, Operation
 from reconciler.translate.mapping import port_number
 
@@ -59,7 +60,7 @@ class OldScheme:
         return f"{self.prefix}{lb.name}_{listener.name}"
 
 
-SCHEMES = {"agent": OldScheme("agent", "Project_"), "v1": OldScheme("v1", "uuid_")}
+SCHEMES = {source: OldScheme(source, prefix) for source, prefix in OLD_CHAIN_PREFIXES.items()}
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from reconciler.model.contrail import (
     ObjectError,
     ObjectRef,
 )
-from reconciler.naming import Naming
+from reconciler.naming import Naming, old_chain_source
 from reconciler.translate.mapping import port_number
 
 VIP_FIELD = "loadbalancer_properties.vip_address"
@@ -232,7 +232,14 @@ def _node_taken(winner: _Claim, holder: str) -> str:
 def _taken(claim: _Claim, winner: _Claim | None, holder: str) -> str:
     """Who has the address instead, in words."""
     if winner is None:
-        return f"is used on the device by {holder.removeprefix('foreign:')}, which is not ours"
+        path = holder.removeprefix("foreign:")
+        source = old_chain_source(path.lstrip("/").split("/", 1)[0])
+        if source is not None:
+            return (
+                f"is held on the device by {path}, the old chain's configuration: take it "
+                f"over with `reconcile adopt --from {source}`"
+            )
+        return f"is used on the device by {path}, which is not ours"
     live = " (live on the device)" if holder == winner.lb.uuid else ""
     if winner.lb.uuid == claim.lb.uuid:
         name = winner.listener.name if winner.listener else "?"

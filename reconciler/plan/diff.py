@@ -15,13 +15,13 @@ Rules, each one an invariant of DESIGN.md:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from reconciler.model.bigip import BigIPObject, ObjectKey, ObjectSet
 from reconciler.model.resources import CHILD_TYPES, ResourceType, resource_type
 from reconciler.model.values import freeze
-from reconciler.naming import NODE_DESCRIPTION, Naming, SetClaims
+from reconciler.naming import COMMON, NODE_DESCRIPTION, Naming, SetClaims
 from reconciler.plan.model import DevicePlan, FieldChange, Operation
 from reconciler.translate.desired import Desired
 
@@ -179,6 +179,8 @@ def diff(
     detach, reattach, retyped = _retyped_monitors(desired, live, ownership, in_scope)
     replaced.extend(op for op in deletes if op.key in retyped)
     deletes = [op for op in deletes if op.key not in retyped]
+    users = [*live.values(), *whole.in_partitions(frozenset({COMMON}))] if scope else live.values()
+    deletes, kept = _keep_what_others_use(deletes, users)
     deletes = _keep_what_is_still_used(deletes, live, desired, replaced)
     refused: list[Operation] = []
     removed = len(deletes)  # objects leaving the device (members go with their pools)
@@ -199,6 +201,7 @@ def diff(
             replace(op, lbs=desired.owners.get(op.key, frozenset())) for op in operations
         ),
         foreign=tuple(sorted(foreign, key=lambda o: o.key)),
+        kept=kept,
         others=tuple(others[k] for k in sorted(others)),
         refused=tuple(refused),
         guard=reason,
@@ -305,6 +308,48 @@ def _virtuals_on_replaced_addresses(
         if key in desired.objects
         and (have.partition, _type(have).address_of(have)) in old_addresses
     }
+
+
+def _keep_what_others_use(
+    deletes: list[Operation], live: Iterable[BigIPObject]
+) -> tuple[list[Operation], tuple[tuple[BigIPObject, tuple[str, ...]], ...]]:
+    """Drop deletes of objects that something staying on the device still refers to (an
+    operator's virtual, here or in ``/Common``, on one of our pools): the device refuses them
+    (``01070265``), and with them the partition's whole transaction — the deleted load
+    balancer's virtual would keep serving. What they use stays, and with a kept pool its
+    members and whatever it uses in turn. Returns (the deletes left, the kept objects with
+    the paths of their users)."""
+    going = {op.key for op in deletes}
+    users: dict[str, set[str]] = {}
+    for obj in live:
+        if obj.key not in going:
+            for path in _type(obj).uses(obj):
+                users.setdefault(path, set()).add(obj.path)
+    if not any(op.obj.path in users for op in deletes):
+        return deletes, ()
+    kept: dict[ObjectKey, tuple[BigIPObject, tuple[str, ...]]] = {}
+    staying_parents: set[tuple[str, str]] = set()
+    changed = True
+    while changed:  # a kept pool keeps its monitors, which may be going too
+        changed = False
+        for op in deletes:
+            obj = op.obj
+            if op.key in kept:
+                continue
+            if obj.path in users:
+                kept[op.key] = (obj, tuple(sorted(users[obj.path])))
+            elif (obj.partition, obj.parent) in staying_parents and _type(obj).parent_kind:
+                kept[op.key] = (obj, ())  # a member of a kept pool
+            else:
+                continue
+            changed = True
+            staying_parents.add((obj.partition, obj.name))
+            for path in _type(obj).uses(obj):
+                users.setdefault(path, set()).add(obj.path)
+    return (
+        [op for op in deletes if op.key not in kept],
+        tuple(entry for entry in kept.values() if entry[1]),
+    )
 
 
 def _keep_what_is_still_used(

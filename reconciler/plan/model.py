@@ -104,6 +104,9 @@ class DevicePlan:
     operations: tuple[Operation, ...] = ()
     foreign: tuple[BigIPObject, ...] = ()  # in our partitions, not created by us: left alone
     others: tuple[tuple[BigIPObject, str], ...] = ()  # another F5 set's objects (and its name)
+    # Ours, not deleted though nothing of Contrail leads to them: objects that stay (an
+    # operator's virtual on our pool) still use them. Each with the paths of those users.
+    kept: tuple[tuple[BigIPObject, tuple[str, ...]], ...] = ()
     refused: tuple[Operation, ...] = ()  # deletes the guard held back
     guard: str = ""  # why they were held back
     error: str = ""  # the device could not be read: nothing is planned for it

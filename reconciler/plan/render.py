@@ -70,6 +70,10 @@ class _Text:
             self.lines.append(self.paint(f"  ✗ {device.guard}", COLOURS["error"]))
             for op in device.refused:
                 self.lines.append(f"    (held back) - {op.obj.kind} {op.obj.path}")
+        if device.kept:
+            self.lines.append(f"  Kept (still used by what stays): {len(device.kept)}")
+            for obj, users in device.kept:
+                self.lines.append(f"    = {obj.kind} {obj.path} (used by {', '.join(users)})")
         if device.foreign:
             self.lines.append(f"  Left alone (not created by us): {len(device.foreign)}")
             for obj in device.foreign:
@@ -165,6 +169,9 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
                 "operations": [op(o) for o in d.operations],
                 "refused": [op(o) for o in d.refused],
                 "foreign": [{"kind": f.kind, "path": f.path} for f in d.foreign],
+                "kept": [
+                    {"kind": o.kind, "path": o.path, "used_by": list(users)} for o, users in d.kept
+                ],
                 "other_sets": [
                     {"kind": o.kind, "path": o.path, "service_appliance_set": name}
                     for o, name in d.others

@@ -71,12 +71,20 @@ def test_agent_configuration_is_taken_over_without_an_outage(bigip, vnc, topo, c
     stale = stale_agent_virtual(mgmt, old, "10.1.99.99")
     expected = {f"{web.vip}:80", f"{api.vip}:80"}
 
-    naive = cli("--once")  # started beside it without adoption: the device refuses ours
+    # Started beside it without adoption: the agent's objects hold the VIPs, so the pass
+    # says so, names them and the command that takes them over, and sends nothing the
+    # device would refuse.
+    before = cli("--once", "--dry-run")
+    assert before.code == 1, before.out + before.err
+    assert "reconcile adopt --from agent" in before.out
+    assert f"/{old}/Project_web_web-http-80" in before.out
+    counters(bigip, reset=True)
+    naive = cli("--once")
     assert naive.code == 1
     state = vnc.loadbalancer_read(id=web.loadbalancer).get_loadbalancer_properties()
-    # The agent's objects hold the VIP and the members' nodes (one per address and route
-    # domain on the device): ours are refused, with the device's message naming its object.
     assert state.provisioning_status == "ERROR" and "/Project_demo/" in (state.status or "")
+    assert "reconcile adopt --from agent" in (state.status or "")
+    assert counters(bigip)["writes"] == 0
 
     counters(bigip, reset=True)
     plan = cli("adopt", "--from", "agent", "--dry-run")
