@@ -16,8 +16,9 @@ A reconcile runs in three steps:
    object the device rejects are taken out, the rest applied), then config-sync, then the
    plan's Contrail changes, minus the routes of load balancers the device refused;
 3. **verdict** — what the caller's work queue does next: ``done``, ``retry`` (with
-   backoff: a device or Contrail failed), or ``terminal`` (nothing will change until the
-   input does: the deletion guard refused, or Contrail objects are broken).
+   backoff: a device or Contrail failed), ``terminal`` (nothing will change until the
+   input does: the deletion guard refused, or Contrail objects are broken) or ``requeue``
+   (plan again at once: the config-sync pair failed over between plan and apply).
 """
 
 from __future__ import annotations
@@ -204,6 +205,7 @@ class Verdict(enum.Enum):
     DONE = "done"
     RETRY = "retry"  # a device or Contrail failed: try again after a backoff
     TERMINAL = "terminal"  # only a change of the input can help: do not retry
+    REQUEUE = "requeue"  # nothing failed, but plan again at once (the HA pair failed over)
 
 
 @dataclass
@@ -722,7 +724,7 @@ class SetReconciler:
                 if outcome.get(lb_uuid) is None:
                     outcome[lb_uuid] = f"device {device_plan.device}: {reason}"
         if failed_over:  # nothing is known of this pass: no status, no route, no release
-            result.verdict = Verdict.RETRY
+            result.verdict = Verdict.REQUEUE
             return result
         if request.lbs is not None:
             for lb in request.lbs:  # one load balancer, gone from Contrail: no outcome

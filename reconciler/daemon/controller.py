@@ -39,7 +39,14 @@ from reconciler.coordination import Ownership, SoleOwnership
 from reconciler.daemon.board import StatusBoard
 from reconciler.daemon.events import FULL_RESYNC, Index, keys_for
 from reconciler.daemon.metrics import Metrics
-from reconciler.daemon.workqueue import WorkQueue
+from reconciler.daemon.workqueue import (
+    DONE,
+    RETRY,
+    TERMINAL,
+    Outcome,
+    WorkQueue,
+    requeue_after,
+)
 from reconciler.logs import get_logger
 from reconciler.model.contrail import ContrailSnapshot, OwnedInstanceIp
 from reconciler.model.values import FrozenDict
@@ -61,6 +68,20 @@ from reconciler.translate import networking
 from reconciler.translate.desired import Options, belongs_to
 
 log = get_logger("controller")
+#: What the work queue does after each verdict (a terminal one — the deletion guard — is
+#: not retried: only a change can help), and the metrics' ``result`` label for it.
+OUTCOMES = {
+    Verdict.DONE: DONE,
+    Verdict.RETRY: RETRY,
+    Verdict.TERMINAL: TERMINAL,
+    Verdict.REQUEUE: requeue_after(0.0),
+}
+RESULT_LABELS = {
+    Verdict.DONE: "ok",
+    Verdict.RETRY: "error",
+    Verdict.TERMINAL: "terminal",
+    Verdict.REQUEUE: "requeue",
+}
 SAVE_IDLE_SECONDS = 1.0
 EVENT_SETTLE_SECONDS = 0.05  # events this close together become one reconcile
 SAVE_MAX_SECONDS = 30.0
@@ -188,12 +209,12 @@ class DeviceWorker:
 
     # -- one reconcile --------------------------------------------------------------------
 
-    def reconcile(self, key: str) -> bool:
+    def reconcile(self, key: str) -> Outcome:
         controller = self.controller
         snapshot = controller.snapshot
         settings = controller.sets.get(self.sas_uuid)
         if snapshot is None or settings is None:
-            return True  # the set is gone; the controller stops this worker
+            return DONE  # the set is gone; the controller stops this worker
         full = key == FULL_RESYNC or self.whole_set
         scope_name = "set" if self.whole_set else "full" if full else "load-balancer"
         started = time.monotonic()
@@ -202,12 +223,11 @@ class DeviceWorker:
             verdict = self._reconcile(key, full, snapshot, settings)
         finally:
             structlog.contextvars.unbind_contextvars("device", "key")
-        result = "ok" if verdict is Verdict.DONE else "error"
+        result = RESULT_LABELS[verdict]
         metrics = controller.metrics
         metrics.reconciles.labels(self.name, scope_name, result).inc()
         metrics.reconcile_seconds.labels(scope_name, result).observe(time.monotonic() - started)
-        # A terminal verdict (the deletion guard) is not retried: only a change can help.
-        return verdict is not Verdict.RETRY
+        return OUTCOMES[verdict]
 
     def _reconcile(
         self, key: str, full: bool, snapshot: ContrailSnapshot, settings: SetSettings

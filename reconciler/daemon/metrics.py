@@ -18,7 +18,9 @@ class Metrics:
         r = self.registry = registry or CollectorRegistry()
         self.reconciles = Counter(
             f"{PREFIX}_reconciles",
-            "Reconciles, by scope (full or load balancer) and result",
+            "Reconciles, by scope (full or load balancer) and result (ok; error: retried with "
+            "backoff; terminal: not retried until the input changes; requeue: planned again "
+            "at once)",
             ["device", "scope", "result"],
             registry=r,
         )

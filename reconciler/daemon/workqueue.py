@@ -4,9 +4,12 @@
   one reconcile of it.
 - A key is handed to one worker at a time; if it is added again while being worked on, it is
   queued again when that worker is done (the newer state is never lost).
-- A failed key comes back after an exponential backoff with full jitter (so a device that is
-  down is retried less and less often, and many keys do not retry in lockstep); a success
-  resets its backoff.
+- The handler's :class:`Outcome` says what happens next, like controller-runtime's
+  ``Result``: ``DONE`` forgets the key; ``TERMINAL`` forgets it and counts it (only a change
+  of the input can help: no retry); ``RETRY`` brings it back after an exponential backoff
+  with full jitter (so a device that is down is retried less and less often, and many keys
+  do not retry in lockstep); ``requeue_after(s)`` brings it back after ``s`` seconds without
+  counting a failure. Anything but a retry resets the key's backoff.
 
 It uses ``threading`` primitives, which gevent's monkey-patching turns into greenlet ones.
 """
@@ -19,9 +22,27 @@ import random
 import threading
 import time
 from collections.abc import Callable, Hashable
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
 
 K = TypeVar("K", bound=Hashable)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the queue does with a key once its handler returns."""
+
+    kind: Literal["done", "terminal", "retry", "requeue"]
+    after: float = 0.0  # requeue: seconds until the key is due again
+
+
+DONE = Outcome("done")
+TERMINAL = Outcome("terminal")
+RETRY = Outcome("retry")
+
+
+def requeue_after(seconds: float) -> Outcome:
+    return Outcome("requeue", max(0.0, seconds))
 
 
 class WorkQueue(Generic[K]):
@@ -44,6 +65,7 @@ class WorkQueue(Generic[K]):
         self._failures: dict[K, int] = {}
         self._seq = itertools.count()
         self._closed = False
+        self.terminal = 0  # keys given up on: only a change of their input can help
 
     def __len__(self) -> int:
         with self._lock:
@@ -85,24 +107,31 @@ class WorkQueue(Generic[K]):
                 self._lock.wait(min(waits) if waits else None)
             return None
 
-    def done(self, key: K, ok: bool = True) -> float | None:
-        """Release ``key``; a failure schedules a retry. Returns the retry delay, if any."""
+    def done(self, key: K, outcome: Outcome | bool = DONE) -> float | None:
+        """Release ``key`` with its handler's outcome (``True``/``False``: done/retry).
+        Returns the delay after which it comes back, if it does."""
+        if isinstance(outcome, bool):
+            outcome = DONE if outcome else RETRY
         with self._lock:
             self._processing.discard(key)
-            retry: float | None = None
-            if ok:
-                self._failures.pop(key, None)
-            else:
+            again: float | None = None
+            if outcome.kind == "retry":
                 failures = self._failures.get(key, 0) + 1
                 self._failures[key] = failures
                 ceiling = min(self.max_delay, self.base_delay * 2 ** (failures - 1))
-                retry = self._rng.uniform(ceiling / 2, ceiling)
+                again = self._rng.uniform(ceiling / 2, ceiling)
+            else:
+                self._failures.pop(key, None)
+                if outcome.kind == "requeue":
+                    again = outcome.after
+                elif outcome.kind == "terminal":
+                    self.terminal += 1
             dirty = self._dirty.pop(key, None)
         if dirty is not None:
-            self.add(key, dirty if retry is None else max(dirty, retry))
-        elif retry is not None:
-            self.add(key, retry)
-        return retry
+            self.add(key, dirty if again is None else max(dirty, again))
+        elif again is not None:
+            self.add(key, again)
+        return again
 
     def failures(self, key: K) -> int:
         with self._lock:
@@ -110,30 +139,30 @@ class WorkQueue(Generic[K]):
 
     def serve(
         self,
-        handle: Callable[[K], bool],
+        handle: Callable[[K], Outcome | bool],
         stopped: Callable[[], bool],
         log: Any,
         idle: Callable[[], None] = lambda: None,
         after: Callable[[], None] = lambda: None,
         poll: float = 1.0,
     ) -> None:
-        """Work the queue until ``stopped()``: ``handle(key)`` says whether it succeeded (a
-        failure or an exception schedules the backoff retry); ``idle`` runs when nothing came
-        within ``poll`` seconds, ``after`` after every key."""
+        """Work the queue until ``stopped()``: ``handle(key)`` returns its outcome (an
+        exception is a retry); ``idle`` runs when nothing came within ``poll`` seconds,
+        ``after`` after every key."""
         while not stopped():
             key = self.get(timeout=poll)
             if key is None:
                 idle()
                 continue
-            ok = False
+            outcome: Outcome | bool = RETRY
             try:
-                ok = handle(key)
+                outcome = handle(key)
             except Exception:  # a bug must cost one key a retry, not the worker its life
                 log.exception("work item crashed", key=key)
             finally:
-                retry = self.done(key, ok)
-                if retry is not None:
-                    log.info("will retry", key=key, retry_in=round(retry, 2))
+                again = self.done(key, outcome)
+                if again is not None and outcome in (RETRY, False):
+                    log.info("will retry", key=key, retry_in=round(again, 2))
                 after()
 
     def close(self) -> None:
