@@ -34,9 +34,26 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from reconciler.model.bigip import BigIPObject
+from reconciler.model.bigip import BigIPObject, destination_host, full_path, split_path
 from reconciler.model.resources import resource_type
 from reconciler.model.values import FrozenDict
+
+# Paths are built and parsed in one place, the lowest layer (``model.bigip``); they are
+# exported here with the names they join.
+__all__ = [
+    "COMMON",
+    "MANAGED_BY",
+    "NODE_DESCRIPTION",
+    "OLD_CHAIN_PREFIXES",
+    "OWNED_MARK",
+    "UUID",
+    "Naming",
+    "SetClaims",
+    "destination_host",
+    "full_path",
+    "old_chain_source",
+    "split_path",
+]
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
@@ -64,11 +81,6 @@ OLD_CHAIN_PREFIXES = {"agent": "Project_", "v1": "uuid_"}
 def old_chain_source(partition: str) -> str | None:
     """``agent`` or ``v1`` for a partition the old chain made, else None."""
     return next((s for s, p in OLD_CHAIN_PREFIXES.items() if partition.startswith(p)), None)
-
-
-def full_path(partition: str, name: str) -> str:
-    """``/<partition>/<name>``: how the device names an object in references."""
-    return f"/{partition}/{name}"
 
 
 @dataclass(frozen=True)

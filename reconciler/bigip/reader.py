@@ -22,7 +22,7 @@ from reconciler.model.resources import (
     resource_type,
 )
 from reconciler.model.values import ValueTable
-from reconciler.naming import COMMON, Naming, old_chain_source
+from reconciler.naming import COMMON, Naming, old_chain_source, split_path
 
 log = get_logger("bigip.reader")
 VIRTUAL_TYPE = resource_type("ltm/virtual")
@@ -100,7 +100,7 @@ def _common_neighbours(
         if item.get("partition", COMMON) != COMMON:
             continue
         obj = rtype.from_wire(item, ctx)
-        on_ours = any(naming.is_partition(p.lstrip("/").split("/", 1)[0]) for p in rtype.uses(obj))
+        on_ours = any(naming.is_partition(split_path(p)[0]) for p in rtype.uses(obj))
         if on_ours or rtype.address_of(obj) in vips:
             found.append(obj)
     return found

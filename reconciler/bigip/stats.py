@@ -4,7 +4,7 @@ and active member count (the input of each load balancer's operating status)."""
 from __future__ import annotations
 
 from reconciler.bigip.client import DeviceClient
-from reconciler.naming import Naming
+from reconciler.naming import Naming, split_path
 from reconciler.plan.status import PoolHealth
 
 
@@ -16,7 +16,7 @@ def read_pool_health(client: DeviceClient, prefix: str) -> dict[str, PoolHealth]
     for entry in (answer.get("entries") or {}).values():
         stats = (entry.get("nestedStats") or {}).get("entries") or {}
         path = str((stats.get("tmName") or {}).get("description", ""))
-        partition, _, name = path.strip("/").partition("/")
+        partition, name = split_path(path)
         pool_uuid = naming.uuid_of(name)
         if pool_uuid is None or not naming.is_partition(partition):
             continue

@@ -17,6 +17,23 @@ ObjectKey = tuple[str, str, str, str]  # (kind, partition, parent, name)
 _KIND, _PARTITION = 0, 1  # positions in an ObjectKey
 
 
+def full_path(partition: str, name: str) -> str:
+    """``/<partition>/<name>``: how the device names an object in references (the one
+    place a path is built; ``naming`` exports it with the names)."""
+    return f"/{partition}/{name}"
+
+
+def split_path(path: str, default_partition: str = "") -> tuple[str, str]:
+    """``/P/name`` → ('P', 'name'); a bare ``name`` is in ``default_partition``."""
+    partition, _, name = path.lstrip("/").rpartition("/")
+    return partition or default_partition, name
+
+
+def destination_host(destination: str) -> str:
+    """A virtual's destination without its partition: ``/P/10.0.0.1%2:80`` → the host:port."""
+    return split_path(str(destination))[1]
+
+
 @dataclass(frozen=True, slots=True)
 class BigIPObject:
     kind: str  # a key of resources.RESOURCE_TYPES, e.g. "ltm/pool"
@@ -40,8 +57,8 @@ class BigIPObject:
         if self.kind == "sys/folder":
             return f"/{self.partition}"
         if self.parent:
-            return f"/{self.partition}/{self.parent} {self.name}"
-        return f"/{self.partition}/{self.name}"
+            return f"{full_path(self.partition, self.parent)} {self.name}"
+        return full_path(self.partition, self.name)
 
     @classmethod
     def make(

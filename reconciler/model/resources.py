@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.model import addresses
-from reconciler.model.bigip import BigIPObject
+from reconciler.model.bigip import BigIPObject, destination_host, full_path, split_path
 from reconciler.model.values import FrozenDict, ValueTable, freeze, shared, thaw
 
 
@@ -42,11 +42,11 @@ def _path(value: Any, partition: str = "Common") -> str:
         name = str(value.get("name", ""))
         if name.startswith("/"):
             return name
-        return f"/{value.get('partition', partition)}/{name}"
+        return full_path(str(value.get("partition", partition)), name)
     text = str(value or "")
     if not text:
         return ""
-    return text if text.startswith("/") else f"/{partition}/{text}"
+    return text if text.startswith("/") else full_path(partition, text)
 
 
 def _items(item: Mapping[str, Any], key: str) -> list[Any]:
@@ -327,7 +327,7 @@ class Virtual(ResourceType):
     expanded = True
 
     def address_of(self, obj: BigIPObject) -> str | None:
-        host = str(obj.fields.get("destination", "")).rsplit("/", 1)[-1]
+        host = destination_host(obj.fields.get("destination", ""))
         try:
             ip, _port = addresses.split_host_port(host)
         except addresses.AddressError:
@@ -399,15 +399,14 @@ def canonical_destination(text: str, ctx: LiveContext) -> str:
     """``/P/10.0.0.1%0:80`` → ``/P/10.0.0.1:80``; a virtual-address *name* → its address."""
     if not text:
         return ""
-    partition, _, rest = text.lstrip("/").rpartition("/")
-    partition = partition or ctx.partition
+    partition, rest = split_path(text, ctx.partition)
     try:
         host, port = addresses.split_host_port(rest)
     except addresses.AddressError:
         return text
     host = ctx.virtual_addresses.get(host, host)
     try:
-        return f"/{partition}/{addresses.parse(host, ctx.default_rd).with_port(port)}"
+        return full_path(partition, addresses.parse(host, ctx.default_rd).with_port(port))
     except addresses.AddressError:
         return text
 

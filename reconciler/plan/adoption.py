@@ -37,7 +37,7 @@ from reconciler.model import addresses
 from reconciler.model.bigip import BigIPObject, ObjectSet
 from reconciler.model.contrail import ContrailSnapshot, Listener, LoadBalancer
 from reconciler.model.resources import resource_type
-from reconciler.naming import OLD_CHAIN_PREFIXES
+from reconciler.naming import OLD_CHAIN_PREFIXES, destination_host
 from reconciler.plan.model import DevicePlan, Operation
 from reconciler.translate.mapping import port_number
 
@@ -91,7 +91,7 @@ class Adoption:
 
 
 def _destination(obj: BigIPObject) -> tuple[str, int | None]:
-    host = str(obj.fields.get("destination", "")).rsplit("/", 1)[-1]
+    host = destination_host(obj.fields.get("destination", ""))
     try:
         text, port = addresses.split_host_port(host)
         return str(addresses.parse(text).ip), int(port)
@@ -407,13 +407,9 @@ def _replaces(ours: BigIPObject, swap: Swap) -> str:
     names aside: destination, pool and description name objects that change by design)."""
     if ours.kind != "ltm/virtual":
         return ""
-    target = str(ours.fields.get("destination", "")).rsplit("/", 1)[-1]
+    target = destination_host(ours.fields.get("destination", ""))
     old = next(
-        (
-            v
-            for v in swap.virtuals
-            if str(v.fields.get("destination", "")).rsplit("/", 1)[-1] == target
-        ),
+        (v for v in swap.virtuals if destination_host(v.fields.get("destination", "")) == target),
         None,
     )
     if old is None:

@@ -37,7 +37,7 @@ from reconciler.model.contrail import (
     ObjectError,
     ObjectRef,
 )
-from reconciler.naming import Naming, old_chain_source
+from reconciler.naming import Naming, destination_host, old_chain_source, split_path
 from reconciler.translate.mapping import port_number
 
 VIP_FIELD = "loadbalancer_properties.vip_address"
@@ -180,7 +180,7 @@ def _live_holders(
             where = _scope(parsed.rd != 0, rd_project)
             key: Key = ("va", where, str(parsed.ip))
         else:
-            host = str(obj.fields.get("destination", "")).rsplit("/", 1)[-1]
+            host = destination_host(obj.fields.get("destination", ""))
             try:
                 text, port = addresses.split_host_port(host)
                 parsed = addresses.parse(text)
@@ -233,7 +233,7 @@ def _taken(claim: _Claim, winner: _Claim | None, holder: str) -> str:
     """Who has the address instead, in words."""
     if winner is None:
         path = holder.removeprefix("foreign:")
-        source = old_chain_source(path.lstrip("/").split("/", 1)[0])
+        source = old_chain_source(split_path(path)[0])
         if source is not None:
             return (
                 f"is held on the device by {path}, the old chain's configuration: take it "

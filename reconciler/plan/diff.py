@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from reconciler.model.bigip import BigIPObject, ObjectKey, ObjectSet
 from reconciler.model.resources import CHILD_TYPES, ResourceType, resource_type
 from reconciler.model.values import freeze
-from reconciler.naming import COMMON, NODE_DESCRIPTION, Naming, SetClaims
+from reconciler.naming import COMMON, NODE_DESCRIPTION, Naming, SetClaims, full_path
 from reconciler.plan.model import DevicePlan, FieldChange, Operation
 from reconciler.translate.desired import Desired
 
@@ -234,7 +234,7 @@ def _retyped_monitors(
         if have is None or have.kind == want.kind or not ownership.ours(have):
             continue
         retyped.add(have.key)
-        path = f"/{want.partition}/{want.name}"
+        path = full_path(want.partition, want.name)
         for pool in live.values():
             if path not in _type(pool).monitors_of(pool):
                 continue

@@ -28,7 +28,7 @@ from reconciler.model.contrail import (
     Pool,
 )
 from reconciler.model.values import FrozenDict, ValueTable
-from reconciler.naming import Naming, SetClaims
+from reconciler.naming import Naming, SetClaims, full_path
 from reconciler.settings import SetSettings
 from reconciler.translate.claims import claiming_set
 from reconciler.translate.mapping import (
@@ -259,7 +259,7 @@ class _LoadBalancerTranslator:
         return self.naming.object(uuid)
 
     def full(self, uuid: str) -> str:
-        return f"/{self.partition}/{self.name(uuid)}"
+        return full_path(self.partition, self.name(uuid))
 
     def app_cookie_name(self, listener_uuid: str) -> str:
         return self.naming.app_cookie(listener_uuid)
@@ -374,7 +374,7 @@ class _LoadBalancerTranslator:
             default_pool = next((p for p in pools if p.annotations.get("type") == "default"), None)
             policy = self.policy(listener, routed)
             out.append(policy)
-            policies = (f"/{self.partition}/{policy.name}",)
+            policies = (full_path(self.partition, policy.name),)
         persist: tuple[str, ...] = ()
         ssl_profiles: tuple[str, ...] = ()
         if protocol == "TERMINATED_HTTPS":
@@ -393,7 +393,7 @@ class _LoadBalancerTranslator:
                 "ltm/virtual",
                 self.name(listener.uuid),
                 listener.ref,
-                destination=f"/{self.partition}/{vip.with_port(port)}",
+                destination=full_path(self.partition, vip.with_port(port)),
                 mask=vip.host_mask,
                 ipProtocol="udp" if protocol == "UDP" else "tcp",
                 enabled=bool(listener.admin_state and self.lb.admin_state),
@@ -492,15 +492,15 @@ class _LoadBalancerTranslator:
                 name,
                 listener.ref,
                 defaultsFrom="/Common/clientssl",
-                cert=f"/{self.partition}/{cert.name}",
-                key=f"/{self.partition}/{key.name}",
+                cert=full_path(self.partition, cert.name),
+                key=full_path(self.partition, key.name),
                 sniDefault="true"
                 if container == containers[0] and len(containers) > 1
                 else "false",
                 description=f"TLS container {container}",
             )
             out.extend((key, cert, profile))
-            profiles.append(f"/{self.partition}/{name}")
+            profiles.append(full_path(self.partition, name))
         return tuple(profiles), out
 
     def persistence(
@@ -538,11 +538,11 @@ class _LoadBalancerTranslator:
             "ltm/persistence/universal",
             name,
             pool.ref,
-            rule=f"/{self.partition}/{name}",
+            rule=full_path(self.partition, name),
             timeout="3600",
             defaultsFrom="/Common/universal",
         )
-        return (f"/{self.partition}/{name}",), [rule, profile]
+        return (full_path(self.partition, name),), [rule, profile]
 
     def pool(self, pool: Pool) -> list[BigIPObject]:
         out: list[BigIPObject] = []

@@ -36,7 +36,7 @@ from reconciler.model.contrail import (
     Subnet,
     VirtualNetwork,
 )
-from reconciler.naming import Naming
+from reconciler.naming import Naming, full_path
 from reconciler.settings import SetSettings
 from reconciler.translate.desired import Desired, Options, belongs_to
 from reconciler.translate.walk import Subtrees
@@ -290,7 +290,7 @@ def network_objects(
                         },
                     )
                 )
-                vlans[vn.uuid] = f"/{partition}/{name}"
+                vlans[vn.uuid] = full_path(partition, name)
             length = ipaddress.ip_network(subnet.cidr, strict=False).prefixlen
             for device in settings.devices:
                 ip = address_of(naming.self_instance_ip(sas, device.name, subnet_uuid), subnet.cidr)
@@ -329,7 +329,7 @@ def network_objects(
                         },
                     )
                 )
-                translations.append(f"/{partition}/{name}")
+                translations.append(full_path(partition, name))
         common.append(
             BigIPObject.make(
                 "net/route-domain",
@@ -351,7 +351,7 @@ def network_objects(
                     {"members": tuple(sorted(translations)), "description": "SNAT"},
                 )
             )
-            snat_pools[project] = f"/{partition}/{partition}"
+            snat_pools[project] = full_path(partition, partition)
     return common, per_device, snat_pools, problems
 
 
