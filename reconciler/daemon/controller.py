@@ -28,7 +28,7 @@ from typing import Any
 
 import structlog
 
-from reconciler.bigip.client import DeviceClient, DeviceError
+from reconciler.bigip.client import DeviceClient
 from reconciler.bigip.ha import push_to_group
 from reconciler.config import Config
 from reconciler.contrail.connect import Connections
@@ -39,6 +39,7 @@ from reconciler.coordination import Ownership, SoleOwnership
 from reconciler.daemon.board import StatusBoard
 from reconciler.daemon.events import FULL_RESYNC, Index, keys_for
 from reconciler.daemon.metrics import Metrics
+from reconciler.daemon.saver import DeferredSave
 from reconciler.daemon.workqueue import (
     DONE,
     RETRY,
@@ -82,9 +83,7 @@ RESULT_LABELS = {
     Verdict.TERMINAL: "terminal",
     Verdict.REQUEUE: "requeue",
 }
-SAVE_IDLE_SECONDS = 1.0
 EVENT_SETTLE_SECONDS = 0.05  # events this close together become one reconcile
-SAVE_MAX_SECONDS = 30.0
 OWNERSHIP = "#ownership"  # Contrail-stage key: the sets this replica owns changed
 
 
@@ -126,7 +125,6 @@ class DeviceWorker:
         )
         self.queue: WorkQueue[str] = WorkQueue(base_delay=1.0, max_delay=60.0)
         self.state = DeviceState()
-        self.unsaved_since: float | None = None
         self.down_since: float | None = None  # the device has not answered since
         self.down_since_wall = 0.0
         self.degraded: set[str] = set()  # load balancers whose status says so
@@ -134,6 +132,7 @@ class DeviceWorker:
         self.thread: threading.Thread | None = None
         self.name = controller.sets[sas_uuid].sas_name if whole_set else clients[0].name
         self.log = get_logger("worker", device=self.name)
+        self.saver = DeferredSave(self._save, self.log)
 
     @property
     def client(self) -> DeviceClient:
@@ -147,34 +146,24 @@ class DeviceWorker:
     # -- the loop ---------------------------------------------------------------------------
 
     def run(self) -> None:
-        def after() -> None:
-            self.controller._gauge()
-            self._save_if_due(idle=False)
-
+        """Serve the queue; the deferred save runs beside it (never in a change's way), and
+        what is unsaved when the worker stops is saved before it returns."""
+        saver = threading.Thread(target=self.saver.run, args=(lambda: self.stopped,), daemon=True)
+        saver.start()
         self.queue.serve(
-            self.reconcile,
-            lambda: self.stopped,
-            self.log,
-            idle=lambda: self._save_if_due(idle=True),
-            after=after,
-            poll=SAVE_IDLE_SECONDS,
+            self.reconcile, lambda: self.stopped, self.log, after=self.controller._gauge
         )
-        self._save_if_due(idle=True)
+        saver.join()
+        self.saver.flush()
 
-    def _save_if_due(self, idle: bool) -> None:
-        if self.unsaved_since is None:
-            return
-        if idle or time.monotonic() - self.unsaved_since > SAVE_MAX_SECONDS:
-            try:
-                for target in self._written():
-                    target.client.save_config()
-                    if self.config_sync:
-                        settings = self.controller.sets.get(self.sas_uuid)
-                        group = settings.properties.get("device_group") if settings else None
-                        push_to_group(target.client, group)
-                self.unsaved_since = None
-            except DeviceError as exc:
-                self.log.warning("save or config-sync failed; will retry", error=str(exc))
+    def _save(self) -> None:
+        """``save sys config`` on the device written (and config-sync from it)."""
+        for target in self._written():
+            target.client.save_config()
+            if self.config_sync:
+                settings = self.controller.sets.get(self.sas_uuid)
+                group = settings.properties.get("device_group") if settings else None
+                push_to_group(target.client, group)
 
     def _track_availability(self, result: Result) -> None:
         """A device that does not answer is shown at once in metrics and /readyz, and in its
@@ -257,9 +246,9 @@ class DeviceWorker:
             for op in device_plan.operations:
                 controller.metrics.drift.labels(device_plan.device, op.action).inc()
         if any(a.applied for a in result.applied):
-            self.unsaved_since = self.unsaved_since or time.monotonic()
-        if self.whole_set and any(a.applied for a in result.applied) and not self.config_sync:
-            self._save_if_due(idle=True)  # a whole-set pass saves at its end, as --once does
+            self.saver.wrote()
+            if self.whole_set and not self.config_sync:
+                self.saver.flush()  # a whole-set pass saves at its end, as --once does
         cache = self.reconciler.targets[0].cache.objects
         if full and cache is not None:
             controller.metrics.managed.labels(self.name).set(len(cache))

@@ -169,3 +169,37 @@ def test_a_failover_mid_burst_writes_nothing_to_the_standby_and_loses_no_change(
     finally:
         for server in pair:
             server.stop()
+
+
+def test_a_change_does_not_wait_behind_a_save_in_flight(bigip, vnc, topo, daemon_factory) -> None:
+    """``save sys config`` takes seconds on a large device; the daemon saves beside its
+    changes, not in their way."""
+    from tests.daemon.conftest import update_member
+    from tests.daemon.test_daemon import pool_members, web
+    from tests.integration.conftest import control
+
+    ids = web(vnc, topo, "web", members=2)
+    daemon = daemon_factory(resync=300)
+    wait_until(daemon.ready, timeout=60)
+    partition, pool = f"Contrail_{topo.project}", ids.listeners[0].pool
+    hang = 6.0
+    control(
+        bigip,
+        "faults",
+        {"kind": "hang", "path": "/mgmt/tm/sys/config", "method": "POST", "seconds": hang},
+    )
+    first, second = ids.listeners[0].members
+    update_member(vnc, first, weight=5)  # a write, then a save once the device is quiet
+
+    def hanging() -> bool:
+        return control(bigip, "faults", None, method="GET").json()["faults"] == []
+
+    wait_until(hanging, timeout=15, what="the deferred save to reach the device")
+    save_began = time.monotonic()
+    update_member(vnc, second, weight=7)
+
+    def landed() -> bool:
+        return any(m.ratio == 7 for m in pool_members(bigip, partition, pool).values())
+
+    wait_until(landed, timeout=hang * 2, what="the second change on the device")
+    assert time.monotonic() - save_began < hang  # on the device while the save still hung

@@ -1,0 +1,68 @@
+"""The deferred ``save sys config``: after a quiet moment, or at the latest every so often,
+and never taking a write made while it ran for saved."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.bigip.client import DeviceError
+from reconciler.daemon.saver import DeferredSave
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Log:
+    def __init__(self) -> None:
+        self.warnings: list[dict[str, Any]] = []
+
+    def warning(self, event: str, **kw: Any) -> None:
+        self.warnings.append({"event": event, **kw})
+
+
+def test_a_save_is_due_after_a_quiet_moment_or_at_the_latest_after_the_maximum() -> None:
+    clock, saves = Clock(), []
+    saver = DeferredSave(lambda: saves.append(clock.now), Log(), idle=1.0, most=30.0, clock=clock)
+    assert not saver.due()  # nothing written
+    saver.wrote()
+    clock.now += 0.5
+    assert not saver.due()  # still writing
+    clock.now += 0.6
+    assert saver.due() and saver.flush() and saves == [101.1]
+    assert not saver.due()
+    for _ in range(70):  # a write every half second, for thirty-five seconds
+        saver.wrote()
+        clock.now += 0.5
+        if saver.due():
+            saver.flush()
+    assert len(saves) == 2  # once at the 30 s ceiling, not never
+
+
+def test_a_write_during_the_save_keeps_the_device_unsaved() -> None:
+    clock = Clock()
+    saver: DeferredSave
+
+    def save() -> None:
+        clock.now += 2.0  # a large device takes seconds
+        saver.wrote()  # the worker wrote meanwhile
+
+    saver = DeferredSave(save, Log(), clock=clock)
+    saver.wrote()
+    assert saver.flush() is False and saver.unsaved_since is not None
+
+
+def test_a_failed_save_is_said_and_stays_due() -> None:
+    log = Log()
+
+    def save() -> None:
+        raise DeviceError("connection reset")
+
+    saver = DeferredSave(save, log, idle=0.0, clock=Clock())
+    saver.wrote()
+    assert saver.flush() is False and saver.due()
+    assert log.warnings and "connection reset" in log.warnings[0]["error"]
