@@ -390,6 +390,8 @@ class BigipApp:
         self, method: str, t: ResourceType, rest: list[str], query: dict[str, str], body: Any
     ) -> Response:
         device = self.device
+        if t.view_of is not None:
+            return self._view(method, t, rest, query)
         if rest == ["stats"] and method == "GET" and t.has_stats:
             return Response(200, self._collection_stats(t, device.items(t, None, None)))
         if not rest:
@@ -458,6 +460,18 @@ class BigipApp:
             )
         return self._object(method, child_t, child_full, query, body, parent)
 
+    def _view(
+        self, method: str, t: ResourceType, rest: list[str], query: dict[str, str]
+    ) -> Response:
+        """Another type's objects as this one shows them: read them, or delete one."""
+        shown = BY_PATH[str(t.view_of)]
+        if not rest and method == "GET":
+            objs = self.device.items(shown, self._partition_filter(query), None)
+            return Response(200, self._collection(t, objs, query, f"{TM}{t.path}"))
+        if len(rest) == 1 and method in ("GET", "DELETE"):
+            return self._object(method, shown, self._full_path(t, rest[0]), query, None, None, t)
+        raise ApiError(405, f"Method {method} is not supported.", api_error=1)
+
     def _object(
         self,
         method: str,
@@ -466,15 +480,12 @@ class BigipApp:
         query: dict[str, str],
         body: Any,
         parent: Obj | None,
+        shown_as: ResourceType | None = None,
     ) -> Response:
         expand = query.get("expandSubcollections") == "true"
         if method == "GET":
-            return Response(
-                200,
-                self._select(
-                    self._render(t, self.device.lookup(t, full_path, parent), expand), query
-                ),
-            )
+            obj = self.device.lookup(t, full_path, parent)
+            return Response(200, self._select(self._render(shown_as or t, obj, expand), query))
         if method in ("PATCH", "PUT"):
             obj = self.device.modify(t, full_path, body, replace=method == "PUT", parent=parent)
             return Response(200, self._render(t, obj, False))
@@ -510,11 +521,36 @@ class BigipApp:
             }
             if expand:
                 child_t = BY_PATH[child_path]
-                ref["items"] = [
-                    self._render(child_t, c, False) for c in self.device.items(child_t, None, obj)
-                ]
+                children = self.device.items(child_t, None, obj)
+                if children:  # an empty one has no ``items`` (recorded responses)
+                    ref["items"] = [self._render(child_t, c, False) for c in children]
             out[f"{field}Reference"] = ref
+        self._as_recorded(t, obj, out)
         return out
+
+    def _as_recorded(self, t: ResourceType, obj: Obj, out: dict[str, Any]) -> None:
+        """What a device shows differently from what it stores (recorded responses)."""
+        if t.path == "sys/crypto/cert" and version_at_least(self.version, "14.1"):
+            # Named by full path, no partition; the checksum is on sys/file/ssl-cert.
+            out["name"] = obj["fullPath"]
+            out.pop("partition", None)
+            out.pop("checksum", None)
+        elif t.path == "ltm/pool/members":
+            pool = self.device.lookup(BY_PATH["ltm/pool"], obj["_parent"])
+            if self._monitored(pool, obj):
+                state = self._member_state(pool, obj)[0]
+                self._monitor_session(out, "down" if state == "offline" else "up")
+        elif t.path == "ltm/node" and obj.get("monitor") not in (None, "", "default", "none"):
+            self._monitor_session(out, "up")
+
+    @staticmethod
+    def _monitor_session(out: dict[str, Any], state: str) -> None:
+        """Under a monitor an enabled member or node is ``monitor-enabled``, and its state is
+        what the monitor says (a forced-offline ``user-down`` stays)."""
+        if out.get("session") == "user-enabled":
+            out["session"] = "monitor-enabled"
+        if out.get("state") in (None, "unchecked"):
+            out["state"] = state
 
     @staticmethod
     def _partition_filter(query: dict[str, str]) -> str | None:
@@ -590,10 +626,7 @@ class BigipApp:
     def _member_state(self, pool: Obj, member: Obj) -> tuple[str, str, str]:
         state = self.availability.get((pool["fullPath"], member["fullPath"]))
         if state is None:
-            monitored = member.get("monitor", "default") != "default" or pool.get(
-                "monitor"
-            ) not in (None, "", "none")
-            state = "available" if monitored else "unknown"
+            state = "available" if self._monitored(pool, member) else "unknown"
         enabled = "disabled" if member.get("session") == "user-disabled" else "enabled"
         reason = {
             "available": "Pool member is available",
@@ -601,6 +634,14 @@ class BigipApp:
             "unknown": "Pool member does not have service checking enabled",
         }[state]
         return state, enabled, reason
+
+    @staticmethod
+    def _monitored(pool: Obj, member: Obj) -> bool:
+        return member.get("monitor", "default") != "default" or pool.get("monitor") not in (
+            None,
+            "",
+            "none",
+        )
 
     def _member_entries(self, pool: Obj, member: Obj) -> dict[str, Any]:
         state, enabled, reason = self._member_state(pool, member)

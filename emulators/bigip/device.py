@@ -926,7 +926,9 @@ def _hook_virtual(device: Device, t: ResourceType, obj: Obj, existing: Obj | Non
 
 
 def _hook_ref_child(device: Device, t: ResourceType, obj: Obj, existing: Obj | None) -> None:
-    """A virtual's profile/policy entry is named after the object it points at."""
+    """A virtual's profile/policy entry is named after the object it points at. A profile
+    attached without a context works on both sides (``all``), an SSL profile on its own side
+    (a client-ssl profile: ``clientside``; recorded responses)."""
     if existing is not None:
         return
     family = CHILD_TARGET_FAMILY[t.path]
@@ -938,6 +940,21 @@ def _hook_ref_child(device: Device, t: ResourceType, obj: Obj, existing: Obj | N
         path = device._resolve(family, relative, obj["partition"])
     part, _, base = path[1:].partition("/")
     obj.update({"name": base, "partition": part, "fullPath": path})
+    if family == "profile" and "context" not in obj:
+        client_ssl = device._find(BY_PATH["ltm/profile/client-ssl"], path, None) is not None
+        obj["context"] = "clientside" if client_ssl else "all"
+
+
+def _hook_vlan(device: Device, t: ResourceType, obj: Obj, existing: Obj | None) -> None:
+    """A VLAN without a tag keeps the one it has, or gets the highest one free, from 4094
+    downwards (recorded responses: the device assigns it; tags are device-wide)."""
+    if obj.get("tag") not in (None, ""):
+        return
+    if existing is not None and existing.get("tag") is not None:
+        obj["tag"] = existing["tag"]
+        return
+    taken = {v.get("tag") for v in device.items(t, None, None) if v["fullPath"] != obj["fullPath"]}
+    obj["tag"] = next(tag for tag in range(4094, 0, -1) if tag not in taken)
 
 
 def _hook_policy(device: Device, t: ResourceType, obj: Obj, existing: Obj | None) -> None:
@@ -957,6 +974,7 @@ _HOOKS: dict[str, Callable[[Device, ResourceType, Obj, Obj | None], None]] = {
     "self": _hook_self,
     "virtual": _hook_virtual,
     "ref-child": _hook_ref_child,
+    "vlan": _hook_vlan,
     "db": _hook_db,
     "vlan-interface": _hook_vlan_interface,
     "snatpool": _hook_snatpool,

@@ -43,6 +43,9 @@ class ResourceType:
     kind_override: str | None = None
     since: str | None = None  # first TMOS version that has it (older versions answer 404)
     omit_empty: tuple[str, ...] = ()  # list fields the device leaves out when empty
+    # Another collection's objects, presented as this type (``sys/file/ssl-cert`` shows the
+    # certificates ``sys/crypto/cert`` installs, with their checksum): read and delete only.
+    view_of: str | None = None
 
     @property
     def kind(self) -> str:
@@ -75,8 +78,7 @@ _HTTP_MONITOR = {
     "reverse": "disabled",
     "transparent": "disabled",
     "send": "GET /\\r\\n",
-    "recv": "none",
-}
+}  # no ``recv`` when unset: a device leaves it out (recorded responses)
 _MONITOR_T = {"interval": 10, "timeout": 31}  # the slower protocol checks
 _MONITOR_DB = {"interval": 30, "timeout": 91, "count": "0"}
 # Every other monitor type of TMOS 13.1 (``GET /mgmt/tm/ltm/monitor`` lists 40 with http,
@@ -228,10 +230,12 @@ TYPES: tuple[ResourceType, ...] = (
     # strings tmsh shows (``false``), whatever JSON type was sent (f5-sdk test_transaction.py).
     # Only the built-in variables exist; they cannot be created or deleted.
     ResourceType("sys/db", "db", "db variable", hook="db"),
+    # A VLAN created without a tag gets one from the device, 4094 downwards (recorded responses).
     ResourceType(
         "net/vlan",
         "vlan",
         "vlan",
+        hook="vlan",
         defaults={
             "autoLasthop": "default",
             "cmpHash": "default",
@@ -297,7 +301,7 @@ TYPES: tuple[ResourceType, ...] = (
         "sys/crypto/key",
         "key",
         "key",
-        defaults={"keySize": 2048, "keyType": "rsa-private", "securityType": "normal"},
+        defaults={"keySize": "2048", "keyType": "rsa-private", "securityType": "normal"},
     ),
     ResourceType(
         "sys/crypto/cert",
@@ -305,6 +309,10 @@ TYPES: tuple[ResourceType, ...] = (
         "certificate",
         defaults={"certificateKeyCurveName": "none", "keyType": "rsa-public"},
     ),
+    # The files behind them, where a device reports their checksum (F5's certificate module
+    # reads it there; recorded responses).
+    ResourceType("sys/file/ssl-key", "key", "key", view_of="sys/crypto/key"),
+    ResourceType("sys/file/ssl-cert", "cert", "certificate", view_of="sys/crypto/cert"),
     ResourceType(
         "ltm/monitor/http",
         "monitor",
@@ -347,7 +355,6 @@ TYPES: tuple[ResourceType, ...] = (
         hook="monitor",
         defaults={
             **_MONITOR_COMMON,
-            "destination": "*",
             "defaultsFrom": "/Common/gateway_icmp",
             "adaptive": "disabled",
             "transparent": "disabled",
@@ -674,8 +681,7 @@ TYPES: tuple[ResourceType, ...] = (
         "virtual-profile",
         "profile",
         parent="ltm/virtual",
-        hook="ref-child",
-        defaults={"context": "all"},
+        hook="ref-child",  # context: "all", or the side an SSL profile works on
     ),
     ResourceType(
         "ltm/virtual/policies", "virtual-policy", "policy", parent="ltm/virtual", hook="ref-child"
