@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.upstream import ALL, FetchError, cached, fetch  # noqa: E402
+from tests.support.upstream import ALL, FetchError, cached, fetch, mirror_git_dir  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,11 +47,14 @@ def main(argv: list[str] | None = None) -> int:
         except (FetchError, OSError) as exc:
             failed += 1
             print(f"upstream: {label}: not fetched: {exc}", file=sys.stderr)
+            cloned = not (mirror and mirror_git_dir(upstream, Path(mirror)).is_dir())
+            if args.best_effort and cloned:
+                break  # offline: the other clones would only wait for their timeouts too
             continue
         print(f"upstream: {label} -> {path}")
     if failed and args.best_effort:
         print(
-            f"upstream: {failed} not fetched; the tests that need them skip "
+            "upstream: not all fetched; the tests that need them skip "
             "(`make upstream` fetches them)",
             file=sys.stderr,
         )
