@@ -92,6 +92,12 @@ class Reconciler:
         )
         self._clients: dict[tuple[str, int, str], DeviceClient] = {}
 
+    def close(self) -> None:
+        """Log out of every device (its tokens count against the device's limit per user)."""
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
+
     def client_for(self, device: DeviceSettings) -> DeviceClient:
         key = (device.address, device.port, device.username)
         client = self._clients.get(key)

@@ -63,7 +63,10 @@ class FencedWrite(requests.RequestException):
 
 
 Fence = Callable[[], "float | None"]
-LOGIN_PATH = "/mgmt/shared/authn/login"  # a POST that changes nothing on the device: unfenced
+LOGIN_PATH = "/mgmt/shared/authn/login"
+TOKENS_PATH = "/mgmt/shared/authz/tokens/"
+# Logging in and out change nothing the fence guards: never fenced.
+_UNFENCED = (LOGIN_PATH, TOKENS_PATH)
 
 
 class _DeviceAdapter(HTTPAdapter):
@@ -89,7 +92,7 @@ class _DeviceAdapter(HTTPAdapter):
     def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         if self.user_agent:
             request.headers["User-Agent"] = self.user_agent
-        if request.method not in ("GET", "HEAD") and request.path_url != LOGIN_PATH:
+        if request.method not in ("GET", "HEAD") and not request.path_url.startswith(_UNFENCED):
             try:
                 left = self.fence()
             except NotOwner as exc:
@@ -280,6 +283,24 @@ class DeviceClient:
         except (requests.RequestException, KeyError, ValueError) as exc:
             raise as_device_error(exc) from None
         return mgmt
+
+    def close(self) -> None:
+        """Log out: revoke the tokens this client and its siblings hold. A device keeps at
+        most 100 live tokens per user, each for 20 minutes: one-shot passes that left theirs
+        behind would use that up for everybody logging in as that user."""
+        for client in (*self._siblings.made(), self):
+            client._logout()
+
+    def _logout(self) -> None:
+        mgmt, self._mgmt = self._mgmt, None
+        token = getattr(mgmt.icrs.session.auth, "token", None) if mgmt is not None else None
+        if not token:
+            return
+        url = self.base.replace("/mgmt/tm/", TOKENS_PATH) + token
+        try:
+            mgmt.icrs.session.delete(url, timeout=self.timeout)
+        except requests.RequestException as exc:  # it expires by itself in the end
+            log.debug("logout failed", device=self.name, error=str(exc))
 
     def _fence(self) -> float | None:
         return self.fence() if self.fence is not None else None

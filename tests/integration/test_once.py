@@ -12,7 +12,7 @@ from emulators.contrail.topology import (
     PoolSpec,
     add_load_balancer,
 )
-from tests.integration.conftest import DEVICE_PASSWORD, counters, device
+from tests.integration.conftest import DEVICE_PASSWORD, DEVICE_USER, control, counters, device
 
 MEMBERS = [("10.2.0.11", 8080, 1), ("10.2.0.12", 8080, 1), ("10.2.0.13", 8080, 1)]
 
@@ -117,3 +117,13 @@ def test_once_says_who_it_is_to_the_device(bigip, vnc, topo, cli) -> None:
     assert "POST /mgmt/shared/authn/login" in seen["by_path"]
     clients = set(seen["by_client"])
     assert clients and all(c.startswith("contrail-f5-reconciler/") for c in clients), clients
+
+
+def test_once_logs_out_of_the_device(bigip, vnc, topo, cli) -> None:
+    """A device keeps at most 100 live tokens per user for 20 minutes: a pass that left its
+    logins behind (one per connection) would use that up when run every minute."""
+    seed_service(vnc, topo)
+    for args in (("--once",), ("--once", "--dry-run")):
+        assert cli(*args).code == 0
+        live = control(bigip, "tokens", None, method="GET").json()["live"]
+        assert live.get(DEVICE_USER, 0) == 0, (args, live)
