@@ -102,9 +102,10 @@ def test_tls_termination_settles(bigip, bigip_version, vnc, topo, contrail, tmp_
 NETWORKS = {"external": "10.1.0.0/24", "internal": "10.0.0.0/24"}
 
 
+@pytest.mark.networking
 def test_l3_vlans_and_self_ips_settle_with_the_tags_the_device_gave(bigip, vnc, cli) -> None:
     kv = {
-        "address": "127.0.0.1",
+        "address": bigip.host,
         "port": str(bigip.port),
         "user": DEVICE_USER,
         "password": DEVICE_PASSWORD,
