@@ -407,8 +407,8 @@ def default_fault_response(fault: Fault, request: Request) -> Response:
     return Response(fault.status, body)
 
 
-def self_signed_context(common_name: str = "localhost") -> ssl.SSLContext:
-    """A server TLS context with a fresh self-signed certificate (as a new BIG-IP has)."""
+def self_signed_pem(common_name: str = "localhost") -> tuple[bytes, bytes]:
+    """A fresh self-signed certificate and its key, PEM (as a new BIG-IP has)."""
     import datetime
 
     from cryptography import x509
@@ -430,16 +430,21 @@ def self_signed_context(common_name: str = "localhost") -> ssl.SSLContext:
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name)]), critical=False)
         .sign(key, hashes.SHA256())
     )
+    pem_key = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), pem_key
+
+
+def self_signed_context(common_name: str = "localhost") -> ssl.SSLContext:
+    """A server TLS context with a fresh self-signed certificate."""
+    cert, key = self_signed_pem(common_name)
     with tempfile.TemporaryDirectory() as tmp:
         cert_path, key_path = Path(tmp, "cert.pem"), Path(tmp, "key.pem")
-        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        key_path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
+        cert_path.write_bytes(cert)
+        key_path.write_bytes(key)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert_path, key_path)
     return context

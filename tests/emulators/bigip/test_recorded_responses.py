@@ -16,7 +16,6 @@ by field with the recording:
 
 from __future__ import annotations
 
-import datetime
 import json
 import re
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from emulators.http import EmulatorServer
+from emulators.http import EmulatorServer, self_signed_pem
 from tests.emulators.bigip.conftest import raw
 from tests.support.upstream import F5_ANSIBLE, checkout
 
@@ -311,36 +310,9 @@ def answer(server: EmulatorServer, case: Case) -> dict[str, Any]:
     return dict(got.json())
 
 
-def _pem_pair() -> tuple[bytes, bytes]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cert1.domain.local")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
-    pem_key = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return cert.public_bytes(serialization.Encoding.PEM), pem_key
-
-
 def _certificate(server: EmulatorServer) -> None:
     """cert1.crt / cert1.key installed from uploads, as F5's certificate module does."""
-    cert, key = _pem_pair()
+    cert, key = self_signed_pem("cert1.domain.local")
     for name, data in (("cert1.crt", cert), ("cert1.key", key)):
         headers = {"Content-Range": f"0-{len(data) - 1}/{len(data)}"}
         uploaded = raw(
