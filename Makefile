@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench venv clean image
+.PHONY: demo test test-fast test-lab lint bench venv clean image upstream
 
 venv: $(STAMP)
 
@@ -17,8 +17,23 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) scripts/demo.py
 
+# `make test` first fetches what `make upstream` fetches, if it can: offline, the tests that
+# need it skip and name the command.
 test: $(STAMP)
+	@$(PYTHON) scripts/upstream.py --best-effort --timeout 120
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The integration tests against your own BIG-IP (tests/support/lab.py; README "Lab mode"):
+# LAB_BIGIP=host[:port] LAB_BIGIP_USER=admin LAB_BIGIP_PASSWORD_FILE=/path make test-lab
+test-lab: $(STAMP)
+	@test -n "$(LAB_BIGIP)" || { echo "make test-lab needs LAB_BIGIP=host[:port] (and LAB_BIGIP_PASSWORD_FILE)" >&2; exit 1; }
+	$(PY) -m pytest -p no:cacheprovider tests/integration $(PYTEST_ARGS)
+
+# F5's functional tests, f5-cccl and F5's Ansible fixtures at their pinned commits, the
+# emulators' judges, into ~/.cache/contrail-f5-reconciler/upstream ($$UPSTREAM_CACHE): cloned
+# from GitHub, or from bare git mirrors at $$UPSTREAM_MIRROR/<owner>+<name>/repo.
+upstream:
+	$(PYTHON) scripts/upstream.py
 
 # The pure core and the manifests: no server, no subprocess, no broker (a few seconds; the
 # emulators' own tests and everything end to end are in `make test`, which CI runs).

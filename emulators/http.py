@@ -136,7 +136,7 @@ class Controls:
         self.latency = 0.0
         self.latency_per_verb: dict[str, float] = {}
         self.faults: list[Fault] = []
-        self.counts: Counter[tuple[str, str]] = Counter()
+        self.counts: Counter[tuple[str, str, str]] = Counter()  # verb, path, User-Agent
         self.writes: deque[dict[str, Any]] = deque(maxlen=WRITE_LOG_SIZE)
         self._cleared = threading.Event()
 
@@ -146,7 +146,8 @@ class Controls:
 
     def count(self, request: Request) -> None:
         with self._lock:
-            self.counts[(request.method, request.path.rstrip("/") or "/")] += 1
+            path = request.path.rstrip("/") or "/"
+            self.counts[(request.method, path, request.header("User-Agent", "") or "")] += 1
 
     def log_write(self, request: Request, started: float, status: int) -> None:
         entry = {
@@ -188,15 +189,18 @@ class Controls:
         with self._lock:
             items = [(k, v) for k, v in self.counts.items() if k[1].startswith(path_prefix)]
         by_verb: Counter[str] = Counter()
-        by_path: dict[str, int] = {}
-        for (verb, path), n in items:
+        by_path: Counter[str] = Counter()
+        by_client: Counter[str] = Counter()
+        for (verb, path, client), n in items:
             by_verb[verb] += n
-            by_path[f"{verb} {path}"] = n
+            by_path[f"{verb} {path}"] += n
+            by_client[client] += n
         return {
             "total": sum(by_verb.values()),
             "writes": sum(n for v, n in by_verb.items() if v in WRITE_VERBS),
             "by_verb": dict(by_verb),
-            "by_path": by_path,
+            "by_path": dict(by_path),
+            "by_client": dict(by_client),
         }
 
     # --- the generic control endpoints -------------------------------------------------
@@ -403,8 +407,8 @@ def default_fault_response(fault: Fault, request: Request) -> Response:
     return Response(fault.status, body)
 
 
-def self_signed_context(common_name: str = "localhost") -> ssl.SSLContext:
-    """A server TLS context with a fresh self-signed certificate (as a new BIG-IP has)."""
+def self_signed_pem(common_name: str = "localhost") -> tuple[bytes, bytes]:
+    """A fresh self-signed certificate and its key, PEM (as a new BIG-IP has)."""
     import datetime
 
     from cryptography import x509
@@ -426,16 +430,21 @@ def self_signed_context(common_name: str = "localhost") -> ssl.SSLContext:
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name)]), critical=False)
         .sign(key, hashes.SHA256())
     )
+    pem_key = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), pem_key
+
+
+def self_signed_context(common_name: str = "localhost") -> ssl.SSLContext:
+    """A server TLS context with a fresh self-signed certificate."""
+    cert, key = self_signed_pem(common_name)
     with tempfile.TemporaryDirectory() as tmp:
         cert_path, key_path = Path(tmp, "cert.pem"), Path(tmp, "key.pem")
-        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        key_path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
+        cert_path.write_bytes(cert)
+        key_path.write_bytes(key)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert_path, key_path)
     return context

@@ -168,9 +168,15 @@ def run_once(config: Any, args: argparse.Namespace) -> int:
     try:
         vnc = connect(config)
         with claims as held:
-            result = Reconciler(config, vnc, claims=held).run(
-                dry_run=args.dry_run, sas_name=args.sas, allow_mass_delete=args.allow_mass_delete
-            )
+            reconciler = Reconciler(config, vnc, claims=held)
+            try:
+                result = reconciler.run(
+                    dry_run=args.dry_run,
+                    sas_name=args.sas,
+                    allow_mass_delete=args.allow_mass_delete,
+                )
+            finally:
+                reconciler.close()
     except (ContrailUnavailable, ContrailReadError, NotOwner) as exc:
         print(f"reconcile: {exc}; nothing was planned or changed", file=sys.stderr)
         return EXIT_ERROR

@@ -43,6 +43,11 @@ class Siblings(Generic[Connection]):
                 self._made.append(self._make())
             return [self.first, *self._made[: count - 1]]
 
+    def made(self) -> list[Connection]:
+        """The connections made besides the first."""
+        with self._lock:
+            return list(self._made)
+
 
 class Fanout(Generic[Connection]):
     """Work handed over as it comes, each item run on a free connection (one item per

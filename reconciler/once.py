@@ -84,6 +84,12 @@ class Reconciler:
         self._factory = client_factory or device_clients(config)
         self._clients: dict[tuple[str, int, str], DeviceClient] = {}
 
+    def close(self) -> None:
+        """Log out of every device (its tokens count against the device's limit per user)."""
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
+
     def client_for(self, device: DeviceSettings) -> DeviceClient:
         key = (device.address, device.port, device.username)
         client = self._clients.get(key)

@@ -8,13 +8,17 @@ collection query options (``$filter``, ``$select``, ``$top``/``$skip``, ``expand
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import json
 import re
 import threading
+import time
 from typing import Any
 from urllib.parse import urlencode
+
+from cryptography import x509
 
 from emulators.bigip import addresses
 from emulators.bigip.auth import Authenticator, AuthError
@@ -390,6 +394,8 @@ class BigipApp:
         self, method: str, t: ResourceType, rest: list[str], query: dict[str, str], body: Any
     ) -> Response:
         device = self.device
+        if t.view_of is not None:
+            return self._view(method, t, rest, query)
         if rest == ["stats"] and method == "GET" and t.has_stats:
             return Response(200, self._collection_stats(t, device.items(t, None, None)))
         if not rest:
@@ -458,6 +464,18 @@ class BigipApp:
             )
         return self._object(method, child_t, child_full, query, body, parent)
 
+    def _view(
+        self, method: str, t: ResourceType, rest: list[str], query: dict[str, str]
+    ) -> Response:
+        """Another type's objects as this one shows them: read them, or delete one."""
+        shown = BY_PATH[str(t.view_of)]
+        if not rest and method == "GET":
+            objs = self.device.items(shown, self._partition_filter(query), None)
+            return Response(200, self._collection(t, objs, query, f"{TM}{t.path}"))
+        if len(rest) == 1 and method in ("GET", "DELETE"):
+            return self._object(method, shown, self._full_path(t, rest[0]), query, None, None, t)
+        raise ApiError(405, f"Method {method} is not supported.", api_error=1)
+
     def _object(
         self,
         method: str,
@@ -466,15 +484,12 @@ class BigipApp:
         query: dict[str, str],
         body: Any,
         parent: Obj | None,
+        shown_as: ResourceType | None = None,
     ) -> Response:
         expand = query.get("expandSubcollections") == "true"
         if method == "GET":
-            return Response(
-                200,
-                self._select(
-                    self._render(t, self.device.lookup(t, full_path, parent), expand), query
-                ),
-            )
+            obj = self.device.lookup(t, full_path, parent)
+            return Response(200, self._select(self._render(shown_as or t, obj, expand), query))
         if method in ("PATCH", "PUT"):
             obj = self.device.modify(t, full_path, body, replace=method == "PUT", parent=parent)
             return Response(200, self._render(t, obj, False))
@@ -510,11 +525,107 @@ class BigipApp:
             }
             if expand:
                 child_t = BY_PATH[child_path]
-                ref["items"] = [
-                    self._render(child_t, c, False) for c in self.device.items(child_t, None, obj)
-                ]
+                children = self.device.items(child_t, None, obj)
+                if children:  # an empty one has no ``items`` (recorded responses)
+                    ref["items"] = [self._render(child_t, c, False) for c in children]
             out[f"{field}Reference"] = ref
+        self._as_recorded(t, obj, out)
         return out
+
+    def _as_recorded(self, t: ResourceType, obj: Obj, out: dict[str, Any]) -> None:
+        """What a device shows differently from what it stores (recorded responses)."""
+        if t.path == "net/route-domain" and obj.get("id") == 0:
+            # Route domain 0 holds every VLAN and tunnel no other route domain holds.
+            out["vlans"] = self._route_domain_zero_vlans()
+            if not out["vlans"]:
+                del out["vlans"]
+        for field, target in t.links:
+            value = out.get(field)
+            if isinstance(value, str) and value.startswith("/"):
+                out[f"{field}Reference"] = {"link": self._link_to(target, value)}
+            elif isinstance(value, list) and value:
+                out[f"{field}Reference"] = [{"link": self._link_to(target, v)} for v in value]
+        if t.path == "ltm/profile/client-ssl":
+            out["certKeyChain"] = [self._cert_key_chain(out)]
+        if t.family == "monitor" and isinstance(out.get("password"), str):
+            out["password"] = _secret(out["password"])
+        if t.view_of is not None:
+            out.update(self._file_fields(t, obj))
+        if t.path == "sys/crypto/cert" and version_at_least(self.version, "14.1"):
+            # Named by full path, no partition; the checksum is on sys/file/ssl-cert.
+            out["name"] = obj["fullPath"]
+            out.pop("partition", None)
+            out.pop("checksum", None)
+        elif t.path == "ltm/pool/members":
+            pool = self.device.lookup(BY_PATH["ltm/pool"], obj["_parent"])
+            if self._monitored(pool, obj):
+                state = self._member_state(pool, obj)[0]
+                self._monitor_session(out, "down" if state == "offline" else "up")
+        elif t.path == "ltm/node" and obj.get("monitor") not in (None, "", "default", "none"):
+            self._monitor_session(out, "up")
+
+    def _link_to(self, target: str, path: str) -> str:
+        return f"https://localhost{TM}{target}/{full_tilde(path)}?ver={self.version}"
+
+    def _route_domain_zero_vlans(self) -> list[str]:
+        held = {
+            v
+            for rd in self.device.items(BY_PATH["net/route-domain"], None, None)
+            if rd.get("id") != 0
+            for v in rd.get("vlans") or ()
+        }
+        return [
+            o["fullPath"]
+            for path in ("net/vlan", "net/tunnels/tunnel")
+            for o in self.device.items(BY_PATH[path], None, None)
+            if o["fullPath"] not in held
+        ]
+
+    def _cert_key_chain(self, profile: dict[str, Any]) -> dict[str, Any]:
+        """The profile's certificate, key and chain as its cert-key-chain entry."""
+        cert = str(profile.get("cert") or "")
+        name = cert.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "default"
+        entry: dict[str, Any] = {"name": name, "appService": "none", "cert": cert}
+        entry["certReference"] = {"link": self._link_to("sys/file/ssl-cert", cert)}
+        entry["chain"] = profile.get("chain", "none")
+        entry["key"] = profile.get("key")
+        entry["keyReference"] = {"link": self._link_to("sys/file/ssl-key", str(entry["key"]))}
+        return entry
+
+    def _file_fields(self, t: ResourceType, obj: Obj) -> dict[str, Any]:
+        """What a device tells of an installed certificate or key file besides what the
+        install stored (checksum, size, times, and what the certificate says)."""
+        fields: dict[str, Any] = {
+            "createdBy": "admin",
+            "updatedBy": "admin",
+            "mode": 33188 if t.path.endswith("cert") else 33184,
+            "revision": 1,
+        }
+        if t.path.endswith("key"):
+            fields.update({"curveName": "none", "keySize": 2048})
+            return fields
+        fields.update(
+            {
+                "certificateKeySize": 2048,
+                "isBundle": "false",
+                "bundleCertificatesReference": self._subcollection(t, obj, "bundle-certificates"),
+                "certValidatorsReference": self._subcollection(t, obj, "cert-validators"),
+            }
+        )
+        return fields
+
+    def _subcollection(self, t: ResourceType, obj: Obj, name: str) -> dict[str, Any]:
+        link = f"https://localhost{self._link_path(t, obj)}/{name}?ver={self.version}"
+        return {"link": link, "isSubcollection": True}
+
+    @staticmethod
+    def _monitor_session(out: dict[str, Any], state: str) -> None:
+        """Under a monitor an enabled member or node is ``monitor-enabled``, and its state is
+        what the monitor says (a forced-offline ``user-down`` stays)."""
+        if out.get("session") == "user-enabled":
+            out["session"] = "monitor-enabled"
+        if out.get("state") in (None, "unchecked"):
+            out["state"] = state
 
     @staticmethod
     def _partition_filter(query: dict[str, str]) -> str | None:
@@ -590,10 +701,7 @@ class BigipApp:
     def _member_state(self, pool: Obj, member: Obj) -> tuple[str, str, str]:
         state = self.availability.get((pool["fullPath"], member["fullPath"]))
         if state is None:
-            monitored = member.get("monitor", "default") != "default" or pool.get(
-                "monitor"
-            ) not in (None, "", "none")
-            state = "available" if monitored else "unknown"
+            state = "available" if self._monitored(pool, member) else "unknown"
         enabled = "disabled" if member.get("session") == "user-disabled" else "enabled"
         reason = {
             "available": "Pool member is available",
@@ -601,6 +709,14 @@ class BigipApp:
             "unknown": "Pool member does not have service checking enabled",
         }[state]
         return state, enabled, reason
+
+    @staticmethod
+    def _monitored(pool: Obj, member: Obj) -> bool:
+        return member.get("monitor", "default") != "default" or pool.get("monitor") not in (
+            None,
+            "",
+            "none",
+        )
 
     def _member_entries(self, pool: Obj, member: Obj) -> dict[str, Any]:
         state, enabled, reason = self._member_state(pool, member)
@@ -724,6 +840,7 @@ class BigipApp:
     # --- commands -----------------------------------------------------------------------
 
     def _install(self, t: ResourceType, body: dict[str, Any]) -> Obj:
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         source = str(body.get("from-local-file") or body.get("fromLocalFile") or "")
         name = body.get("name")
         data = (
@@ -736,9 +853,14 @@ class BigipApp:
         fields = {
             "name": name,
             "partition": body.get("partition", "Common"),
-            "sourcePath": f"file:{source}",
+            "sourcePath": f"file://{source}",
             "checksum": f"SHA1:{len(data)}:{hashlib.sha1(bytes(data)).hexdigest()}",
+            "size": len(data),
+            "createTime": now,
+            "lastUpdateTime": now,
         }
+        if t.path == "sys/crypto/cert":
+            fields.update(_x509_fields(bytes(data)))
         with self.device.atomic():
             full = str(name) if str(name).startswith("/") else f"/{fields['partition']}/{name}"
             try:
@@ -1093,6 +1215,32 @@ class BigipApp:
 
 class _ValidateOnly(Exception):
     """Raised inside the atomic block to undo a validate-only commit."""
+
+
+def _secret(value: str) -> str:
+    """A stored secret as a device shows it: ``$M$<salt>$<base64>``, never the clear text."""
+    if value.startswith("$M$"):
+        return value
+    digest = hashlib.md5(value.encode(), usedforsecurity=False).digest()
+    return f"$M${base64.b64encode(digest[:2]).decode()[:2]}${base64.b64encode(digest).decode()}"
+
+
+def _x509_fields(data: bytes) -> dict[str, Any]:
+    """What a device reads out of an installed certificate (nothing when it is no PEM
+    certificate: the product's tests install placeholder bytes)."""
+    try:
+        cert = x509.load_pem_x509_certificate(data)
+    except ValueError:
+        return {}
+    expires = cert.not_valid_after_utc
+    return {
+        "issuer": cert.issuer.rfc4514_string(),
+        "subject": cert.subject.rfc4514_string(),
+        "serialNumber": str(cert.serial_number),
+        "expirationDate": int(expires.timestamp()),
+        "expirationString": expires.strftime("%b %d %H:%M:%S %Y GMT"),
+        "version": cert.version.value + 1,
+    }
 
 
 def full_tilde(full_path: str) -> str:

@@ -823,8 +823,7 @@ def _hook_vlan_interface(device: Device, t: ResourceType, obj: Obj, existing: Ob
         obj.pop("tagged", None)
         obj["untagged"] = True
         obj["tagMode"] = "none"
-    elif obj.get("tagMode") in (None, "none"):
-        obj["tagMode"] = "service"
+    # tagged: the tag mode as given, ``none`` unless told (recorded on 13.0)
 
 
 def _hook_snatpool(device: Device, t: ResourceType, obj: Obj, existing: Obj | None) -> None:
@@ -888,6 +887,7 @@ def _hook_self(device: Device, t: ResourceType, obj: Obj, existing: Obj | None) 
 
 
 def _hook_virtual(device: Device, t: ResourceType, obj: Obj, existing: Obj | None) -> None:
+    _device_index(device, t, obj, existing, "vsIndex", first=2, step=1)
     if existing is None and "destination" not in obj:
         # A virtual created without a destination listens on any address and port in its
         # partition's route domain; its virtual address 0.0.0.0 is auto-created (f5-sdk
@@ -926,7 +926,9 @@ def _hook_virtual(device: Device, t: ResourceType, obj: Obj, existing: Obj | Non
 
 
 def _hook_ref_child(device: Device, t: ResourceType, obj: Obj, existing: Obj | None) -> None:
-    """A virtual's profile/policy entry is named after the object it points at."""
+    """A virtual's profile/policy entry is named after the object it points at. A profile
+    attached without a context works on both sides (``all``), an SSL profile on its own side
+    (a client-ssl profile: ``clientside``; recorded responses)."""
     if existing is not None:
         return
     family = CHILD_TARGET_FAMILY[t.path]
@@ -938,6 +940,42 @@ def _hook_ref_child(device: Device, t: ResourceType, obj: Obj, existing: Obj | N
         path = device._resolve(family, relative, obj["partition"])
     part, _, base = path[1:].partition("/")
     obj.update({"name": base, "partition": part, "fullPath": path})
+    if family == "profile" and "context" not in obj:
+        client_ssl = device._find(BY_PATH["ltm/profile/client-ssl"], path, None) is not None
+        obj["context"] = "clientside" if client_ssl else "all"
+
+
+def _hook_vlan(device: Device, t: ResourceType, obj: Obj, existing: Obj | None) -> None:
+    """A VLAN without a tag keeps the one it has, or gets the highest one free, from 4094
+    downwards (recorded responses: the device assigns it; tags are device-wide). Its
+    interface index is the device's too."""
+    _device_index(device, t, obj, existing, "ifIndex", first=48, step=16)
+    if obj.get("tag") not in (None, ""):
+        return
+    if existing is not None and existing.get("tag") is not None:
+        obj["tag"] = existing["tag"]
+        return
+    taken = {v.get("tag") for v in device.items(t, None, None) if v["fullPath"] != obj["fullPath"]}
+    obj["tag"] = next(tag for tag in range(4094, 0, -1) if tag not in taken)
+
+
+def _device_index(
+    device: Device,
+    t: ResourceType,
+    obj: Obj,
+    existing: Obj | None,
+    field: str,
+    first: int,
+    step: int,
+) -> None:
+    """A number the device gives each object of a type (``vsIndex``, ``ifIndex``), kept."""
+    if existing is not None and field in existing:
+        obj[field] = existing[field]
+        return
+    taken = {o.get(field) for o in device.items(t, None, None)}
+    obj[field] = next(
+        i for i in range(first, first + step * (len(taken) + 1), step) if i not in taken
+    )
 
 
 def _hook_policy(device: Device, t: ResourceType, obj: Obj, existing: Obj | None) -> None:
@@ -957,6 +995,7 @@ _HOOKS: dict[str, Callable[[Device, ResourceType, Obj, Obj | None], None]] = {
     "self": _hook_self,
     "virtual": _hook_virtual,
     "ref-child": _hook_ref_child,
+    "vlan": _hook_vlan,
     "db": _hook_db,
     "vlan-interface": _hook_vlan_interface,
     "snatpool": _hook_snatpool,

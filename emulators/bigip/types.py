@@ -43,6 +43,12 @@ class ResourceType:
     kind_override: str | None = None
     since: str | None = None  # first TMOS version that has it (older versions answer 404)
     omit_empty: tuple[str, ...] = ()  # list fields the device leaves out when empty
+    # Another collection's objects, presented as this type (``sys/file/ssl-cert`` shows the
+    # certificates ``sys/crypto/cert`` installs, with their checksum): read and delete only.
+    view_of: str | None = None
+    # Fields naming other objects that a device shows with a ``<field>Reference`` link to
+    # them: (field, the target's collection under /mgmt/tm/) (recorded responses).
+    links: tuple[tuple[str, str], ...] = ()
 
     @property
     def kind(self) -> str:
@@ -69,14 +75,21 @@ _MONITOR_COMMON = {
     "destination": "*:*",
     "ipDscp": 0,
 }
+# What a device reports for the adaptive-response settings of monitors that have them.
+_ADAPTIVE = {
+    "adaptive": "disabled",
+    "adaptiveDivergenceType": "relative",
+    "adaptiveDivergenceValue": 25,
+    "adaptiveLimit": 200,
+    "adaptiveSamplingTimespan": 300,
+}
 _HTTP_MONITOR = {
     **_MONITOR_COMMON,
-    "adaptive": "disabled",
+    **_ADAPTIVE,
     "reverse": "disabled",
     "transparent": "disabled",
     "send": "GET /\\r\\n",
-    "recv": "none",
-}
+}  # no ``recv`` when unset: a device leaves it out (recorded responses)
 _MONITOR_T = {"interval": 10, "timeout": 31}  # the slower protocol checks
 _MONITOR_DB = {"interval": 30, "timeout": 91, "count": "0"}
 # Every other monitor type of TMOS 13.1 (``GET /mgmt/tm/ltm/monitor`` lists 40 with http,
@@ -199,6 +212,77 @@ def _monitor_type(path: str, builtin: str, extra: dict[str, Any], since: str | N
 
 
 _PROFILE_REFS = (Ref("defaultsFrom", "profile"),)
+
+# A client-ssl profile as TMOS 13 reports one made from /Common/clientssl with nothing else
+# set (recorded responses; ``certKeyChain`` is shown from cert, key and chain).
+_NONE = "none"
+_CLIENT_SSL: dict[str, Any] = {
+    "defaultsFrom": "/Common/clientssl",
+    "cert": "/Common/default.crt",
+    "key": "/Common/default.key",
+    "chain": _NONE,
+    "ciphers": "DEFAULT",
+    "cipherGroup": _NONE,
+    "sniDefault": "false",
+    "sniRequire": "false",
+    "alertTimeout": "indefinite",
+    "allowDynamicRecordSizing": "disabled",
+    "allowExpiredCrl": "disabled",
+    "allowNonSsl": "disabled",
+    "appService": _NONE,
+    "authenticate": "once",
+    "authenticateDepth": 9,
+    "bypassOnClientCertFail": "disabled",
+    "bypassOnHandshakeAlert": "disabled",
+    "caFile": _NONE,
+    "cacheSize": 262144,
+    "cacheTimeout": 3600,
+    "certExtensionIncludes": ["basic-constraints", "subject-alternative-name"],
+    "certLifespan": 30,
+    "certLookupByIpaddrPort": "disabled",
+    "clientCertCa": _NONE,
+    "crlFile": _NONE,
+    "destinationIpBlacklist": _NONE,
+    "destinationIpWhitelist": _NONE,
+    "forwardProxyBypassDefaultAction": "intercept",
+    "genericAlert": "enabled",
+    "handshakeTimeout": "10",
+    "hostnameBlacklist": _NONE,
+    "hostnameWhitelist": _NONE,
+    "inheritCertkeychain": "true",
+    "maxActiveHandshakes": "indefinite",
+    "maxAggregateRenegotiationPerMinute": "indefinite",
+    "maxRenegotiationsPerMinute": 5,
+    "maximumRecordSize": 16384,
+    "modSslMethods": "disabled",
+    "mode": "enabled",
+    "notifyCertStatusToVirtualServer": "disabled",
+    "ocspStapling": "disabled",
+    "tmOptions": ["dont-insert-empty-fragments"],
+    "peerCertMode": "ignore",
+    "peerNoRenegotiateTimeout": "10",
+    "proxyCaCert": _NONE,
+    "proxyCaKey": _NONE,
+    "proxySsl": "disabled",
+    "proxySslPassthrough": "disabled",
+    "renegotiateMaxRecordDelay": "indefinite",
+    "renegotiatePeriod": "indefinite",
+    "renegotiateSize": "indefinite",
+    "renegotiation": "enabled",
+    "retainCertificate": "true",
+    "secureRenegotiation": "require",
+    "serverName": _NONE,
+    "sessionMirroring": "disabled",
+    "sessionTicket": "disabled",
+    "sessionTicketTimeout": 0,
+    "sourceIpBlacklist": _NONE,
+    "sourceIpWhitelist": _NONE,
+    "sslForwardProxy": "disabled",
+    "sslForwardProxyBypass": "disabled",
+    "sslSignHash": "any",
+    "strictResume": "disabled",
+    "uncleanShutdown": "enabled",
+}
 _PERSIST_REFS = (Ref("defaultsFrom", "persistence"),)
 
 # Order matters: it is dependency order (dump/load and config-sync replay in this order).
@@ -228,18 +312,29 @@ TYPES: tuple[ResourceType, ...] = (
     # strings tmsh shows (``false``), whatever JSON type was sent (f5-sdk test_transaction.py).
     # Only the built-in variables exist; they cannot be created or deleted.
     ResourceType("sys/db", "db", "db variable", hook="db"),
+    # A VLAN created without a tag gets one from the device, 4094 downwards (recorded responses).
     ResourceType(
         "net/vlan",
         "vlan",
         "vlan",
+        hook="vlan",
         defaults={
             "autoLasthop": "default",
             "cmpHash": "default",
+            "dagRoundRobin": "disabled",
+            "dagTunnel": "outer",
             "failsafe": "disabled",
             "failsafeAction": "failover-restart-tm",
             "failsafeTimeout": 90,
+            "learning": "enable-forward",
             "mtu": 1500,
-            "sflow": {"pollInterval": 0, "samplingRate": 0},
+            "sflow": {
+                "pollInterval": 0,
+                "pollIntervalGlobal": "yes",
+                "samplingRate": 0,
+                "samplingRateGlobal": "yes",
+            },
+            "sourceChecking": "disabled",
         },
         children=(("interfaces", "net/vlan/interfaces"),),
     ),
@@ -276,9 +371,10 @@ TYPES: tuple[ResourceType, ...] = (
         "route-domain",
         "route domain",
         hook="route-domain",
-        defaults={"connectionLimit": 0, "strict": "enabled", "throughputCapacity": "none"},
+        defaults={"connectionLimit": 0, "strict": "enabled", "throughputCapacity": 0},
         immutable=("id",),
         refs=(Ref("vlans", "vlan", "paths"), Ref("parent", "route-domain")),
+        links=(("vlans", "net/vlan"),),
     ),
     ResourceType(
         "net/self",
@@ -286,18 +382,20 @@ TYPES: tuple[ResourceType, ...] = (
         "Self IP",
         hook="self",
         defaults={
+            "addressSource": "from-user",
             "floating": "disabled",
             "inheritedTrafficGroup": "false",
             "trafficGroup": "/Common/traffic-group-local-only",
             "unit": 0,
         },
         refs=(Ref("vlan", "vlan"),),
+        links=(("vlan", "net/vlan"), ("trafficGroup", "cm/traffic-group")),
     ),
     ResourceType(
         "sys/crypto/key",
         "key",
         "key",
-        defaults={"keySize": 2048, "keyType": "rsa-private", "securityType": "normal"},
+        defaults={"keySize": "2048", "keyType": "rsa-private", "securityType": "normal"},
     ),
     ResourceType(
         "sys/crypto/cert",
@@ -305,6 +403,10 @@ TYPES: tuple[ResourceType, ...] = (
         "certificate",
         defaults={"certificateKeyCurveName": "none", "keyType": "rsa-public"},
     ),
+    # The files behind them, where a device reports their checksum (F5's certificate module
+    # reads it there; recorded responses).
+    ResourceType("sys/file/ssl-key", "key", "key", view_of="sys/crypto/key"),
+    ResourceType("sys/file/ssl-cert", "cert", "certificate", view_of="sys/crypto/cert"),
     ResourceType(
         "ltm/monitor/http",
         "monitor",
@@ -333,8 +435,8 @@ TYPES: tuple[ResourceType, ...] = (
         hook="monitor",
         defaults={
             **_MONITOR_COMMON,
+            **_ADAPTIVE,
             "defaultsFrom": "/Common/tcp",
-            "adaptive": "disabled",
             "reverse": "disabled",
             "transparent": "disabled",
         },
@@ -347,9 +449,8 @@ TYPES: tuple[ResourceType, ...] = (
         hook="monitor",
         defaults={
             **_MONITOR_COMMON,
-            "destination": "*",
+            **_ADAPTIVE,
             "defaultsFrom": "/Common/gateway_icmp",
-            "adaptive": "disabled",
             "transparent": "disabled",
         },
         refs=(Ref("defaultsFrom", "monitor"),),
@@ -448,6 +549,7 @@ TYPES: tuple[ResourceType, ...] = (
             "unit": 1,
         },
         immutable=("address",),
+        links=(("trafficGroup", "cm/traffic-group"),),
     ),
     ResourceType(
         "ltm/snatpool",
@@ -455,6 +557,7 @@ TYPES: tuple[ResourceType, ...] = (
         "snatpool",
         hook="snatpool",
         refs=(Ref("members", "snat-translation", "paths"),),
+        links=(("members", "ltm/snat-translation"),),
     ),
     ResourceType(
         "ltm/profile/http",
@@ -516,15 +619,13 @@ TYPES: tuple[ResourceType, ...] = (
         "ltm/profile/client-ssl",
         "profile",
         "profile",
-        defaults={
-            "defaultsFrom": "/Common/clientssl",
-            "cert": "/Common/default.crt",
-            "key": "/Common/default.key",
-            "chain": "none",
-            "ciphers": "DEFAULT",
-            "sniDefault": "false",
-        },
+        defaults=_CLIENT_SSL,
         refs=(*_PROFILE_REFS, Ref("cert", "cert"), Ref("key", "key")),
+        links=(
+            ("defaultsFrom", "ltm/profile/client-ssl"),
+            ("cert", "sys/file/ssl-cert"),
+            ("key", "sys/file/ssl-key"),
+        ),
     ),
     ResourceType("ltm/rule", "rule", "rule", defaults={"apiAnonymous": ""}),
     # Read by every f5-cccl pass (k8s-bigip-ctlr): internal data groups and iApp services.
@@ -622,11 +723,13 @@ TYPES: tuple[ResourceType, ...] = (
             "inheritedTrafficGroup": "false",
             "mask": "255.255.255.255",
             "routeAdvertisement": "disabled",
+            "serverScope": "any",
             "spanning": "disabled",
             "trafficGroup": "/Common/traffic-group-1",
             "unit": 1,
         },
         immutable=("address",),
+        links=(("trafficGroup", "cm/traffic-group"),),
     ),
     ResourceType(
         "ltm/virtual",
@@ -667,6 +770,7 @@ TYPES: tuple[ResourceType, ...] = (
             Ref("vlans", "vlan", "paths"),
             Ref("sourceAddressTranslation", "snatpool", "snat"),
         ),
+        links=(("pool", "ltm/pool"),),
         children=(("profiles", "ltm/virtual/profiles"), ("policies", "ltm/virtual/policies")),
     ),
     ResourceType(
@@ -674,8 +778,7 @@ TYPES: tuple[ResourceType, ...] = (
         "virtual-profile",
         "profile",
         parent="ltm/virtual",
-        hook="ref-child",
-        defaults={"context": "all"},
+        hook="ref-child",  # context: "all", or the side an SSL profile works on
     ),
     ResourceType(
         "ltm/virtual/policies", "virtual-policy", "policy", parent="ltm/virtual", hook="ref-child"

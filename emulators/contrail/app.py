@@ -580,12 +580,12 @@ class ContrailApp:
             if _truthy(params.get("count")):
                 return {key: {"count": len(uids)}}
             marker = None
+            uids.sort()  # uuid order, as the server lists (not the order of creation)
             if params.get("page_limit") not in (None, ""):
                 try:
                     limit = int(params["page_limit"])
                 except (TypeError, ValueError) as exc:
                     raise ApiError(400, f"Invalid page_limit {params['page_limit']!r}") from exc
-                uids.sort()
                 start = params.get("page_marker")
                 if start not in (None, "", "None"):
                     uids = [u for u in uids if u > str(start)]

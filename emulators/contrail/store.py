@@ -230,7 +230,7 @@ class Store:
     def get(self, uid: str, rtype: str | None = None) -> Record:
         rec = self.objects.get(uid)
         if rec is None or (rtype is not None and rec.type != rtype):
-            raise ApiError(404, f"{rtype or 'object'} {uid} not found")
+            raise ApiError(404, f"Unknown id: {uid}")  # the server's NoIdError text
         return rec
 
     def fq_to_id(self, rtype: str, fq_name: Iterable[str]) -> str:
@@ -402,6 +402,15 @@ class Store:
                         "obj_dict": self._create_dict(ts, rec, body),
                     }
                 )
+                if ts.resource_type in _UPDATED_AFTER_CREATE:
+                    self.on_change(
+                        {
+                            "oper": "UPDATE",
+                            "type": ts.object_type,
+                            "uuid": uid,
+                            "fq_name": rec.fq_name,
+                        }
+                    )
             return rec
 
     def _create_dict(self, ts: TypeSchema, rec: Record, body: dict[str, Any]) -> dict[str, Any]:
@@ -772,10 +781,16 @@ class Store:
                 if not sn.get("subnet_uuid"):
                     sn["subnet_uuid"] = str(uuidlib.uuid4())
                 if net.num_addresses >= 4:
+                    # AddrMgmt: from the start, .1 and .2; else the top: .254 and .253
+                    # (addresses are then handed out downwards from .252)
+                    if sn.get("addr_from_start"):
+                        gateway, dns = net.network_address + 1, net.network_address + 2
+                    else:
+                        gateway, dns = net.broadcast_address - 1, net.broadcast_address - 2
                     if not sn.get("default_gateway"):
-                        sn["default_gateway"] = str(net.network_address + 1)
+                        sn["default_gateway"] = str(gateway)
                     if not sn.get("dns_server_address"):
-                        sn["dns_server_address"] = str(net.network_address + 2)
+                        sn["dns_server_address"] = str(dns)
                 for key in ("default_gateway", "dns_server_address"):
                     addr = sn.get(key)
                     if addr and addr != "0.0.0.0" and ipaddress.ip_address(addr) not in net:
@@ -1122,6 +1137,12 @@ class Store:
             raise ApiError(500, "KeyError: 'virtual_network_refs'")
         if not refs:
             raise ApiError(500, "IndexError: list index out of range")
+        macs = rec.props.get("virtual_machine_interface_mac_addresses") or {}
+        if not macs.get("mac_address"):
+            # AddrMgmt.mac_alloc: 02: and the uuid's first five bytes
+            u = rec.uuid
+            mac = f"02:{u[0:2]}:{u[2:4]}:{u[4:6]}:{u[6:8]}:{u[9:11]}"
+            rec.props["virtual_machine_interface_mac_addresses"] = {"mac_address": [mac]}
 
     # --- type-specific behaviour: route-table ---------------------------------------
 
@@ -1150,6 +1171,11 @@ class Store:
             raise ApiError(
                 409, "Service appliance set can not be updated as loadbalancer pools are using it"
             )
+
+
+# Types the server notifies an UPDATE for right after their CREATE (its post-create
+# processing writes them again): what a real API server was seen to publish.
+_UPDATED_AFTER_CREATE = frozenset({"virtual-machine-interface"})
 
 
 def _wrapper_key(xsd_type: str) -> str | None:

@@ -21,8 +21,10 @@ import requests
 from f5.bigip import ManagementRoot
 from f5.bigip.contexts import TransactionContextManager
 from f5.sdk_exception import TransactionSubmitException
+from icontrol.authtoken import iControlRESTTokenAuth
 from icontrol.exceptions import iControlUnexpectedHTTPError
 from requests.adapters import HTTPAdapter
+from requests.auth import HTTPBasicAuth
 from tenacity import (
     Retrying,
     retry_if_exception,
@@ -61,6 +63,10 @@ class FencedWrite(requests.RequestException):
 
 
 Fence = Callable[[], "float | None"]
+LOGIN_PATH = "/mgmt/shared/authn/login"
+TOKENS_PATH = "/mgmt/shared/authz/tokens/"
+# Logging in and out change nothing the fence guards: never fenced.
+_UNFENCED = (LOGIN_PATH, TOKENS_PATH)
 
 
 class _DeviceAdapter(HTTPAdapter):
@@ -86,7 +92,7 @@ class _DeviceAdapter(HTTPAdapter):
     def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         if self.user_agent:
             request.headers["User-Agent"] = self.user_agent
-        if request.method not in ("GET", "HEAD"):
+        if request.method not in ("GET", "HEAD") and not request.path_url.startswith(_UNFENCED):
             try:
                 left = self.fence()
             except NotOwner as exc:
@@ -111,7 +117,9 @@ def _capped(timeout: Any, limit: float) -> Any:
 
 
 class _ManagementRoot(ManagementRoot):
-    """ManagementRoot whose session ignores REQUESTS_CA_BUNDLE & co.
+    """ManagementRoot whose session is ours from its first request: it goes through
+    ``adapter`` (our User-Agent, the fence), ignores REQUESTS_CA_BUNDLE & co., and logs in
+    through itself.
 
     requests lets those variables override ``session.verify`` (psf/requests#3829), so a
     machine-wide CA bundle would silently turn certificate checks on for a device we were told
@@ -119,10 +127,57 @@ class _ManagementRoot(ManagementRoot):
     configuration only.
     """
 
+    def __init__(self, *args: Any, adapter: HTTPAdapter, **kwargs: Any) -> None:
+        self._adapter = adapter  # before super(): its constructor already sends requests
+        super().__init__(*args, **kwargs)
+
     def _get_icr_session(self, *args: Any, **kwargs: Any) -> Any:
-        session = super()._get_icr_session(*args, **kwargs)
-        session.session.trust_env = False
-        return session
+        icrs = super()._get_icr_session(*args, **kwargs)
+        session = icrs.session
+        session.trust_env = False
+        session.mount("https://", self._adapter)
+        if isinstance(session.auth, iControlRESTTokenAuth):
+            session.auth = _SessionLogin(
+                kwargs["username"], kwargs["password"], session, kwargs["timeout"]
+            )
+        return icrs
+
+
+class _SessionLogin(iControlRESTTokenAuth):
+    """f5-sdk's token auth, with the login sent through the device session.
+
+    f5-sdk posts ``/mgmt/shared/authn/login`` with plain ``requests``: no User-Agent of ours
+    (the device's audit log would show ``python-requests``), no timeout, the environment's CA
+    bundle. The token's bookkeeping (expiry, renewal before it) stays f5-sdk's.
+    """
+
+    def __init__(self, username: str, password: str, session: Any, timeout: float) -> None:
+        super().__init__(username, password, verify=session.verify)
+        self._session = session
+        self._timeout = timeout
+
+    def get_new_token(self, netloc: str) -> None:
+        response = self._session.post(
+            f"https://{netloc}{LOGIN_PATH}",
+            json={
+                "username": self.username,
+                "password": self.password,
+                "loginProviderName": self.login_provider_name,
+            },
+            auth=HTTPBasicAuth(self.username, self.password),  # not this auth: no token yet
+            timeout=self._timeout,
+        )
+        self.attempts += 1
+        if not response.ok:
+            raise iControlUnexpectedHTTPError(
+                f"{response.status_code} Unexpected Error: {response.reason} for uri: "
+                f"{response.url}\nText: {response.text!r}",
+                response=response,
+            )
+        token = self._get_token_from_response(response.json())
+        created = self._get_last_update_micros(token)
+        expires = self._get_expiration_micros(token, created)
+        self.expiration = self._get_token_expiration_time(created, expires)
 
 
 def _device_message(exc: BaseException) -> tuple[str, int | None, Any]:
@@ -221,14 +276,31 @@ class DeviceClient:
                 token=True,
                 verify=self.verify,
                 timeout=self.timeout,
+                # The fence is looked up per request: a one-shot pass sets it once it holds
+                # the set.
+                adapter=_DeviceAdapter(self._fence, self.user_agent, self.verify),
             )
         except (requests.RequestException, KeyError, ValueError) as exc:
             raise as_device_error(exc) from None
-        # The fence is looked up per request: a one-shot pass sets it once it holds the set.
-        mgmt.icrs.session.mount(
-            "https://", _DeviceAdapter(self._fence, self.user_agent, self.verify)
-        )
         return mgmt
+
+    def close(self) -> None:
+        """Log out: revoke the tokens this client and its siblings hold. A device keeps at
+        most 100 live tokens per user, each for 20 minutes: one-shot passes that left theirs
+        behind would use that up for everybody logging in as that user."""
+        for client in (*self._siblings.made(), self):
+            client._logout()
+
+    def _logout(self) -> None:
+        mgmt, self._mgmt = self._mgmt, None
+        token = getattr(mgmt.icrs.session.auth, "token", None) if mgmt is not None else None
+        if not token:
+            return
+        url = self.base.replace("/mgmt/tm/", TOKENS_PATH) + token
+        try:
+            mgmt.icrs.session.delete(url, timeout=self.timeout)
+        except requests.RequestException as exc:  # it expires by itself in the end
+            log.debug("logout failed", device=self.name, error=str(exc))
 
     def _fence(self) -> float | None:
         return self.fence() if self.fence is not None else None

@@ -110,7 +110,7 @@ def read_partition(client: DeviceClient, ctx: LiveContext) -> list[BigIPObject]:
     partition = ctx.partition
     objects: list[BigIPObject] = []
     for rtype in sorted(PARTITION_TYPES, key=lambda t: t.order):
-        items = client.collection(rtype.path, partition, expand=rtype.expanded)
+        items = client.collection(rtype.collection, partition, expand=rtype.expanded)
         items = [i for i in items if i.get("partition", partition) == partition]
         # (a device that ignored $filter must not hand us others' objects)
         for item in items:

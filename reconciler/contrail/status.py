@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from concurrent.futures import Future
 from typing import Any
 
+from vnc_api.exceptions import NoIdError
 from vnc_api.gen.resource_client import Loadbalancer, LoadbalancerMember, LoadbalancerPool
 from vnc_api.gen.resource_xsd import (
     LoadbalancerMemberType,
@@ -150,6 +151,7 @@ def _write_page(vnc: Any, snapshot: ContrailSnapshot, page: list[StatusUpdate]) 
     # is read with one list call just before it is written (a window of about a second
     # instead of one round trip).
     fresh_structs = _read_fresh(vnc, page)
+    gone: list[str] = []
     for update in page:
         cls, props_cls, prop = _CLASSES[update.type]
         current = sources[update.type][update.uuid]
@@ -173,7 +175,11 @@ def _write_page(vnc: Any, snapshot: ContrailSnapshot, page: list[StatusUpdate]) 
             obj.fq_name = list(current.fq_name)
             getattr(obj, f"set_{prop}")(props_cls(**props))
             getattr(vnc, f"{method}_update")(obj)
-        except Exception as exc:  # a deleted object or an API hiccup must not stop the rest
+        except NoIdError:  # deleted since the snapshot: nothing to say a status on
+            gone.append(update.uuid)
+        except Exception as exc:  # an API hiccup must not stop the rest
             failures.append(f"{update.type} {update.uuid}: status not written: {exc}")
             log.warning("status write failed", object=update.uuid, type=update.type, error=str(exc))
+    if gone:
+        log.debug("statuses not written: deleted since the snapshot", objects=gone)
     return failures

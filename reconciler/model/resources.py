@@ -62,6 +62,7 @@ class ResourceType:
 
     kind: str = ""
     path: str = ""  # under /mgmt/tm/
+    read_path: str = ""  # where it is read, when not at ``path``
     order: int = 0  # its place in RESOURCE_TYPES: creates ascend, deletes descend
     managed: tuple[str, ...] = ()
     # Lifecycle traits, so that no other module asks for a kind by name:
@@ -94,6 +95,11 @@ class ResourceType:
     def wire_name(self, obj: BigIPObject) -> str:
         """The object's name in its URL (``~P~name``), as the device spells it."""
         return obj.wire_name or obj.name
+
+    @property
+    def collection(self) -> str:
+        """The collection its live objects are read from."""
+        return self.read_path or self.path
 
     def upload_name(self, obj: BigIPObject) -> str | None:
         """The file an install command takes its content from (None: no upload)."""
@@ -420,7 +426,12 @@ class Vlan(ResourceType):
     managed = ("interfaces", "tag", "description")
 
     def wire_fields(self, fields: Mapping[str, Any]) -> dict[str, Any]:
-        body = {k: thaw(v) for k, v in fields.items() if k != "interfaces"}
+        # No tag: the device gives an untagged VLAN one of its own (4094 downwards).
+        body = {
+            k: thaw(v)
+            for k, v in fields.items()
+            if k != "interfaces" and not (k == "tag" and v is None)
+        }
         if "interfaces" in fields:
             body["interfaces"] = [
                 {"name": name, "tagged" if tagged else "untagged": True}
@@ -438,6 +449,12 @@ class Vlan(ResourceType):
             "tag": int(tag) if tag not in (None, "") else None,
             "description": item.get("description"),
         }
+
+    def differences(self, desired: BigIPObject, live: BigIPObject) -> dict[str, tuple[Any, Any]]:
+        changed = super().differences(desired, live)
+        if desired.fields.get("tag") is None:
+            changed.pop("tag", None)  # the tag the device chose for an untagged VLAN
+        return changed
 
 
 class RouteDomain(ResourceType):
@@ -508,13 +525,23 @@ class CryptoFile(ResourceType):
     Create and update are the same request (``command: install`` from the upload, which
     replaces an existing one); the device's ``checksum`` (``SHA1:<size>:<hex>``) is what we
     compare, so a renewed certificate is re-installed and an unchanged one costs nothing.
+    They are read where the device reports that checksum, as the files behind them
+    (``sys/file/ssl-cert``, ``sys/file/ssl-key``): from TMOS 14.1, ``sys/crypto/cert``
+    names its items by full path, with no partition and no checksum.
     """
 
     installs = True
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, read_path: str) -> None:
         self.kind = self.path = kind
+        self.read_path = read_path
         self.managed = ("checksum",)
+
+    def canonical_name(self, name: str, ctx: LiveContext) -> str:
+        return name.rpartition("/")[2]  # ``/P/x.crt`` (crypto, 14.1+) or ``x.crt``
+
+    def wire_name(self, obj: BigIPObject) -> str:
+        return obj.name
 
     def upload_name(self, obj: BigIPObject) -> str | None:
         return f"{obj.partition}_{obj.name}"
@@ -643,8 +670,8 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         Rule(),
         UniversalPersistence(),
         VirtualAddress(),
-        CryptoFile("sys/crypto/key"),
-        CryptoFile("sys/crypto/cert"),
+        CryptoFile("sys/crypto/key", "sys/file/ssl-key"),
+        CryptoFile("sys/crypto/cert", "sys/file/ssl-cert"),
         ClientSsl(),
         Policy(),
         Virtual(),

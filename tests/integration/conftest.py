@@ -1,4 +1,8 @@
-"""Both emulators over real sockets, the seed's topology, and the CLI run in-process."""
+"""Both emulators over real sockets, the seed's topology, and the CLI run in-process.
+
+Lab mode (``make test-lab``, ``tests/support/lab.py``): with ``LAB_BIGIP`` set, ``bigip`` is
+that real device instead of an emulator, each test's partitions are removed after it, and
+what needs the emulator is skipped, saying why."""
 
 from __future__ import annotations
 
@@ -16,8 +20,13 @@ from f5.bigip import ManagementRoot
 import emulators.contrail as contrail_emulator
 from emulators.contrail.topology import Topology, seed_topology
 from reconciler.cli import main
+from tests.support.lab import LabDevice, emulator_only, lab_device, remove_new, snapshot
 
-DEVICE_USER, DEVICE_PASSWORD = "admin", "device-pw-7f3a"
+LAB = lab_device()
+DEVICE_USER, DEVICE_PASSWORD = (LAB.user, LAB.password) if LAB else ("admin", "device-pw-7f3a")
+# Tests that change a device's networking (VLANs, self IPs, route domains on its interfaces):
+# never run against a lab device.
+NETWORKING = "changes the device's networking (L3 mode's VLANs and self IPs on its interfaces)"
 
 
 # The TMOS version the emulated BIG-IP presents as (13.1, 15.1, 16.1, 17.1 or a full x.y.z).
@@ -32,12 +41,39 @@ def bigip_version() -> str:
 
 
 @pytest.fixture
-def bigip(bigip_version: str) -> Iterator[Any]:
+def bigip(bigip_version: str, request: pytest.FixtureRequest) -> Iterator[Any]:
+    if LAB is not None:
+        yield from _lab_bigip(LAB, request)
+        return
     from emulators.bigip import start
 
     server = start(user=DEVICE_USER, password=DEVICE_PASSWORD, version=bigip_version)
     yield server
     server.stop()
+
+
+def _lab_bigip(lab: LabDevice, request: pytest.FixtureRequest) -> Iterator[LabDevice]:
+    """The lab device; what the test made on it is removed after it."""
+    wanted = getattr(request.node, "callspec", None)
+    version = wanted.params.get("bigip_version") if wanted is not None else None
+    if version and version.split(".")[:2] != lab.version().split(".")[:2]:
+        pytest.skip(f"lab mode: written for TMOS {version}, the lab device is {lab.version()}")
+    if request.node.get_closest_marker("networking") is not None:
+        pytest.skip(f"lab mode: {NETWORKING}")
+    before = snapshot(lab)
+    yield lab
+    left = remove_new(lab, before)
+    assert not left, f"lab mode: left on {lab.host}: {left}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Lab mode runs the tests that use the lab device; the others make their own emulators."""
+    if LAB is None:
+        return
+    own = pytest.mark.skip(reason="lab mode: does not use the lab device (its own emulators)")
+    for item in items:
+        if "bigip" not in getattr(item, "fixturenames", ()):
+            item.add_marker(own)
 
 
 @pytest.fixture
@@ -58,7 +94,7 @@ def topo(vnc: Any, bigip: Any) -> Topology:
     return seed_topology(
         vnc,
         sas_kv={
-            "address": "127.0.0.1",
+            "address": bigip.host,
             "port": str(bigip.port),
             "user": DEVICE_USER,
             "password": DEVICE_PASSWORD,
@@ -95,17 +131,19 @@ def cli(contrail: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
 
 
 def device(bigip: Any) -> Any:
-    return ManagementRoot("127.0.0.1", DEVICE_USER, DEVICE_PASSWORD, port=bigip.port)
+    return ManagementRoot(bigip.host, DEVICE_USER, DEVICE_PASSWORD, port=bigip.port)
 
 
 def counters(server: Any, reset: bool = False, prefix: str = "/mgmt/tm") -> dict[str, Any]:
     """Requests the device saw under ``prefix`` (configuration, not logins)."""
+    emulator_only(server, "request counters (/_emulator/counters)")
     url = f"{server.url}/_emulator/counters?prefix={prefix}"
     answer = requests.delete(url, verify=False) if reset else requests.get(url, verify=False)
     return answer.json()
 
 
 def control(server: Any, action: str, body: Any, method: str = "POST") -> Any:
+    emulator_only(server, f"/_emulator/{action} control")
     return requests.request(method, f"{server.url}/_emulator/{action}", json=body, verify=False)
 
 
@@ -117,7 +155,7 @@ def add_appliances(vnc: Any, sas: Any, servers: list[Any]) -> None:
         appliance = ServiceAppliance(
             f"bigip{i}",
             parent_obj=sas,
-            service_appliance_ip_address="127.0.0.1",
+            service_appliance_ip_address=server.host,
             service_appliance_user_credentials=UserCredentials(DEVICE_USER, DEVICE_PASSWORD),
             service_appliance_properties=KeyValuePairs([KeyValuePair("port", str(server.port))]),
         )

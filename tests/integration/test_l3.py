@@ -15,6 +15,8 @@ from tests.integration.conftest import (
     device,
 )
 
+pytestmark = pytest.mark.networking
+
 NETWORKS = {"external": "10.1.0.0/24", "internal": "10.0.0.0/24"}
 KV = {"global_routed_mode": "false", "interface_mapping": "external:1.1,internal:1.2"}
 

@@ -12,7 +12,7 @@ from emulators.contrail.topology import (
     PoolSpec,
     add_load_balancer,
 )
-from tests.integration.conftest import DEVICE_PASSWORD, counters, device
+from tests.integration.conftest import DEVICE_PASSWORD, DEVICE_USER, control, counters, device
 
 MEMBERS = [("10.2.0.11", 8080, 1), ("10.2.0.12", 8080, 1), ("10.2.0.13", 8080, 1)]
 
@@ -107,13 +107,23 @@ def test_reads_do_not_grow_with_the_number_of_load_balancers(bigip, contrail, vn
 
 
 def test_once_says_who_it_is_to_the_device(bigip, vnc, topo, cli) -> None:
-    """Every configuration write names the reconciler in its User-Agent, as the daemon's do
-    (not python-requests), so a device's audit log tells our writes from anybody else's.
-    (f5-sdk's token login is its own request, outside the session we configure.)"""
-    import requests
-
+    """Every request names the reconciler in its User-Agent, as the daemon's do (not
+    python-requests), so a device's audit log tells our requests from anybody else's: reads,
+    writes, and f5-sdk's token login (which f5-sdk itself posts with plain requests)."""
     seed_service(vnc, topo)
+    counters(bigip, reset=True, prefix="/")
     assert cli("--once").code == 0
-    writes = requests.get(f"{bigip.url}/_emulator/writes", verify=False).json()["items"]
-    clients = {w["client"] for w in writes if w["path"].startswith("/mgmt/tm/")}
+    seen = counters(bigip, prefix="/")
+    assert "POST /mgmt/shared/authn/login" in seen["by_path"]
+    clients = set(seen["by_client"])
     assert clients and all(c.startswith("contrail-f5-reconciler/") for c in clients), clients
+
+
+def test_once_logs_out_of_the_device(bigip, vnc, topo, cli) -> None:
+    """A device keeps at most 100 live tokens per user for 20 minutes: a pass that left its
+    logins behind (one per connection) would use that up when run every minute."""
+    seed_service(vnc, topo)
+    for args in (("--once",), ("--once", "--dry-run")):
+        assert cli(*args).code == 0
+        live = control(bigip, "tokens", None, method="GET").json()["live"]
+        assert live.get(DEVICE_USER, 0) == 0, (args, live)

@@ -39,7 +39,7 @@ def test_two_sets_sharing_one_device_keep_each_others_objects(bigip, vnc, topo, 
         networks=TEAM_B_NETWORKS,
         sas_name="f5-team-b",
         sas_kv={
-            "address": "127.0.0.1",
+            "address": bigip.host,
             "port": str(bigip.port),
             "user": DEVICE_USER,
             "password": DEVICE_PASSWORD,

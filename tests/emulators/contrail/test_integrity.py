@@ -200,3 +200,45 @@ def test_uuid_taken_is_409(vnc, topo):
     pool.uuid = topo.project
     with pytest.raises(RefsExistError, match=f"^{topo.project} already exists with fq_name"):
         vnc.loadbalancer_pool_create(pool)
+
+
+def _network(vnc, topo, name, cidr, length, **subnet):
+    from vnc_api.vnc_api import IpamSubnetType, SubnetType, VnSubnetsType
+
+    vn = VirtualNetwork(name, parent_obj=vnc.project_read(id=topo.project))
+    vn.add_network_ipam(
+        vnc.network_ipam_read(id=topo.ipam),
+        VnSubnetsType([IpamSubnetType(subnet=SubnetType(cidr, length), **subnet)]),
+    )
+    vnc.virtual_network_create(vn)
+    topo.networks[name] = vn.uuid
+    return vnc.virtual_network_read(id=vn.uuid).get_network_ipam_refs()[0]["attr"].ipam_subnets[0]
+
+
+def test_a_subnet_not_allocated_from_the_start_serves_from_its_top(vnc, topo):
+    """AddrMgmt (the real server): without addr_from_start the gateway is the last usable
+    address (.254 of a /24), DNS the one below (.253), and addresses go downwards from .252."""
+    subnet = _network(vnc, topo, "top", "192.0.2.0", 24)
+    assert (subnet.default_gateway, subnet.dns_server_address) == ("192.0.2.254", "192.0.2.253")
+    got = [_iip(vnc, topo, f"t{n}", network="top").get_instance_ip_address() for n in range(2)]
+    assert got == ["192.0.2.252", "192.0.2.251"]
+    start = _network(vnc, topo, "low", "198.51.100.0", 24, addr_from_start=True)
+    assert (start.default_gateway, start.dns_server_address) == ("198.51.100.1", "198.51.100.2")
+    assert _iip(vnc, topo, "l0", network="low").get_instance_ip_address() == "198.51.100.3"
+
+
+def test_a_missing_object_reads_unknown_id(vnc):
+    """The server's NoIdError text: ``Unknown id: <uuid>``."""
+    missing = "00000000-0000-0000-0000-000000000002"
+    with pytest.raises(NoIdError, match=f"response Unknown id: {missing}$"):
+        vnc.loadbalancer_read(id=missing)
+
+
+def test_a_virtual_machine_interface_gets_a_mac_address(vnc, topo):
+    """VirtualMachineInterfaceServer.pre_dbe_create (AddrMgmt.mac_alloc): ``02:`` and the
+    first bytes of the uuid, unless one was given."""
+    ids = t.add_load_balancer(vnc, topo, "web")
+    vmi = vnc.virtual_machine_interface_read(id=ids.vmi)
+    (mac,) = vmi.get_virtual_machine_interface_mac_addresses().mac_address
+    u = ids.vmi
+    assert mac == f"02:{u[0:2]}:{u[2:4]}:{u[4:6]}:{u[6:8]}:{u[9:11]}"

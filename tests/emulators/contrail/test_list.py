@@ -84,3 +84,18 @@ def test_exclude_hrefs(server, vnc, topo):
     assert all(
         "href" in i for i in vnc.virtual_networks_list(parent_id=topo.project)["virtual-networks"]
     )
+
+
+def test_lists_come_in_uuid_order_not_creation_order(vnc):
+    """The server lists by uuid (its index), so a client may not read creation order into
+    a list: projects made with descending uuids are listed ascending."""
+    made = []
+    for i, uid in enumerate(
+        ["f0000000-0000-4000-8000-000000000000", "a0000000-0000-4000-8000-000000000000"]
+    ):
+        p = Project(f"ordered{i}")
+        p.uuid = uid
+        vnc.project_create(p)
+        made.append(uid)
+    listed = [p["uuid"] for p in vnc.projects_list()["projects"] if p["uuid"] in made]
+    assert listed == sorted(made) != made

@@ -59,6 +59,11 @@ def test_create_update_delete_arrive_on_the_exchange(amqp_server, broker_url):
         # order of one object's events is preserved
         opers = [m["oper"] for m in q.messages if m["uuid"] == ids.loadbalancer]
         assert opers == ["CREATE", "UPDATE", "UPDATE", "DELETE"]
+        # as the real server, a VMI is notified again after its CREATE, its MAC address in
+        # the CREATE's obj_dict
+        vmi = [m for m in q.messages if m["uuid"] == ids.vmi]
+        assert [m["oper"] for m in vmi] == ["CREATE", "UPDATE", "DELETE"]
+        assert vmi[0]["obj_dict"]["virtual_machine_interface_mac_addresses"]["mac_address"]
 
 
 def test_no_broker_configured_server_works(vnc):
