@@ -746,9 +746,7 @@ class SetReconciler:
         # The plan's routes, minus new ones for load balancers that are not in place.
         failed = {lb for lb, reason in outcome.items() if reason is not None} | not_confirmed
         changes = [
-            c
-            for change in plan.contrail
-            if (c := without_routes_of(change, failed, set_plan.snapshot)) is not None
+            c for change in plan.contrail if (c := without_routes_of(change, failed)) is not None
         ]
         releases = [c for c in changes if c.type == "instance-ip" and c.action == "delete"]
         others = [c for c in changes if c not in releases]

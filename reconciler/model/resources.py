@@ -14,6 +14,7 @@ The canonical spellings:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -229,8 +230,7 @@ class Pool(ResourceType):
     expanded = True
 
     def monitors_of(self, obj: BigIPObject) -> tuple[str, ...]:
-        text = str(obj.fields.get("monitor") or "")
-        return tuple(m for m in text.split(" and ") if m)
+        return monitor_paths(str(obj.fields.get("monitor") or ""))
 
     def children(self, item: Mapping[str, Any], child: ResourceType) -> list[Mapping[str, Any]]:
         return [m for m in _items(item, "members") if isinstance(m, Mapping)]
@@ -252,10 +252,27 @@ class Pool(ResourceType):
         return fields
 
 
+_AT_LEAST = re.compile(r"^\s*min\s+(\d+)\s+of\s+\{(.*)\}\s*$")
+
+
 def canonical_monitor(text: str, partition: str) -> str:
-    """``/P/b and /P/a `` → ``/P/a and /P/b`` (the device may reorder and pad)."""
+    """``/P/b and /P/a `` → ``/P/a and /P/b`` (the device may reorder and pad); a rule
+    an operator made, ``min 1 of { http /P/inband }``, → ``min 1 of { /Common/http
+    /P/inband }`` (recorded devices answer it so: f5-ansible's ``load_ltm_pool.json``)."""
+    at_least = _AT_LEAST.match(text)
+    if at_least:
+        paths = sorted(_path(p, partition) for p in at_least.group(2).split())
+        return f"min {at_least.group(1)} of {{ {' '.join(paths)} }}"
     parts = [p.strip() for p in text.replace(" and ", "\n").splitlines() if p.strip()]
     return " and ".join(sorted(_path(p, partition) for p in parts))
+
+
+def monitor_paths(text: str) -> tuple[str, ...]:
+    """The monitors a canonical pool ``monitor`` rule names, whichever form it has."""
+    at_least = _AT_LEAST.match(text)
+    if at_least:
+        return tuple(at_least.group(2).split())
+    return tuple(m for m in text.split(" and ") if m)
 
 
 class Member(ResourceType):

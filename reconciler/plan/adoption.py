@@ -265,15 +265,9 @@ def _used_by(
     kept = [(p, users[p.path]) for p in sending if p.path in users]
     going_pools = [p for p in sending if p.path not in users]
     staying_pools = [o for o in objects if o.kind == "ltm/pool" and o not in going_pools]
-    kept_monitors = {
-        m.strip() for p in staying_pools for m in str(p.fields.get("monitor") or "").split(" and ")
-    }
-    monitors = {
-        m.strip()
-        for p in going_pools
-        for m in str(p.fields.get("monitor") or "").split(" and ")
-        if m.strip()
-    } - kept_monitors
+    pools = resource_type("ltm/pool")
+    kept_monitors = {m for p in staying_pools for m in pools.monitors_of(p)}
+    monitors = {m for p in going_pools for m in pools.monitors_of(p)} - kept_monitors
     going_monitors = [
         o for o in objects if o.kind.startswith("ltm/monitor/") and o.path in monitors
     ]

@@ -89,6 +89,9 @@ class ContrailChange:
     source: str = ""  # what it is for, e.g. "service-appliance-set f5"
     payload: Any = field(default=None, compare=False, repr=False)
     done: bool = False  # already made before the device apply (address allocations)
+    # The load balancers it depends on (a route table's new routes): it goes out only for
+    # those the device has in place.
+    lbs: frozenset[str] = frozenset()
 
     @property
     def path(self) -> str:

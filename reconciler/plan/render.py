@@ -204,6 +204,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
                 ],
                 "reason": c.reason or None,
                 "source": c.source or None,
+                "loadbalancers": sorted(c.lbs),
                 "done": c.done,
             }
             for c in plan.contrail

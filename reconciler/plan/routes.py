@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from reconciler.config import community_problem
 from reconciler.model.contrail import (
@@ -33,6 +33,7 @@ from reconciler.model.contrail import (
     Route,
     RouteTable,
 )
+from reconciler.model.values import FrozenDict
 from reconciler.naming import MANAGED_BY, Naming
 from reconciler.plan.model import ContrailChange, FieldChange
 
@@ -58,6 +59,16 @@ class DesiredRouteTable:
     routes: tuple[Route, ...]
     attach: str  # uuid of the VMI (interface) or virtual network (network)
     attach_name: str
+    # The routes the table does not hold yet, each with the load balancers it is for: a new
+    # route goes out only once its load balancer answers on the device, so the apply drops
+    # those whose load balancers the device refused (``without_routes_of``).
+    depends: FrozenDict[str, frozenset[str]] = field(default_factory=FrozenDict)
+    current: tuple[Route, ...] = ()  # what the table holds now
+
+    @property
+    def lbs(self) -> frozenset[str]:
+        """The load balancers its new routes depend on."""
+        return frozenset().union(*self.depends.values())
 
 
 def route_settings(sas: ApplianceSet) -> RouteSettings:
@@ -165,13 +176,15 @@ def desired_route_table(
         fq_name = (*network.fq_name[:-1], name)
         attach, attach_name = network.uuid, ":".join(network.fq_name)
         next_hop, hop_type = settings.next_hop, "ip-address"
-    routes = {
-        p: Route(p, next_hop, hop_type, settings.communities)
-        for lb_uuid in live
-        if (lb := snapshot.load_balancers.get(lb_uuid)) is not None
-        for p in vip_prefixes(lb, snapshot)
-    }
+    routes: dict[str, Route] = {}
+    owners: dict[str, set[str]] = {}
+    for lb_uuid in live:
+        lb = snapshot.load_balancers.get(lb_uuid)
+        for p in vip_prefixes(lb, snapshot) if lb is not None else ():
+            routes[p] = Route(p, next_hop, hop_type, settings.communities)
+            owners.setdefault(p, set()).add(lb_uuid)
     current = _find(snapshot, settings.mode, fq_name)
+    held = {r.prefix for r in current.routes} if current is not None else set()
     if current is not None:
         kept_prefixes = {
             p
@@ -188,6 +201,8 @@ def desired_route_table(
         tuple(sorted(routes.values(), key=_route_key)),
         attach,
         attach_name,
+        depends=FrozenDict((p, frozenset(o)) for p, o in owners.items() if p not in held),
+        current=tuple(sorted(current.routes, key=_route_key)) if current is not None else (),
     )
     return table, []
 
@@ -248,6 +263,7 @@ def diff_route_tables(
                     fields,
                     source=source,
                     payload=desired,
+                    lbs=desired.lbs,
                 )
             )
         elif not is_ours(current):
@@ -266,9 +282,7 @@ def diff_route_tables(
                         key=_route_key,
                     )
                 )
-                desired = DesiredRouteTable(
-                    desired.kind, desired.fq_name, want, desired.attach, desired.attach_name
-                )
+                desired = replace(desired, routes=want)
             diffs = []
             old = tuple(sorted(current.routes, key=_route_key))
             if old != want:
@@ -292,6 +306,7 @@ def diff_route_tables(
                         tuple(diffs),
                         source=source,
                         payload=desired,
+                        lbs=desired.lbs,
                     )
                 )
     if allow_removals:
@@ -358,30 +373,25 @@ def set_route_changes(
     return route_changes(snapshot, sas, prefix, live, kept, allow_removals)
 
 
-def without_routes_of(
-    change: ContrailChange, lbs: set[str], snapshot: ContrailSnapshot
-) -> ContrailChange | None:
-    """The planned route-table change without the *new* routes of ``lbs`` (load balancers
-    the device refused, or on an unreachable device): a VIP is routed only once it answers.
-    Routes the table already holds stay; None when nothing is left to change. Other changes
+def without_routes_of(change: ContrailChange, lbs: set[str]) -> ContrailChange | None:
+    """The planned route-table change without the *new* routes that depend on ``lbs``
+    (load balancers the device refused, or on an unreachable device): a VIP is routed only
+    once it answers. Plan data only — what each new route depends on was planned with it;
+    routes the table already holds stay. None when nothing is left to change; other changes
     come back unchanged."""
     table = change.payload
     if not lbs or not isinstance(table, DesiredRouteTable) or change.action == "delete":
         return change
-    current = _find(snapshot, table.kind, table.fq_name)
-    held = {r.prefix for r in current.routes} if current is not None else set()
-    not_yet = {
-        p
-        for lb_uuid in lbs
-        if (lb := snapshot.load_balancers.get(lb_uuid)) is not None
-        for p in vip_prefixes(lb, snapshot)
-        if p not in held
-    }
+    not_yet = {p for p, owners in table.depends.items() if owners & lbs}
     if not not_yet:
         return change
     routes = tuple(r for r in table.routes if r.prefix not in not_yet)
-    if current is not None and set(routes) == set(current.routes):
+    if change.action == "update" and set(routes) == set(table.current):
         return None
-    payload = replace(table, routes=routes)
+    payload = replace(
+        table,
+        routes=routes,
+        depends=FrozenDict((p, o) for p, o in table.depends.items() if p not in not_yet),
+    )
     fields = {**change.fields, "routes": tuple(describe_route(r) for r in routes)}
-    return replace(change, payload=payload, fields=fields)
+    return replace(change, payload=payload, fields=fields, lbs=payload.lbs)

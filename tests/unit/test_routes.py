@@ -57,3 +57,21 @@ def test_missing_external_vmi_is_a_set_level_problem_not_a_crash() -> None:
     lb = world.lb()
     changes, problems = route_changes(world.snapshot(), world.sets["sas-f5"], "Contrail", [lb.uuid])
     assert changes == [] and "external_vmi" in problems[0]
+
+
+def test_each_new_route_names_its_load_balancer_and_goes_only_if_it_is_in_place() -> None:
+    """The plan says which load balancers a route change depends on; the apply drops the
+    new routes of those the device refused from the plan alone, and keeps the held ones."""
+    from reconciler.plan.routes import without_routes_of
+
+    world, _ = world_with_vltm()
+    old, refused, fine = (world.lb(vip=f"10.1.0.{i}") for i in (6, 7, 8))
+    snapshot = replace(world.snapshot(), route_tables=FrozenDict({"rt-1": table("10.1.0.6/32")}))
+    lbs = [old.uuid, refused.uuid, fine.uuid]
+    (update,) = route_changes(snapshot, world.sets["sas-f5"], "Contrail", lbs)[0]
+    assert update.lbs == {refused.uuid, fine.uuid}  # 10.1.0.6 is held: it depends on nobody
+    kept = without_routes_of(update, {refused.uuid})
+    assert kept is not None and kept.lbs == {fine.uuid}
+    assert kept.fields["routes"] == ("10.1.0.6/32", "10.1.0.8/32")
+    assert without_routes_of(update, {refused.uuid, fine.uuid}) is None  # nothing left to do
+    assert without_routes_of(update, {old.uuid}) == update  # a held route stays
