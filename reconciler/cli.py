@@ -110,17 +110,17 @@ def main(argv: list[str] | None = None) -> int:
         args.once = True  # a dry run is always a single pass
     try:
         config = load(args.config, overrides=_overrides(args))
-    except ConfigError as exc:
+        logs.configure(config.log_level)
+        if args.command == "adopt":
+            return run_adopt(config, args)
+        if args.once:
+            return run_once(config, args)
+        from reconciler.daemon.main import run_daemon
+
+        return run_daemon(config)
+    except ConfigError as exc:  # one line: what to fix, where (a bind error found late too)
         print(f"reconcile: configuration error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    logs.configure(config.log_level)
-    if args.command == "adopt":
-        return run_adopt(config, args)
-    if args.once:
-        return run_once(config, args)
-    from reconciler.daemon.main import run_daemon
-
-    return run_daemon(config)
 
 
 def run_adopt(config: Any, args: argparse.Namespace) -> int:
