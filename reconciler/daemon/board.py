@@ -184,13 +184,15 @@ class StatusBoard:
         for sas in sorted(
             snapshot.appliance_sets.values() if snapshot else (), key=lambda s: s.name
         ):
-            owner = None
+            owner, unusable = None, c.unusable.get(sas.name)
             if sas.name in releasing:
                 ownership = "this replica, handing it over"
             elif sas.uuid in c.sets:
                 ownership = "this replica"
+            elif unusable is not None:
+                ownership = f"this replica, not reconciled: {unusable}"
             elif c.ownership.owns(sas.name):
-                ownership = "this replica (settings unusable: see the log)"
+                ownership = "this replica (its workers are starting)"
             else:
                 ownership = "another replica"
                 owner = rendezvous_owner(sas.name, replicas) if replicas else None
@@ -201,6 +203,7 @@ class StatusBoard:
                     "uuid": sas.uuid,
                     "ownership": ownership,
                     "owner": owner,
+                    "unusable": unusable,
                     "load_balancers": tally[0],
                     "in_error": tally[1],
                     "devices": [

@@ -290,6 +290,9 @@ class Controller:
         self._route_problems: dict[str, list[str]] = {}
         self._retiring: dict[str, list[threading.Thread]] = {}  # set name → stopping workers
         self._releasing: set[str] = set()  # sets whose release waits for those
+        # Owned sets whose settings cannot work (set name → SettingsError naming the key):
+        # shown on the status page and counted, never waited for by /readyz.
+        self.unusable: dict[str, str] = {}
         # What the status page shows beside the above (``status``): per device the last plan
         # (and the last with changes), per load balancer the last change applied, events.
         self.board = StatusBoard()
@@ -407,13 +410,15 @@ class Controller:
             self.ownership.offer(s.name for s in snapshot.appliance_sets.values())
         sets: dict[str, SetSettings] = {}
         wanted: dict[str, tuple[str, tuple[DeviceSettings, ...], str]] = {}
+        unusable: dict[str, str] = {}
         for sas in snapshot.appliance_sets.values():
             if not self.ownership.owns(sas.name):
                 continue
             try:
                 settings = settings_for(sas, self.config.credentials_for(sas.name))
             except SettingsError as exc:
-                log.warning("unusable service-appliance-set", error=str(exc))
+                log.warning("unusable service-appliance-set", set=sas.name, error=str(exc))
+                unusable[sas.name] = str(exc)
                 continue
             sets[sas.uuid] = settings
             if networking.is_l3(settings):
@@ -424,6 +429,10 @@ class Controller:
                 for device in settings.devices:
                     wanted[_device_key(device)] = (sas.uuid, (device,), "device")
         previous, self.sets = self.sets, sets
+        for name in sorted(unusable.keys() - self.unusable.keys()):
+            self.event("settings", f"set {name} unusable: {unusable[name]}", "error", set=name)
+        self.unusable = unusable
+        self.metrics.sets_unusable.set(len(unusable))
         mine, had = {s.sas_name for s in sets.values()}, {s.sas_name for s in previous.values()}
         for name in sorted(mine ^ had):
             self.event("ownership", f"{'took' if name in mine else 'gave up'} set {name}", set=name)

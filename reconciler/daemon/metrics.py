@@ -73,6 +73,12 @@ class Metrics:
             "F5 service-appliance-sets this replica reconciles now",
             registry=r,
         )
+        self.sets_unusable = Gauge(
+            f"{PREFIX}_sets_unusable",
+            "F5 sets this replica owns but cannot reconcile: their settings name a bad or "
+            "missing key (the status page says which)",
+            registry=r,
+        )
         self.ownership_changes = Counter(
             f"{PREFIX}_ownership_changes",
             "Sets this replica acquired, released, or lost with its ZooKeeper session",
