@@ -4,6 +4,7 @@ into plain values on request (``statuspage.py`` renders them)."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
@@ -116,6 +117,7 @@ class StatusBoard:
             error = state.unavailable.get(device.name)
             if error is None and len(worker.clients) == 1 and state.unavailable:
                 error = next(iter(state.unavailable.values()))
+            login = client.logins.state
             rows.append(
                 {
                     "name": device.name,
@@ -129,6 +131,8 @@ class StatusBoard:
                     "down_since": worker.down_since_wall if worker.down_since is not None else None,
                     "queue_depth": len(worker.queue),
                     "error": error,
+                    # refused credentials: how often in a row, since when, next attempt
+                    "login_refused": dataclasses.asdict(login) if login else None,
                 }
             )
         return rows

@@ -30,6 +30,7 @@ import structlog
 
 from reconciler.bigip.client import DeviceClient, DeviceError
 from reconciler.bigip.ha import push_to_group
+from reconciler.bigip.logins import LoginGate, LoginState
 from reconciler.config import Config
 from reconciler.contrail.connect import Connections
 from reconciler.contrail.reader import ContrailReader, ContrailReadError
@@ -114,6 +115,11 @@ class DeviceWorker:
     def client(self) -> DeviceClient:
         """The device written now (after a failover, the new active one)."""
         return self.reconciler.targets[0].client
+
+    @property
+    def login_refused(self) -> bool:
+        """A device of this worker refuses our credentials (its logins are backing off)."""
+        return any(c.logins.state is not None for c in self.clients)
 
     def knows(self, lb_uuid: str) -> bool:
         """Did this worker place objects for the load balancer (it may have left the set)?"""
@@ -505,7 +511,30 @@ class Controller:
             fence=lambda: self.ownership.fence(sas_name),
             user_agent=self.user_agent,
             connections=self.config.device_connections,
+            logins=LoginGate(
+                self.config.resync_interval, lambda state: self._login_changed(device, state)
+            ),
         )
+
+    def _login_changed(self, device: DeviceSettings, state: LoginState | None) -> None:
+        """A device refused our credentials (again), or accepts them again: metrics, log and
+        the status page's events say so."""
+        self.metrics.login_refused.labels(device.name).set(0 if state is None else 1)
+        if state is None:
+            log.info("device accepts our credentials again", device=device.name)
+            self.event("login", f"device {device.name} accepts our credentials again")
+            return
+        self.metrics.login_failures.labels(device.name).inc()
+        wait = round(state.retry_at - time.time())
+        log.warning(
+            "device refused our login; not trying again for a while",
+            device=device.name,
+            refused=state.refused,
+            retry_in=wait,
+            error=state.message,
+        )
+        if state.refused == 1:
+            self.event("login", f"device {device.name} refused our login: {state.message}", "error")
 
     def _start(
         self, fn: Callable[[], None], after: threading.Thread | None = None
@@ -604,10 +633,13 @@ class Controller:
         return self.board.status(self)
 
     def readiness(self) -> dict[str, bool]:
+        """Ready: the usable sets are served. A device refusing our credentials is the
+        operator's to fix (status page, metric, alert), like an unusable set: waiting for it
+        would only hold a rollout back."""
+        served = [w for w in self.workers.values() if not w.login_refused]
         return {
-            "initial_sync": self.contrail_synced
-            and all(w.state.full_synced for w in self.workers.values()),
-            "devices_reachable": all(w.state.reachable for w in self.workers.values()),
+            "initial_sync": self.contrail_synced and all(w.state.full_synced for w in served),
+            "devices_reachable": all(w.state.reachable for w in served),
         }
 
     def stop(self, timeout: float = 10.0) -> None:
