@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -77,7 +78,10 @@ def serve(listen: str, readiness: Readiness, metrics: Metrics, status: Status | 
     from gevent.pywsgi import WSGIServer
 
     app = make_app(readiness, metrics, status)
-    server = WSGIServer(listen_address(listen), app, log=None)
+    # gevent's own error lines (a client that went away) as log events, not plain text
+    server = WSGIServer(
+        listen_address(listen), app, log=None, error_log=logging.getLogger("gevent.pywsgi")
+    )
     try:
         server.start()
     except OSError as exc:  # in use, not an address of this host, no such host name
