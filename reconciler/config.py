@@ -23,6 +23,7 @@ from reconciler.environment import settings_from
 from reconciler.model.values import Secret
 
 DEFAULT_PATH = Path("/etc/contrail/contrail-f5-reconciler.conf")
+DEFAULT_RABBIT_PASSWORD = "guest"  # RabbitMQ's own default (user guest): not a secret
 SECTION = "DEFAULTS"
 #: configparser's own default section is ``[DEFAULT]``, whose keys it copies into every
 #: other section; ours is ``[DEFAULTS]`` (Contrail's). Naming no real section here makes a
@@ -97,7 +98,7 @@ class Config:
     rabbit_server: str = ""  # empty: no notifications, poll instead
     rabbit_port: int = 5672
     rabbit_user: str = "guest"
-    rabbit_password: Secret = field(default_factory=lambda: Secret("guest"))
+    rabbit_password: Secret = field(default_factory=lambda: Secret(DEFAULT_RABBIT_PASSWORD))
     rabbit_vhost: str = "/"
     resync_interval: float = 60.0
     environment_prefix: str = "Contrail"
@@ -143,6 +144,16 @@ class Config:
         if self.device_password is not None:
             return Credentials("", self.device_user or "admin", self.device_password)
         return None
+
+    def secret_values(self) -> list[str]:
+        """Every configured password and token, revealed: for redaction by value. The
+        broker's default password (``guest``, also its default user) is no secret."""
+        found = [entry.password.reveal() for entry in self.credentials]
+        for name in SECRET_KEYS:
+            secret = getattr(self, name)
+            if secret is not None and secret != Secret(DEFAULT_RABBIT_PASSWORD):
+                found.append(secret.reveal())
+        return found
 
     @property
     def zk_hosts(self) -> str:

@@ -23,6 +23,8 @@ from typing import Any
 
 import structlog
 
+from reconciler import redaction
+
 _SECRET_KEYS = frozenset(
     {"password", "passwd", "token", "auth_token", "x-f5-auth-token", "authorization", "secret"}
 )
@@ -36,6 +38,17 @@ def _redact_secrets(
     for key in list(event_dict):
         if key.lower() in _SECRET_KEYS:
             event_dict[key] = "***"
+    return event_dict
+
+
+def _redact_values(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Replace every known secret value (``redaction``) in any field, the exception's text
+    included: a device's message or a library's traceback may echo one."""
+    for key, value in event_dict.items():
+        if isinstance(value, str | dict | list | tuple):
+            event_dict[key] = redaction.redact_all(value)
     return event_dict
 
 
@@ -71,6 +84,7 @@ def _stdlib_handler(renderer: Any) -> logging.Handler:
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.format_exc_info,
+                _redact_values,
                 renderer,
             ],
         )
@@ -139,6 +153,7 @@ def configure(level: str = "INFO", json: bool | None = None) -> None:
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _redact_secrets,
             structlog.processors.format_exc_info,
+            _redact_values,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),

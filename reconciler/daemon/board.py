@@ -9,6 +9,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from reconciler import redaction
 from reconciler.config import SECRET_KEYS
 from reconciler.coordination import rendezvous_owner
 from reconciler.daemon import statuspage
@@ -228,7 +229,8 @@ class StatusBoard:
             "plans": [self.plans[d] for d in sorted(self.plans) if d in ours],
             "events": list(reversed(self.events)),
         }
-        return dict(statuspage.scrub(data, _secrets(c)))
+        redaction.remember(_secrets(c))
+        return dict(redaction.redact_all(data))
 
 
 def _secrets(c: Controller) -> list[str]:
