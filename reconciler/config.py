@@ -367,8 +367,8 @@ def _parse(file: Path) -> configparser.ConfigParser:
     try:
         parser.read_string(text, source=str(file))
     except configparser.Error as exc:
-        first_line = str(exc).splitlines()[0]
-        raise ConfigError(f"config file {file} is not valid INI: {first_line}") from None
+        why = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        raise ConfigError(f"config file {file} is not valid INI: {why}") from None
     if not parser.sections():
         raise ConfigError(f"config file {file} has no sections: it needs at least [{SECTION}]")
     for section in parser.sections():

@@ -70,6 +70,8 @@ class LoginGate:
         return state
 
     def accepted(self) -> None:
+        if self._state is None:  # the common case, on every call: no lock
+            return
         with self._lock:
             was, self._state = self._state, None
         if was is not None:
