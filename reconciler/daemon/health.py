@@ -86,6 +86,7 @@ def serve(listen: str, readiness: Readiness, metrics: Metrics, status: Status | 
         server.start()
     except OSError as exc:  # in use, not an address of this host, no such host name
         # gevent appends the address to strerror; a resolver error (gaierror) has its own
-        why = os.strerror(exc.errno) if (exc.errno or 0) > 0 else (exc.strerror or str(exc))
+        errno = exc.errno or 0
+        why = os.strerror(errno) if errno > 0 else (exc.strerror or str(exc))
         raise ConfigError(f"http_listen = {listen!r}: cannot listen: {why}") from None
     return server
