@@ -92,3 +92,49 @@ def test_a_cancelled_consumer_is_a_lost_broker_until_it_consumes_again(
     binds = lambda: [e for e in events(daemon) if e["event"] == "bound to notifications"]  # noqa: E731
     wait_until(lambda: len(binds()) == 2, timeout=30, what="bound again")
     assert broker_connected(daemon) is True
+
+
+@pytest.fixture
+def rotating_user(own_vhost: str) -> Iterator[str]:
+    """A broker user of its own on the daemon's vhost (the test changes its password)."""
+    name = f"contrail-f5-rotated-{uuid.uuid4().hex[:6]}"
+    subprocess.run([CTL, "add_user", name, "before-5e1"], check=True, timeout=60)
+    subprocess.run(
+        [CTL, "set_permissions", "-p", own_vhost, name, ".*", ".*", ".*"], check=True, timeout=60
+    )
+    yield name
+    subprocess.run([CTL, "delete_user", name], capture_output=True, timeout=60)
+
+
+def test_a_rotated_password_clears_broker_connected_until_it_works_again(
+    bigip, vnc, topo, daemon_factory, own_vhost, rotating_user
+) -> None:
+    daemon: Daemon = daemon_factory(
+        resync=300,
+        broker=False,
+        rabbit_server="127.0.0.1",
+        rabbit_port=5672,
+        rabbit_vhost=own_vhost,
+        rabbit_user=rotating_user,
+        rabbit_password="before-5e1",
+    )
+    wait_until(daemon.ready, timeout=30, what="ready, bound to notifications")
+    subprocess.run([CTL, "change_password", rotating_user, "after-5e1"], check=True, timeout=60)
+    listed = subprocess.run(
+        [CTL, "list_connections", "-p", own_vhost, "pid", "user", "--quiet", "--no-table-headers"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    ours = [line.rsplit("\t", 1)[0] for line in listed.stdout.splitlines() if rotating_user in line]
+    assert ours, listed.stdout
+    for connection in ours:  # what a broker restart or a network blip does
+        subprocess.run([CTL, "close_connection", connection, "rotated"], check=True, timeout=60)
+    wait_until(lambda: broker_connected(daemon) is False, timeout=10, what="broker lost")
+    time.sleep(3)  # the reconnects meet ACCESS_REFUSED
+    assert broker_connected(daemon) is False
+    subprocess.run([CTL, "change_password", rotating_user, "before-5e1"], check=True, timeout=60)
+    wait_until(lambda: broker_connected(daemon) is True, timeout=45, what="consuming again")
+    refused = [e for e in events(daemon) if "ACCESS_REFUSED" in e.get("error", "")]
+    assert refused
