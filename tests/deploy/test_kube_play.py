@@ -18,8 +18,6 @@ import os
 import posixpath
 import shutil
 import subprocess
-import sys
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,7 +27,7 @@ import requests
 import yaml
 
 from emulators.contrail.topology import ListenerSpec, PoolSpec, Topology, add_load_balancer
-from tests.deploy.test_image import _podman, _why_podman_cannot_run
+from tests.deploy.test_image import _podman, active, built_image
 from tests.integration.conftest import DEVICE_USER
 from tests.support.polling import free_port, wait_until
 
@@ -151,19 +149,9 @@ def rendered(
 
 @pytest.fixture(scope="module")
 def image() -> str:
-    reason = _why_podman_cannot_run()
-    if reason:
-        pytest.skip(reason)
-    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-    tag = f"localhost/contrail-f5-reconciler:{version}-kube-play"
-    built = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "image.py"), "--tag", tag],
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    assert built.returncode == 0, f"scripts/image.py failed:\n{built.stderr[-6000:]}"
-    return tag
+    """This checkout's image under a tag of its own (another checkout's image test may be
+    building the plain version tag at the same time)."""
+    return built_image("-kube-play")
 
 
 @pytest.fixture
@@ -231,13 +219,4 @@ def test_the_kustomize_output_runs_under_podman_kube_play(
 
     wait_until(lambda: probe("/readyz") == 200, timeout=120, what="the readiness probe 200")
     assert probe("/healthz") == 200
-    wait_until(
-        lambda: (
-            vnc.loadbalancer_read(id=ids.loadbalancer)
-            .get_loadbalancer_properties()
-            .provisioning_status
-            == "ACTIVE"
-        ),
-        timeout=60,
-        what="the load balancer ACTIVE",
-    )
+    wait_until(lambda: active(vnc, ids.loadbalancer), timeout=60, what="the load balancer ACTIVE")
