@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from reconciler import __version__, logs
+from reconciler import __version__, logs, redaction
 from reconciler.config import ConfigError, load
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -99,6 +99,12 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return values
 
 
+def _say(text: str, file: Any = None) -> None:
+    """Print with every known secret redacted: a plan or an error may quote a device's
+    message, and a device's message may echo a password."""
+    print(redaction.redact(text), file=file or sys.stdout)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not (args.once or args.dry_run or args.command):
@@ -110,17 +116,18 @@ def main(argv: list[str] | None = None) -> int:
         args.once = True  # a dry run is always a single pass
     try:
         config = load(args.config, overrides=_overrides(args))
-    except ConfigError as exc:
+        redaction.remember(config.secret_values())
+        logs.configure(config.log_level)
+        if args.command == "adopt":
+            return run_adopt(config, args)
+        if args.once:
+            return run_once(config, args)
+        from reconciler.daemon.main import run_daemon
+
+        return run_daemon(config)
+    except ConfigError as exc:  # one line: what to fix, where (a bind error found late too)
         print(f"reconcile: configuration error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    logs.configure(config.log_level)
-    if args.command == "adopt":
-        return run_adopt(config, args)
-    if args.once:
-        return run_once(config, args)
-    from reconciler.daemon.main import run_daemon
-
-    return run_daemon(config)
 
 
 def run_adopt(config: Any, args: argparse.Namespace) -> int:
@@ -139,10 +146,10 @@ def run_adopt(config: Any, args: argparse.Namespace) -> int:
             output=args.output,
         )
     except (ContrailUnavailable, ContrailReadError) as exc:
-        print(f"reconcile: {exc}; nothing was planned or changed", file=sys.stderr)
+        _say(f"reconcile: {exc}; nothing was planned or changed", file=sys.stderr)
         return EXIT_ERROR
     for error in result.errors:
-        print(f"reconcile: {error}", file=sys.stderr)
+        _say(f"reconcile: {error}", file=sys.stderr)
     if not result.ok:
         return EXIT_ERROR
     if args.dry_run:
@@ -178,24 +185,24 @@ def run_once(config: Any, args: argparse.Namespace) -> int:
             finally:
                 reconciler.close()
     except (ContrailUnavailable, ContrailReadError, NotOwner) as exc:
-        print(f"reconcile: {exc}; nothing was planned or changed", file=sys.stderr)
+        _say(f"reconcile: {exc}; nothing was planned or changed", file=sys.stderr)
         return EXIT_ERROR
     plan = result.plan
     if args.output == "json":
-        print(render_json(plan))
+        _say(render_json(plan))
     else:
-        print(render_text(plan, colour=sys.stdout.isatty() and not args.no_color))
+        _say(render_text(plan, colour=sys.stdout.isatty() and not args.no_color))
     if args.dry_run:
         if plan.has_errors:
             return EXIT_ERROR
         return EXIT_CHANGES if plan.has_changes else EXIT_OK
     for applied in result.applied:
         for error in applied.errors:
-            print(f"reconcile: device {applied.device}: {error}", file=sys.stderr)
+            _say(f"reconcile: device {applied.device}: {error}", file=sys.stderr)
     for failure in result.status_failures:
-        print(f"reconcile: {failure}", file=sys.stderr)
+        _say(f"reconcile: {failure}", file=sys.stderr)
     for skipped in result.skipped:
-        print(f"reconcile: {skipped}", file=sys.stderr)
+        _say(f"reconcile: {skipped}", file=sys.stderr)
     return EXIT_OK if result.ok else EXIT_ERROR
 
 

@@ -10,17 +10,55 @@ to sit in the INI file or the environment. A bad value raises ConfigError naming
 from __future__ import annotations
 
 import configparser
+import difflib
+import ipaddress
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from reconciler.environment import settings_from
 from reconciler.model.values import Secret
 
 DEFAULT_PATH = Path("/etc/contrail/contrail-f5-reconciler.conf")
+DEFAULT_RABBIT_PASSWORD = "guest"  # RabbitMQ's own default (user guest): not a secret
 SECTION = "DEFAULTS"
-ENV_PREFIX = "CONTRAIL_F5_"
+#: configparser's own default section is ``[DEFAULT]``, whose keys it copies into every
+#: other section; ours is ``[DEFAULTS]`` (Contrail's). Naming no real section here makes a
+#: ``[DEFAULT]`` written by mistake an unknown section, reported, not a silent fallback.
+_NO_DEFAULT_SECTION = "contrail-f5-reconciler: no default section"
+#: Section names besides [DEFAULTS]: ``<prefix><name>``.
+SECTION_PREFIXES = ("claim:", "credentials:", "set:")
+CLAIM_KEYS = frozenset({"sas", "clusters", "namespaces", "kinds"})
+CREDENTIAL_KEYS = frozenset({"user", "password", "password_file"})
+#: The set kv pairs the reconciler reads (settings.py, plan/routes.py, translate/networking.py):
+#: the keys a ``[set:<name>]`` section may give.
+SET_KEYS = frozenset(
+    {
+        "address",
+        "device_ip",
+        "user",
+        "username",
+        "password",
+        "port",
+        "ha_mode",
+        "sync_mode",
+        "device_group",
+        "global_routed_mode",
+        "interface_mapping",
+        "snat_addresses_per_subnet",
+        "vip_route_mode",
+        "external_vmi",
+        "external_network",
+        "external_self_ip",
+        "vip_route_community",
+    }
+)
+#: Full resyncs closer than this run back to back: the reconciler then only burns CPU and
+#: device requests (0 made 2,000 requests in 10 s).
+MIN_RESYNC_INTERVAL = 1.0
 
 
 class ConfigError(ValueError):
@@ -60,7 +98,7 @@ class Config:
     rabbit_server: str = ""  # empty: no notifications, poll instead
     rabbit_port: int = 5672
     rabbit_user: str = "guest"
-    rabbit_password: Secret = field(default_factory=lambda: Secret("guest"))
+    rabbit_password: Secret = field(default_factory=lambda: Secret(DEFAULT_RABBIT_PASSWORD))
     rabbit_vhost: str = "/"
     resync_interval: float = 60.0
     environment_prefix: str = "Contrail"
@@ -107,6 +145,16 @@ class Config:
             return Credentials("", self.device_user or "admin", self.device_password)
         return None
 
+    def secret_values(self) -> list[str]:
+        """Every configured password and token, revealed: for redaction by value. The
+        broker's default password (``guest``, also its default user) is no secret."""
+        found = [entry.password.reveal() for entry in self.credentials]
+        for name in SECRET_KEYS:
+            secret = getattr(self, name)
+            if secret is not None and secret != Secret(DEFAULT_RABBIT_PASSWORD):
+                found.append(secret.reveal())
+        return found
+
     @property
     def zk_hosts(self) -> str:
         """kazoo's hosts string: every ensemble member with a port."""
@@ -149,6 +197,18 @@ def _types() -> dict[str, Any]:
     return {k: v.split(" ")[0] if isinstance(v, str) else v for k, v in hints.items()}
 
 
+def _unknown_key(where: str, key: str, known: Iterable[str]) -> ConfigError:
+    """The error for a key nobody reads, with the nearest known one when there is one."""
+    close = difflib.get_close_matches(key, sorted(known), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return ConfigError(f"{where}: unknown key {key!r}{hint}")
+
+
+def _setting_keys() -> set[str]:
+    keys = set(_types()) - {"claims", "credentials", "set_overrides"}
+    return keys | {f"{k}_file" for k in SECRET_KEYS}
+
+
 def _apply(values: dict[str, Any], raw: Mapping[str, str], source: str) -> None:
     kinds = _types()
     for key, value in raw.items():
@@ -156,8 +216,8 @@ def _apply(values: dict[str, Any], raw: Mapping[str, str], source: str) -> None:
         if key.endswith("_file") and key[: -len("_file")] in SECRET_KEYS:
             values[key[: -len("_file")]] = _read_secret(key, value, source)
             continue
-        if key not in kinds or key in ("claims", "credentials", "set_overrides"):
-            raise ConfigError(f"{source}: unknown key {key!r}")
+        if key not in _setting_keys():
+            raise _unknown_key(source, key, _setting_keys())
         if key in SECRET_KEYS:
             values[key] = Secret(value)
             continue
@@ -170,6 +230,7 @@ def _claims(parser: configparser.ConfigParser, source: str) -> tuple[ClaimRule, 
         if not section.startswith("claim:"):
             continue
         body = parser[section]
+        _check_keys(f"{source} [{section}]", body, CLAIM_KEYS)
         if not body.get("sas"):
             raise ConfigError(f"{source}: [{section}] needs sas = <service-appliance-set name>")
 
@@ -204,9 +265,7 @@ def _credentials(parser: configparser.ConfigParser, source: str) -> tuple[Creden
             continue
         where = f"{source} [{section}]"
         body = {k.lower(): v for k, v in parser[section].items()}
-        unknown = set(body) - {"user", "password", "password_file"}
-        if unknown:
-            raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+        _check_keys(where, body, CREDENTIAL_KEYS)
         if "password_file" in body:
             password = _read_secret("password_file", body["password_file"], where)
         elif "password" in body:
@@ -250,6 +309,7 @@ def _set_overrides(parser: configparser.ConfigParser, source: str) -> dict[str, 
         if not section.startswith("set:"):
             continue
         body = {k.lower(): v.strip() for k, v in parser[section].items()}
+        _check_keys(f"{source} [{section}]", body, SET_KEYS)
         problem = community_problem(body.get("vip_route_community", ""))
         if problem:
             raise ConfigError(f"{source} [{section}]: vip_route_community: {problem}")
@@ -269,22 +329,14 @@ def load(
     set_overrides: dict[str, dict[str, str]] = {}
     file = path if path is not None else (DEFAULT_PATH if DEFAULT_PATH.exists() else None)
     if file is not None:
-        parser = configparser.ConfigParser(interpolation=None)
-        try:
-            with open(file) as handle:
-                parser.read_file(handle)
-        except OSError as exc:
-            raise ConfigError(f"cannot read config file {file}: {exc}") from None
-        except configparser.Error as exc:
-            raise ConfigError(f"config file {file} is not valid INI: {exc}") from None
-        if parser.has_section(SECTION):
-            _apply(values, dict(parser[SECTION]), f"{file} [{SECTION}]")
+        parser = _parse(file)
+        _apply(values, dict(parser[SECTION]), f"{file} [{SECTION}]")
         claims = _claims(parser, str(file))
         credentials = _credentials(parser, str(file))
         set_overrides = _set_overrides(parser, str(file))
     env = os.environ if environ is None else environ
-    from_env = {k[len(ENV_PREFIX) :].lower(): v for k, v in env.items() if k.startswith(ENV_PREFIX)}
-    _apply(values, from_env, "environment")
+    for variable, key, value in settings_from(env):
+        _apply(values, {key: value}, f"environment variable {variable}")
     for key, value in (overrides or {}).items():
         if value is not None:
             values[key] = Secret(value) if key in SECRET_KEYS and isinstance(value, str) else value
@@ -299,7 +351,91 @@ def load(
     return config
 
 
+def _parse(file: Path) -> configparser.ConfigParser:
+    """The INI file, or a one-line ConfigError: unreadable, not UTF-8, not INI, empty, no
+    ``[DEFAULTS]``, or a section nobody reads."""
+    parser = configparser.ConfigParser(interpolation=None, default_section=_NO_DEFAULT_SECTION)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {file}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"config file {file} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+            f"{exc.start})"
+        ) from None
+    try:
+        parser.read_string(text, source=str(file))
+    except configparser.Error as exc:
+        why = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        raise ConfigError(f"config file {file} is not valid INI: {why}") from None
+    if not parser.sections():
+        raise ConfigError(f"config file {file} has no sections: it needs at least [{SECTION}]")
+    for section in parser.sections():
+        if section != SECTION and not section.startswith(SECTION_PREFIXES):
+            known = [SECTION, *(f"{p}<name>" for p in SECTION_PREFIXES)]
+            name = section.partition(":")[2]
+            close = difflib.get_close_matches(
+                section, [SECTION, *(p + name for p in SECTION_PREFIXES)], n=1
+            ) or difflib.get_close_matches(section.upper(), [SECTION], n=1)
+            hint = f"did you mean [{close[0]}]? " if close else ""
+            raise ConfigError(
+                f"config file {file}: unknown section [{section}] ({hint}sections: "
+                f"{', '.join(f'[{k}]' for k in known)})"
+            )
+    if not parser.has_section(SECTION):
+        raise ConfigError(f"config file {file} has no [{SECTION}] section")
+    return parser
+
+
+def _check_keys(where: str, body: Iterable[str], known: frozenset[str]) -> None:
+    for key in body:
+        if key.lower() not in known:
+            raise _unknown_key(where, key.lower(), known)
+
+
+_HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?")
+
+
+def listen_address(listen: str) -> tuple[str, int]:
+    """``host:port`` or ``[IPv6]:port`` as a socket address, or ConfigError naming
+    ``http_listen``. A host that looks like an IPv4 address must be one (256.1.1.1 is not
+    a host name to look up)."""
+
+    def refuse(why: str) -> ConfigError:
+        return ConfigError(f"http_listen = {listen!r}: {why}")
+
+    host, colon, port = listen.strip().rpartition(":")
+    if not colon or not port.isdigit():
+        raise refuse("not host:port (IPv6: [address]:port)")
+    if int(port) > 65535:
+        raise refuse(f"port {port} is above 65535")
+    if host.startswith("[") and host.endswith("]"):
+        try:
+            return str(ipaddress.IPv6Address(host[1:-1])), int(port)
+        except ValueError as exc:
+            raise refuse(f"{host[1:-1]!r} is not an IPv6 address: {exc}") from None
+    if ":" in host:
+        raise refuse("an IPv6 address goes in brackets: [address]:port")
+    if not host:
+        raise refuse("no host (0.0.0.0 for every IPv4 address, [::] for every address)")
+    if re.fullmatch(r"[0-9.]+", host):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError as exc:
+            raise refuse(f"{host!r} is not an IPv4 address: {exc}") from None
+    elif not _HOSTNAME.fullmatch(host):
+        raise refuse(f"{host!r} is not a host name or address")
+    return host, int(port)
+
+
 def _validate(config: Config) -> None:
+    if config.resync_interval < MIN_RESYNC_INTERVAL:
+        raise ConfigError(
+            f"resync_interval = {config.resync_interval:g} is below {MIN_RESYNC_INTERVAL:g} s "
+            "(passes would run back to back)"
+        )
+    listen_address(config.http_listen)
     if not 0 < config.max_delete_fraction <= 1:
         raise ConfigError(f"max_delete_fraction = {config.max_delete_fraction} is not in (0, 1]")
     if not config.environment_prefix.replace("-", "").replace("_", "").isalnum():
@@ -326,6 +462,3 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"device_down_grace = {config.device_down_grace} is negative")
     if config.device_user and config.device_password is None:
         raise ConfigError("device_user is set but device_password (device_password_file) is not")
-    host, _, port = config.http_listen.rpartition(":")
-    if not port.isdigit():
-        raise ConfigError(f"http_listen = {config.http_listen!r} is not host:port")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from reconciler import redaction
 from reconciler.config import Credentials
 from reconciler.model.contrail import ApplianceSet
 from reconciler.model.values import FrozenDict, Secret
@@ -143,4 +144,7 @@ def settings_for(sas: ApplianceSet, credentials: Credentials | None = None) -> S
 
 
 def _secret(value: object) -> Secret:
-    return value if isinstance(value, Secret) else Secret(str(value))
+    """The password as a Secret, remembered for redaction by value (logs, page, plans)."""
+    secret = value if isinstance(value, Secret) else Secret(str(value))
+    redaction.remember([secret.reveal()])
+    return secret

@@ -114,6 +114,10 @@ class BigipApp:
             return Response(400, {"error": "control body is not JSON"})
         if action == "tokens/expire" and request.method == "POST":
             return Response(200, {"expired": self.auth.expire(body.get("user"))})
+        if action == "logins":  # the login log; DELETE empties it
+            if request.method == "DELETE":
+                self.auth.login_log.clear()
+            return Response(200, {"logins": list(self.auth.login_log)})
         if action == "tokens":
             users: dict[str, int] = {}
             for token in list(self.auth.tokens.values()):

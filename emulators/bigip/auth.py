@@ -59,6 +59,8 @@ class Authenticator:
     def __init__(self, users: dict[str, str]) -> None:
         self.users = dict(users)
         self.tokens: dict[str, Token] = {}
+        # Every login attempt, as the device's audit log has them: {"user", "ok", "at"}.
+        self.login_log: list[dict[str, Any]] = []
         self._lock = threading.Lock()
 
     def _check_password(self, user: str, password: str) -> bool:
@@ -69,7 +71,10 @@ class Authenticator:
         if not isinstance(body, dict):
             raise AuthError(400, "Found invalid JSON body in the request.")
         user, password = str(body.get("username", "")), str(body.get("password", ""))
-        if not self._check_password(user, password):
+        accepted = self._check_password(user, password)
+        with self._lock:
+            self.login_log.append({"user": user, "ok": accepted, "at": time.time()})
+        if not accepted:
             raise AuthError(401, "Authentication failed.")
         now = time.time()
         with self._lock:

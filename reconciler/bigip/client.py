@@ -3,9 +3,11 @@
 We let f5-sdk log in (token auth, renewal) and build URIs, and we send the requests through
 its session ourselves, with the exact verbs and bodies the plan needs: a create is one POST,
 an update one PATCH of the changed fields, a delete one DELETE — no load-before-modify
-round trips. Reads and transaction setup are retried with tenacity on connection errors,
-5xx and 401 (a device that dropped our token gets a fresh login). f5-sdk's ``debug`` (which
-records auth headers) is never turned on.
+round trips. Reads and transaction setup are retried with tenacity on connection errors and
+5xx, and once on a 401 for a token the device dropped (with a fresh login). A refused login
+is not retried: it closes the device's LoginGate (``logins``) for a growing while, shared by
+every connection to the device — a wrong password must not lock the account. f5-sdk's ``debug`` (which records auth headers) is never
+turned on.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from tenacity import (
 )
 from urllib3.util.ssl_ import create_urllib3_context
 
+from reconciler.bigip.logins import LoginGate
 from reconciler.concurrency import Siblings
 from reconciler.coordination import NotOwner
 from reconciler.logs import get_logger
@@ -46,12 +49,19 @@ class DeviceError(RuntimeError):
     ``fenced``: never sent, because this replica may not write to the device now."""
 
     def __init__(
-        self, message: str, status: int | None = None, body: Any = None, fenced: bool = False
+        self,
+        message: str,
+        status: int | None = None,
+        body: Any = None,
+        fenced: bool = False,
+        login_refused: bool = False,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.body = body
         self.fenced = fenced
+        self.login_refused = login_refused  # the credentials, not a token, were refused
+        self.gated = False  # this refusal is known to the LoginGate (counted, or its own)
 
     @property
     def transient(self) -> bool:
@@ -180,10 +190,18 @@ class _SessionLogin(iControlRESTTokenAuth):
         self.expiration = self._get_token_expiration_time(created, expires)
 
 
-def _device_message(exc: BaseException) -> tuple[str, int | None, Any]:
+LOGIN_PATH = "/mgmt/shared/authn/login"
+
+
+def _response(exc: BaseException) -> Any:
     response = getattr(exc, "response", None)
     if response is None and exc.args and hasattr(exc.args[0], "response"):
         response = exc.args[0].response
+    return response
+
+
+def _device_message(exc: BaseException) -> tuple[str, int | None, Any]:
+    response = _response(exc)
     if response is None:
         return f"{type(exc).__name__}: {exc}", None, None
     try:
@@ -200,12 +218,18 @@ def as_device_error(exc: BaseException) -> DeviceError:
     if isinstance(exc, FencedWrite):
         return DeviceError(f"write not sent: {exc}", fenced=True)
     message, status, body = _device_message(exc)
-    return DeviceError(message, status, body)
+    login = status == 401 and LOGIN_PATH in str(getattr(_response(exc), "url", ""))
+    if login:
+        message = f"login refused: {message}"
+    return DeviceError(message, status, body, login_refused=login)
 
 
 def _is_transient(exc: BaseException) -> bool:
+    """Worth another try within this call: not a write the fence held back, and not a
+    refused login (retrying one only counts against the account's lockout). A 401 for a
+    token the device dropped is: the token is forgotten, the next try logs in afresh."""
     error = as_device_error(exc)
-    return error.transient and not error.fenced  # a fenced write waits for the next key
+    return error.transient and not error.fenced and not error.login_refused
 
 
 class DeviceClient:
@@ -223,8 +247,10 @@ class DeviceClient:
         fence: Fence | None = None,
         user_agent: str = "",
         connections: int = 1,
+        logins: LoginGate | None = None,
     ) -> None:
         self.settings = settings
+        self.logins = logins or LoginGate()  # shared with the siblings: one device, one gate
         self.connections = max(1, int(connections))
         self._siblings = Siblings(self, self.sibling, self.connections)
         self.fence = fence
@@ -251,6 +277,7 @@ class DeviceClient:
             on_call=self.on_call,
             fence=self._fence,
             user_agent=self.user_agent,
+            logins=self.logins,
         )
 
     def pool(self, wanted: int | None = None) -> list[DeviceClient]:
@@ -319,18 +346,33 @@ class DeviceClient:
             reraise=True,
         ):
             with attempt:
-                try:
-                    return call(*args, **kwargs)
-                except DeviceError as exc:
-                    if exc.status == 401:
-                        self._forget_token()
-                    raise
-                except (requests.RequestException, iControlUnexpectedHTTPError) as exc:
-                    error = as_device_error(exc)
-                    if error.status == 401:
-                        self._forget_token()
-                    raise error from None
+                return self._through_gate(call, *args, **kwargs)
         raise AssertionError("unreachable")
+
+    def _through_gate(self, call: Any, *args: Any, **kwargs: Any) -> Any:
+        """One call, unless the device's logins are backing off (then a DeviceError at once,
+        the device not asked). A 401 drops the token; a refused login closes the gate."""
+        wait = self.logins.closed_for()
+        if wait > 0:
+            state = self.logins.state
+            refused = state.message if state else "login refused"
+            closed = DeviceError(
+                f"{refused} (not tried again for {wait:.0f} s)", 401, login_refused=True
+            )
+            closed.gated = True
+            raise closed
+        try:
+            result = call(*args, **kwargs)
+        except (DeviceError, requests.RequestException, iControlUnexpectedHTTPError) as exc:
+            error = as_device_error(exc)
+            if error.status == 401:
+                self._forget_token()
+            if error.login_refused and not error.gated:
+                error.gated = True  # an outer call sees the same error: count it once
+                self.logins.refused(str(error))
+            raise error from None
+        self.logins.accepted()
+        return result
 
     # -- URLs ------------------------------------------------------------------------------
 
@@ -377,15 +419,13 @@ class DeviceClient:
 
     def send(self, verb: str, url: str, body: dict[str, Any] | None = None) -> Any:
         """One write, not retried (a transaction decides what a failure means)."""
-        self.on_call(verb)
-        try:
-            call = getattr(self.mgmt.icrs, verb.lower())
-            response = call(url, json=body) if body is not None else call(url)
-        except (requests.RequestException, iControlUnexpectedHTTPError) as exc:
-            error = as_device_error(exc)
-            if error.status == 401:
-                self._forget_token()
-            raise error from None
+
+        def call() -> Any:
+            self.on_call(verb)
+            method = getattr(self.mgmt.icrs, verb.lower())
+            return method(url, json=body) if body is not None else method(url)
+
+        response = self._through_gate(call)
         return response.json() if response.content else None
 
     def upload(self, name: str, data: bytes) -> None:

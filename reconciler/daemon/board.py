@@ -4,10 +4,12 @@ into plain values on request (``statuspage.py`` renders them)."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from reconciler import redaction
 from reconciler.config import SECRET_KEYS
 from reconciler.coordination import rendezvous_owner
 from reconciler.daemon import statuspage
@@ -116,6 +118,7 @@ class StatusBoard:
             error = state.unavailable.get(device.name)
             if error is None and len(worker.clients) == 1 and state.unavailable:
                 error = next(iter(state.unavailable.values()))
+            login = client.logins.state
             rows.append(
                 {
                     "name": device.name,
@@ -129,6 +132,8 @@ class StatusBoard:
                     "down_since": worker.down_since_wall if worker.down_since is not None else None,
                     "queue_depth": len(worker.queue),
                     "error": error,
+                    # refused credentials: how often in a row, since when, next attempt
+                    "login_refused": dataclasses.asdict(login) if login else None,
                 }
             )
         return rows
@@ -184,13 +189,15 @@ class StatusBoard:
         for sas in sorted(
             snapshot.appliance_sets.values() if snapshot else (), key=lambda s: s.name
         ):
-            owner = None
+            owner, unusable = None, c.unusable.get(sas.name)
             if sas.name in releasing:
                 ownership = "this replica, handing it over"
             elif sas.uuid in c.sets:
                 ownership = "this replica"
+            elif unusable is not None:
+                ownership = f"this replica, not reconciled: {unusable}"
             elif c.ownership.owns(sas.name):
-                ownership = "this replica (settings unusable: see the log)"
+                ownership = "this replica (its workers are starting)"
             else:
                 ownership = "another replica"
                 owner = rendezvous_owner(sas.name, replicas) if replicas else None
@@ -201,6 +208,7 @@ class StatusBoard:
                     "uuid": sas.uuid,
                     "ownership": ownership,
                     "owner": owner,
+                    "unusable": unusable,
                     "load_balancers": tally[0],
                     "in_error": tally[1],
                     "devices": [
@@ -221,7 +229,8 @@ class StatusBoard:
             "plans": [self.plans[d] for d in sorted(self.plans) if d in ours],
             "events": list(reversed(self.events)),
         }
-        return dict(statuspage.scrub(data, _secrets(c)))
+        redaction.remember(_secrets(c))
+        return dict(redaction.redact_all(data))
 
 
 def _secrets(c: Controller) -> list[str]:

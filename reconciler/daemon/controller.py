@@ -30,6 +30,7 @@ import structlog
 
 from reconciler.bigip.client import DeviceClient
 from reconciler.bigip.ha import push_to_group
+from reconciler.bigip.logins import LoginGate, LoginState
 from reconciler.config import Config
 from reconciler.contrail.connect import Connections
 from reconciler.contrail.reader import ContrailReader, ContrailReadError
@@ -138,6 +139,11 @@ class DeviceWorker:
     def client(self) -> DeviceClient:
         """The device written now (after a failover, the new active one)."""
         return self.reconciler.targets[0].client
+
+    @property
+    def login_refused(self) -> bool:
+        """A device of this worker refuses our credentials (its logins are backing off)."""
+        return any(c.logins.state is not None for c in self.clients)
 
     def knows(self, lb_uuid: str) -> bool:
         """Did this worker place objects for the load balancer (it may have left the set)?"""
@@ -306,6 +312,9 @@ class Controller:
         self._route_problems: dict[str, list[str]] = {}
         self._retiring: dict[str, list[threading.Thread]] = {}  # set name → stopping workers
         self._releasing: set[str] = set()  # sets whose release waits for those
+        # Owned sets whose settings cannot work (set name → SettingsError naming the key):
+        # shown on the status page and counted, never waited for by /readyz.
+        self.unusable: dict[str, str] = {}
         # What the status page shows beside the above (``status``): per device the last plan
         # (and the last with changes), per load balancer the last change applied, events.
         self.board = StatusBoard()
@@ -446,13 +455,15 @@ class Controller:
             self.ownership.offer(s.name for s in snapshot.appliance_sets.values())
         sets: dict[str, SetSettings] = {}
         wanted: dict[str, tuple[str, tuple[DeviceSettings, ...], str]] = {}
+        unusable: dict[str, str] = {}
         for sas in snapshot.appliance_sets.values():
             if not self.ownership.owns(sas.name):
                 continue
             try:
                 settings = settings_for(sas, self.config.credentials_for(sas.name))
             except SettingsError as exc:
-                log.warning("unusable service-appliance-set", error=str(exc))
+                log.warning("unusable service-appliance-set", set=sas.name, error=str(exc))
+                unusable[sas.name] = str(exc)
                 continue
             sets[sas.uuid] = settings
             if networking.is_l3(settings):
@@ -463,6 +474,10 @@ class Controller:
                 for device in settings.devices:
                     wanted[_device_key(device)] = (sas.uuid, (device,), "device")
         previous, self.sets = self.sets, sets
+        for name in sorted(unusable.keys() - self.unusable.keys()):
+            self.event("settings", f"set {name} unusable: {unusable[name]}", "error", set=name)
+        self.unusable = unusable
+        self.metrics.sets_unusable.set(len(unusable))
         mine, had = {s.sas_name for s in sets.values()}, {s.sas_name for s in previous.values()}
         for name in sorted(mine ^ had):
             self.event("ownership", f"{'took' if name in mine else 'gave up'} set {name}", set=name)
@@ -535,7 +550,30 @@ class Controller:
             fence=lambda: self.ownership.fence(sas_name),
             user_agent=self.user_agent,
             connections=self.config.device_connections,
+            logins=LoginGate(
+                self.config.resync_interval, lambda state: self._login_changed(device, state)
+            ),
         )
+
+    def _login_changed(self, device: DeviceSettings, state: LoginState | None) -> None:
+        """A device refused our credentials (again), or accepts them again: metrics, log and
+        the status page's events say so."""
+        self.metrics.login_refused.labels(device.name).set(0 if state is None else 1)
+        if state is None:
+            log.info("device accepts our credentials again", device=device.name)
+            self.event("login", f"device {device.name} accepts our credentials again")
+            return
+        self.metrics.login_failures.labels(device.name).inc()
+        wait = round(state.retry_at - time.time())
+        log.warning(
+            "device refused our login; not trying again for a while",
+            device=device.name,
+            refused=state.refused,
+            retry_in=wait,
+            error=state.message,
+        )
+        if state.refused == 1:
+            self.event("login", f"device {device.name} refused our login: {state.message}", "error")
 
     def _start(
         self, fn: Callable[[], None], after: threading.Thread | None = None
@@ -634,10 +672,13 @@ class Controller:
         return self.board.status(self)
 
     def readiness(self) -> dict[str, bool]:
+        """Ready: the usable sets are served. A device refusing our credentials is the
+        operator's to fix (status page, metric, alert), like an unusable set: waiting for it
+        would only hold a rollout back."""
+        served = [w for w in self.workers.values() if not w.login_refused]
         return {
-            "initial_sync": self.contrail_synced
-            and all(w.state.full_synced for w in self.workers.values()),
-            "devices_reachable": all(w.state.reachable for w in self.workers.values()),
+            "initial_sync": self.contrail_synced and all(w.state.full_synced for w in served),
+            "devices_reachable": all(w.state.reachable for w in served),
         }
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -12,12 +12,15 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
 from prometheus_client import make_wsgi_app
 
+from reconciler.config import ConfigError, listen_address
 from reconciler.daemon import statuspage
 from reconciler.daemon.metrics import Metrics
 
@@ -70,11 +73,20 @@ def make_app(
 
 
 def serve(listen: str, readiness: Readiness, metrics: Metrics, status: Status | None = None) -> Any:
-    """Start the server in a greenlet; returns it (``.stop()``, ``.server_port``)."""
+    """Start the server in a greenlet; returns it (``.stop()``, ``.server_port``). A listen
+    address it cannot bind is a ConfigError naming ``http_listen``."""
     from gevent.pywsgi import WSGIServer
 
-    host, _, port = listen.rpartition(":")
     app = make_app(readiness, metrics, status)
-    server = WSGIServer((host or "127.0.0.1", int(port)), app, log=None)
-    server.start()
+    # gevent's own error lines (a client that went away) as log events, not plain text
+    server = WSGIServer(
+        listen_address(listen), app, log=None, error_log=logging.getLogger("gevent.pywsgi")
+    )
+    try:
+        server.start()
+    except OSError as exc:  # in use, not an address of this host, no such host name
+        # gevent appends the address to strerror; a resolver error (gaierror) has its own
+        errno = exc.errno or 0
+        why = os.strerror(errno) if errno > 0 else (exc.strerror or str(exc))
+        raise ConfigError(f"http_listen = {listen!r}: cannot listen: {why}") from None
     return server

@@ -29,7 +29,7 @@ from reconciler.daemon.controller import Controller
 from reconciler.daemon.health import serve
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.watch import Watcher, broker_connection
-from reconciler.logs import get_logger
+from reconciler.logs import capture_gevent_errors, get_logger
 
 log = get_logger("daemon")
 BIND_WAIT_SECONDS = 10.0
@@ -70,6 +70,7 @@ def _ownership(config: Config, replica: str, metrics: Metrics) -> Ownership:
 
 def run_daemon(config: Config, stop: threading.Event | None = None) -> int:
     stop = stop or threading.Event()
+    capture_gevent_errors()
 
     def _stop(signum: int, _frame: Any) -> None:
         log.info("stopping: finishing the current applies", signal=signal.Signals(signum).name)

@@ -12,7 +12,8 @@ PREFIX = "contrail_f5"
 
 
 class Metrics:
-    PER_DEVICE = ("managed", "last_sync", "device_up")  # series a stopped worker takes along
+    # series a stopped worker takes along
+    PER_DEVICE = ("managed", "last_sync", "device_up", "login_refused")
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         r = self.registry = registry or CollectorRegistry()
@@ -75,6 +76,12 @@ class Metrics:
             "F5 service-appliance-sets this replica reconciles now",
             registry=r,
         )
+        self.sets_unusable = Gauge(
+            f"{PREFIX}_sets_unusable",
+            "F5 sets this replica owns but cannot reconcile: their settings name a bad or "
+            "missing key (the status page says which)",
+            registry=r,
+        )
         self.ownership_changes = Counter(
             f"{PREFIX}_ownership_changes",
             "Sets this replica acquired, released, or lost with its ZooKeeper session",
@@ -84,6 +91,18 @@ class Metrics:
         self.device_up = Gauge(
             f"{PREFIX}_device_up",
             "1 if the device answered this replica's last attempt, else 0",
+            ["device"],
+            registry=r,
+        )
+        self.login_refused = Gauge(
+            f"{PREFIX}_device_login_refused",
+            "1 while the device refuses our credentials (logins back off), else 0",
+            ["device"],
+            registry=r,
+        )
+        self.login_failures = Counter(
+            f"{PREFIX}_device_login_failures",
+            "Logins the device refused (wrong user or password)",
             ["device"],
             registry=r,
         )

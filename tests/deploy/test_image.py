@@ -69,14 +69,14 @@ def _why_podman_cannot_run() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def image() -> str:
-    """The image `make image` builds (same tag: the test leaves it for the next run's cache)."""
+def built_image(tag_suffix: str = "") -> str:
+    """The image of this checkout, built as `make image` builds it, tagged with the package
+    version (and ``tag_suffix``); skips the test where podman cannot run."""
     reason = _why_podman_cannot_run()
     if reason:
         pytest.skip(reason)
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-    tag = f"localhost/contrail-f5-reconciler:{version}"
+    tag = f"localhost/contrail-f5-reconciler:{version}{tag_suffix}"
     started = time.monotonic()
     built = subprocess.run(
         [sys.executable, str(SCRIPT), "--tag", tag],
@@ -87,6 +87,12 @@ def image() -> str:
     assert built.returncode == 0, f"scripts/image.py failed:\n{built.stderr[-6000:]}"
     print(f"image {tag} built in {time.monotonic() - started:.0f} s")
     return tag
+
+
+@pytest.fixture(scope="module")
+def image() -> str:
+    """The image `make image` builds (same tag: the test leaves it for the next run's cache)."""
+    return built_image()
 
 
 class Container:
@@ -159,6 +165,12 @@ def container(image: str, contrail: Any, vhost: str, tmp_path: Path) -> Iterator
     _podman("rm", "--force", "--time", "2", name)
 
 
+def active(vnc: Any, lb_uuid: str) -> bool:
+    """Has the reconciler in the container written the load balancer ACTIVE to Contrail?"""
+    properties = vnc.loadbalancer_read(id=lb_uuid).get_loadbalancer_properties()
+    return bool(properties.provisioning_status == "ACTIVE")
+
+
 def _proc_ids(status: str, field: str) -> set[int]:
     (line,) = [line for line in status.splitlines() if line.startswith(f"{field}:")]
     return {int(value) for value in line.split()[1:]}
@@ -175,16 +187,7 @@ def test_the_image_runs_the_daemon_as_the_deployment_does(
     wait_until(container.ready, timeout=90, what="/readyz 200 from the container")
     answer = container.get("/readyz")
     assert answer is not None and json.loads(answer.text)["ready"] is True
-    wait_until(
-        lambda: (
-            vnc.loadbalancer_read(id=ids.loadbalancer)
-            .get_loadbalancer_properties()
-            .provisioning_status
-            == "ACTIVE"
-        ),
-        timeout=30,
-        what="the load balancer ACTIVE",
-    )
+    wait_until(lambda: active(vnc, ids.loadbalancer), timeout=30, what="the load balancer ACTIVE")
     lb = vnc.loadbalancer_read(id=ids.loadbalancer).get_loadbalancer_properties()
     assert lb.provisioning_status == "ACTIVE"
     metrics = container.get("/metrics")

@@ -335,6 +335,20 @@ UNIT_TESTS = [
             ),
         ],
     },
+    {  # bigip-a refuses the password from minute 2 on; bigip-b accepts it again at minute 3
+        "input_series": [
+            _series("contrail_f5_device_login_refused", "0 0 1x60", pod="a", device="bigip-a"),
+            _series("contrail_f5_device_login_refused", "1 1 1 0x60", pod="a", device="bigip-b"),
+        ],
+        "alert_rule_test": [
+            _fires("ContrailF5DeviceLoginRefused", "4m"),
+            _fires(
+                "ContrailF5DeviceLoginRefused",
+                "10m",
+                {"namespace": "contrail", "device": "bigip-a", "severity": "critical"},
+            ),
+        ],
+    },
     {  # "fresh" syncs every minute (on replica b, after a stale report of a);
         # "stuck" converged last at 300 s: 3 intervals late at 480 s, firing 5m later
         "input_series": [

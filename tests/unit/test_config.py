@@ -43,7 +43,7 @@ def test_a_password_can_come_from_a_file_and_never_prints(tmp_path: Path) -> Non
         ("[DEFAULTS]\nmax_delete_fraction = 2\n", "max_delete_fraction"),
         ("[DEFAULTS]\nlog_level = VERBOSE\n", "log_level"),
         ("[DEFAULTS]\ncontrail_connections = 0\n", "contrail_connections"),
-        ("[claim:k8s]\nclusters = a\n", "claim:k8s"),
+        ("[DEFAULTS]\n[claim:k8s]\nclusters = a\n", "claim:k8s"),
         ("not an ini file", "not valid INI"),
     ],
 )
@@ -102,9 +102,9 @@ def test_device_credentials_come_from_our_config_over_contrails(tmp_path: Path) 
 @pytest.mark.parametrize(
     ("text", "named"),
     [
-        ("[credentials:f5]\nuser = admin\n", "credentials:f5"),
-        ("[credentials:f5]\npassword = x\npasword_file = /y\n", "pasword_file"),
-        ("[credentials:f5]\npassword_file = /nonexistent/secret\n", "password_file"),
+        ("[DEFAULTS]\n[credentials:f5]\nuser = admin\n", "credentials:f5"),
+        ("[DEFAULTS]\n[credentials:f5]\npassword = x\npasword_file = /y\n", "pasword_file"),
+        ("[DEFAULTS]\n[credentials:f5]\npassword_file = /nonexistent/secret\n", "password_file"),
         ("[DEFAULTS]\ndevice_user = ops\n", "device_password"),
         ("[DEFAULTS]\nzk_server_ip = zk1\nzk_root = zk\n", "zk_root"),
         ("[DEFAULTS]\nzk_server_ip = zk1\nzk_session_timeout = 0.5\n", "zk_session_timeout"),
