@@ -318,6 +318,21 @@ class Target:
         return self.client.settings
 
 
+#: A load balancer no device has reported on yet: it keeps whatever route it has.
+NOT_REPORTED = "not reconciled yet"
+
+
+@dataclass(frozen=True)
+class RouteContext:
+    """What the daemon knows of a set's load balancers beyond one pass, so that a pass that
+    sees only some of them (one device's, one load balancer's) still plans the set's whole
+    VIP route table: each one's outcome over the set's devices (``NOT_REPORTED`` when none
+    has said yet), and the errors devices other than this pass's reported."""
+
+    outcomes: Mapping[str, str | None] = field(default_factory=dict)
+    elsewhere: Mapping[str, str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Request:
     """What to reconcile: the whole set (``lbs`` None) or some of its load balancers."""
@@ -330,7 +345,10 @@ class Request:
     dry_run: bool = False
     save: bool = True  # False: the caller batches ``save sys config`` (the daemon)
     read_devices: bool = False  # re-read each device even when its cache holds its state
-    plan_routes: bool = True  # False: the caller routes the set (the daemon's device workers)
+    plan_routes: bool = True  # plan the set's VIP route table
+    # The daemon's knowledge of the set's other load balancers (None: this pass sees the
+    # whole set on every device, so its own outcomes are all there is).
+    routes: RouteContext | None = None
 
 
 @dataclass(frozen=True)
@@ -427,12 +445,16 @@ def plan_set(
             )
         )
     outcomes = desired.outcomes()
-    if full and request.plan_routes:
+    if request.plan_routes and (full or request.routes is not None):
+        known = request.routes or RouteContext()
+        route_outcomes = dict(known.outcomes)
+        for lb, reason in outcomes.items():  # this pass's, and what other devices said
+            route_outcomes[lb] = reason or known.elsewhere.get(lb)
         changes, problems = set_route_changes(
             snapshot,
             settings.sas_uuid,
             options.prefix,
-            outcomes,
+            route_outcomes,
             request.guard.believes_the_read,
         )
         contrail.extend(changes)
@@ -518,8 +540,12 @@ class SetReconciler:
         progress: Progress | None = None,
         on_settled: Callable[[frozenset[str]], None] | None = None,
         on_owned: OwnedLearned | None = None,
+        may_write: Callable[[], bool] | None = None,
     ) -> None:
         self.vnc = vnc
+        # Asked before each Contrail write (allocations, routes, releases): a replica that
+        # no longer owns the set writes nothing of it.
+        self.may_write = may_write or (lambda: True)
         self.progress = progress
         # Told, during an apply, of the load balancers whose every planned object is now on
         # the device (one device, no config-sync): ``--once`` writes their pools' and
@@ -637,8 +663,9 @@ class SetReconciler:
         owned = dict(snapshot.owned_ips)
         made: dict[str, OwnedInstanceIp | None] = {}
         changes: list[ContrailChange] = []
+        writing = not request.dry_run and self.may_write()
         for change in allocations:
-            if not request.dry_run:
+            if writing:
                 try:
                     ip = write_instance_ip(self.vnc, change)
                 except Exception as exc:  # one failed allocation: that subnet waits
@@ -750,6 +777,9 @@ class SetReconciler:
         ]
         releases = [c for c in changes if c.type == "instance-ip" and c.action == "delete"]
         others = [c for c in changes if c not in releases]
+        if (others or releases) and not self.may_write():
+            log.info("contrail changes not written: set no longer ours")
+            others, releases = [], []
         result.contrail_failures = write_changes(self.vnc, others)
         if all_ok and releases:
             failures = write_changes(self.vnc, releases)

@@ -63,7 +63,18 @@ def _route_table(vnc: Any, change: ContrailChange) -> None:
         obj.name = table.fq_name[-1]
         obj.parent_type = "project"
         obj.set_annotations(KeyValuePairs([KeyValuePair(*MANAGED_BY)]))
-        uuid = getattr(vnc, f"{rest}_create")(obj)
+        try:
+            uuid = getattr(vnc, f"{rest}_create")(obj)
+        except RefsExistError:
+            # Made since the plan was (another device worker of the set): ours, so it
+            # takes this pass's routes; anybody else's is left alone.
+            made = getattr(vnc, f"{rest}_read")(fq_name=list(table.fq_name))
+            annotations = made.get_annotations()
+            pairs = annotations.key_value_pair if annotations else []
+            if not any((p.key, p.value) == MANAGED_BY for p in pairs or []):
+                raise
+            obj.uuid = uuid = made.uuid
+            getattr(vnc, f"{rest}_update")(obj)
     else:
         obj.uuid = uuid = change.uuid
         getattr(vnc, f"{rest}_update")(obj)

@@ -35,7 +35,6 @@ from reconciler.config import Config
 from reconciler.contrail.connect import Connections
 from reconciler.contrail.reader import ContrailReader, ContrailReadError
 from reconciler.contrail.status import write_status
-from reconciler.contrail.writer import write_changes
 from reconciler.coordination import Ownership, SoleOwnership
 from reconciler.daemon.board import StatusBoard
 from reconciler.daemon.events import FULL_RESYNC, Index, keys_for
@@ -52,12 +51,14 @@ from reconciler.daemon.workqueue import (
 from reconciler.logs import get_logger
 from reconciler.model.contrail import ContrailSnapshot, OwnedInstanceIp
 from reconciler.model.values import FrozenDict
-from reconciler.plan.routes import set_route_changes
+from reconciler.plan.routes import TYPES as ROUTE_TABLE_TYPES
 from reconciler.plan.status import plan_status
 from reconciler.progress import Progress
 from reconciler.reconcile import (
+    NOT_REPORTED,
     Request,
     Result,
+    RouteContext,
     SetReconciler,
     Target,
     Verdict,
@@ -118,11 +119,13 @@ class DeviceWorker:
         # L3 mode: addresses and route-domain ids span the set's devices, so every key is
         # a whole-set reconcile on every device of the set.
         self.whole_set = whole_set
+        sas_name = controller.sets[sas_uuid].sas_name
         self.reconciler = SetReconciler(
             controller.vnc,
             [Target(c) for c in clients],
             config_sync=config_sync,
             on_owned=controller.learn_owned,
+            may_write=lambda: controller.ownership.may_write(sas_name),
         )
         self.queue: WorkQueue[str] = WorkQueue(base_delay=1.0, max_delay=60.0)
         self.state = DeviceState()
@@ -241,7 +244,8 @@ class DeviceWorker:
             lbs=None if full else frozenset({key}),
             save=False,
             read_devices=full,
-            plan_routes=self.whole_set,  # device workers: the controller routes the set
+            # A device worker sees one device: the others' outcomes come from the controller.
+            routes=None if self.whole_set else controller.route_context(settings, self.name),
         )
         # A full pass (the initial sync above all) logs its progress every few seconds.
         self.reconciler.progress = Progress(f"sync {self.name}", tty=False) if full else None
@@ -259,6 +263,7 @@ class DeviceWorker:
         if full and cache is not None:
             controller.metrics.managed.labels(self.name).set(len(cache))
         controller.operating.update(result.operating)
+        controller.routes_planned(self.name, result)
         results = result.lb_results
         self._track_availability(result)
         controller.record(self, key, result)
@@ -304,12 +309,13 @@ class Controller:
         # lb → why its device has not answered for longer than device_down_grace
         self.degraded: dict[str, str] = {}
         self._threads: list[threading.Thread] = []
-        self._routes_lock = threading.Lock()
-        # Our instance-ip allocations and releases since the last full read began
-        self._owned_lock = threading.Lock()
+        # Swaps of self.snapshot (the stage's reads; our allocations and route tables from
+        # the workers), and our instance-ip allocations and releases since the last full
+        # read began
+        self._snapshot_lock = threading.Lock()
         self._owned_learned: dict[str, OwnedInstanceIp | None] = {}
         self._owned_learned_at = 0.0
-        self._route_problems: dict[str, list[str]] = {}
+        self._notes_said: dict[str, list[str]] = {}  # worker → its plan's notes, said
         self._retiring: dict[str, list[threading.Thread]] = {}  # set name → stopping workers
         self._releasing: set[str] = set()  # sets whose release waits for those
         # Owned sets whose settings cannot work (set name → SettingsError naming the key):
@@ -396,7 +402,7 @@ class Controller:
         """Our own allocations (name → instance-ip) and releases (name → None), from the
         write: the next pass plans with them instead of allocating again, and every later
         snapshot keeps them until a full Contrail read that was started after them has them."""
-        with self._owned_lock:
+        with self._snapshot_lock:
             self._owned_learned.update(changed)
             self._owned_learned_at = time.monotonic()
             if self.snapshot is not None:
@@ -406,7 +412,7 @@ class Controller:
         self, snapshot: ContrailSnapshot, read_started: float
     ) -> ContrailSnapshot:
         """The new snapshot, with what we allocated or released while it was being read."""
-        with self._owned_lock:
+        with self._snapshot_lock:
             if self._owned_learned:
                 snapshot = _with_owned(snapshot, self._owned_learned)
                 if read_started > self._owned_learned_at:
@@ -606,7 +612,8 @@ class Controller:
         gone: tuple[str, ...] = (),
     ) -> None:
         """Per-device outcomes of one set; write the combined status of load balancers that
-        changed, and that set's VIP routes (``gone``: load balancers deleted from Contrail)."""
+        changed (``gone``: load balancers deleted from Contrail). The set's VIP routes are
+        in each pass's plan (``route_context``)."""
         before = {lb: self._combined(lb) if lb in self.results else "" for lb in results}
         for lb in gone:
             self.results.pop(lb, None)
@@ -627,37 +634,42 @@ class Controller:
         if updates:
             for failure in write_status(self.vnc, snapshot, updates, self.contrail):
                 log.warning("status write failed", error=failure)
-        with self._routes_lock:  # workers report concurrently; one route writer at a time
-            self._reconcile_routes(self.snapshot or snapshot, sas_uuid)
 
-    def _reconcile_routes(self, snapshot: ContrailSnapshot, sas_uuid: str) -> None:
-        """Keep the set's VIP route table equal to its live VIPs (seed §3)."""
-        settings = self.sets.get(sas_uuid)
-        if settings is None:
+    def route_context(self, settings: SetSettings, device: str) -> RouteContext:
+        """What a device worker's pass needs to plan the set's VIP route table: every load
+        balancer's outcome over the devices so far, and the errors other devices said."""
+        snapshot = self.snapshot
+        members = self._members(settings, snapshot) if snapshot is not None else []
+        outcomes: dict[str, str | None] = {}
+        elsewhere: dict[str, str] = {}
+        for lb in members:
+            by_device = self.results.get(lb.uuid)
+            outcomes[lb.uuid] = self._combined(lb.uuid) if by_device else NOT_REPORTED
+            error = next((r for d, r in (by_device or {}).items() if d != device and r), None)
+            if error:
+                elsewhere[lb.uuid] = error
+        return RouteContext(outcomes, elsewhere)
+
+    def routes_planned(self, worker: str, result: Result) -> None:
+        """After a pass: say its set-level problems (a bad route setting, no active device)
+        when they change, not on every pass, and re-read the route tables when the pass
+        wrote one (the next plan starts from what Contrail holds)."""
+        notes = list(result.plan.notes)
+        if notes != self._notes_said.get(worker, []):
+            self._notes_said[worker] = notes
+            for note in notes:
+                log.warning("set problem", worker=worker, problem=note)
+        routes = [c for c in result.plan.contrail if c.type in ROUTE_TABLE_TYPES.values()]
+        if not routes or result.verdict is Verdict.REQUEUE:
             return
-        outcome: dict[str, str | None] = {
-            # a load balancer no device reported on yet keeps any route it has
-            lb.uuid: self._combined(lb.uuid) if lb.uuid in self.results else "not reconciled yet"
-            for lb in self._members(settings, snapshot)
-        }
-        changes, problems = set_route_changes(
-            snapshot, sas_uuid, self.options.prefix, outcome, bool(snapshot.load_balancers)
-        )
-        if problems != self._route_problems.get(sas_uuid):
-            self._route_problems[sas_uuid] = problems
-            for problem in problems:
-                log.warning("vip route", problem=problem)
-        if not changes:
-            return
-        for failure in write_changes(self.vnc, changes):
-            log.warning("vip route write failed", error=failure)
         try:
             tables = self.reader.read_route_tables()
-            # Swap in the tables only, on the snapshot as it is *now*: the Contrail stage
-            # may have installed a newer one while we were reading.
-            self.snapshot = replace(self.snapshot or snapshot, route_tables=tables)
         except ContrailReadError as exc:
             log.warning("route tables not re-read; next resync will", error=str(exc))
+            return
+        with self._snapshot_lock:  # the Contrail stage may have installed a newer one
+            if self.snapshot is not None:
+                self.snapshot = replace(self.snapshot, route_tables=tables)
 
     # -- the status page ------------------------------------------------------------------
 
