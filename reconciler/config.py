@@ -77,6 +77,10 @@ class Config:
     # answers concurrently; one status is one PUT, so 12,000 of them one by one take minutes).
     contrail_connections: int = 4
     http_listen: str = "127.0.0.1:9180"
+    # The page, /status.json and /metrics ask for ``Authorization: Bearer <http_token>``
+    # (probes never do) unless http_auth = none or http_listen is a loopback address.
+    http_auth: str = "token"
+    http_token: Secret | None = None
     log_level: str = "INFO"
     tls_certificate_dir: str = ""  # <container>.crt / <container>.key (TERMINATED_HTTPS)
     # Device credentials for every set (over Contrail's); [credentials:<set>] per set.
@@ -119,7 +123,7 @@ class Config:
 
 
 #: The settings that hold secrets (never logged; scrubbed from the status page).
-SECRET_KEYS = frozenset({"auth_token", "rabbit_password", "device_password"})
+SECRET_KEYS = frozenset({"auth_token", "rabbit_password", "device_password", "http_token"})
 
 
 def _convert(key: str, raw: str, kind: Any, source: str) -> Any:
@@ -326,6 +330,8 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"device_down_grace = {config.device_down_grace} is negative")
     if config.device_user and config.device_password is None:
         raise ConfigError("device_user is set but device_password (device_password_file) is not")
+    if config.http_auth not in ("token", "none"):
+        raise ConfigError(f"http_auth = {config.http_auth!r} is not token or none")
     host, _, port = config.http_listen.rpartition(":")
     if not port.isdigit():
         raise ConfigError(f"http_listen = {config.http_listen!r} is not host:port")

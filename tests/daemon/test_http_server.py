@@ -1,0 +1,129 @@
+"""The daemon's HTTP server over real sockets (``tests/support/status_server.py`` in a process
+of its own): idle connections are closed, more idle sockets than descriptors do not lock the
+probes out nor write tracebacks, and HEAD answers without a body on a kept-alive connection.
+No timing is asserted beyond generous bounds: these say what a client sees, not how fast."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import resource
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support.polling import free_port
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class StatusServer:
+    def __init__(self, process: subprocess.Popen[bytes], listen: str, log: Path) -> None:
+        self.process, self.listen, self.log = process, listen, log
+        self.host, _, port = listen.rpartition(":")
+        self.port = int(port)
+
+    def get(self, path: str, timeout: float = 5.0) -> requests.Response:
+        return requests.get(f"http://{self.listen}{path}", timeout=timeout)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@pytest.fixture
+def status_server(tmp_path: Path) -> Iterator[Callable[..., StatusServer]]:
+    started: list[StatusServer] = []
+
+    def start(*args: str) -> StatusServer:
+        listen = f"127.0.0.1:{free_port()}"
+        log = tmp_path / f"server{len(started)}.log"
+        with open(log, "wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tests.support.status_server", "--listen", listen, *args],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=out,
+            )
+        server = StatusServer(process, listen, log)
+        started.append(server)
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == b"serving", server.output()
+        return server
+
+    yield start
+    for server in started:
+        server.process.kill()
+        server.process.wait(10)
+        print(f"--- {server.log} ---\n{server.output()[-4000:]}")
+
+
+def closed_by_server(sock: socket.socket, within: float) -> bool:
+    """The server closed ``sock`` (EOF or reset) within ``within`` seconds."""
+    sock.settimeout(within)
+    try:
+        return sock.recv(1024) == b""
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_connections_that_send_nothing_or_half_a_request_are_closed(status_server) -> None:
+    server = status_server("--read-timeout", "0.5")
+    silent = socket.create_connection((server.host, server.port))
+    half = socket.create_connection((server.host, server.port))
+    half.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # the headers never end
+    assert closed_by_server(silent, within=20)
+    assert closed_by_server(half, within=20)
+    assert server.get("/healthz").status_code == 200
+    assert "Traceback" not in server.output()
+
+
+def test_probes_answer_with_more_idle_sockets_open_than_the_server_has_descriptors(
+    status_server,
+) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1400:
+        pytest.skip(f"this test opens 1,100 sockets; the descriptor limit is {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1400), hard))
+    server = status_server("--descriptors", "1024", "--lbs", "1000")
+    idle: list[socket.socket] = []
+    try:
+        for _ in range(1100):
+            idle.append(socket.create_connection((server.host, server.port), timeout=5))
+        answers = [server.get("/healthz").status_code for _ in range(5)]
+        assert answers == [200] * 5
+        assert server.get("/").status_code == 200
+        closed = sum(closed_by_server(s, within=0.01) for s in idle)
+        assert closed >= 1100 - 1024  # the longest idle made room; the rest stay open
+        log = server.output()
+        assert "Traceback" not in log and "Too many open files" not in log
+    finally:
+        for sock in idle:
+            with contextlib.suppress(OSError):
+                sock.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_head_has_no_body_and_the_connection_stays_usable(status_server) -> None:
+    server = status_server()
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=5)
+    connection.request("GET", "/")
+    length = len(connection.getresponse().read())
+    connection.request("HEAD", "/")
+    head = connection.getresponse()
+    assert head.status == 200 and int(head.headers["Content-Length"]) == length
+    assert head.read() == b""
+    connection.request("POST", "/healthz", body=b"x")
+    refused = connection.getresponse()
+    assert refused.status == 405 and refused.headers["Allow"] == "GET, HEAD"
+    refused.read()
+    connection.request("GET", "/healthz")  # the same connection, still in step
+    assert connection.getresponse().read() == b"ok\n"
+    connection.close()

@@ -1,0 +1,73 @@
+"""The daemon's HTTP server alone, in a process of its own, over a made-up status of N load
+balancers: what tests/daemon/test_http_server.py connects to (sockets need a real server,
+and gevent a process it may monkey-patch).
+
+    python -m tests.support.status_server --listen 127.0.0.1:9180 --lbs 1000 \
+        [--read-timeout 0.5] [--descriptors 1024]
+
+It prints ``serving`` once listening. ``--descriptors`` lowers its own descriptor limit (the
+kubelet's default of 1,024, say); ``--read-timeout`` shortens the server's idle timeout (when
+the server has one to shorten).
+"""
+
+from __future__ import annotations
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import resource  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from typing import Any  # noqa: E402
+
+
+def status_of(n: int) -> dict[str, Any]:
+    lbs = [
+        {
+            "uuid": f"{i:08x}-0000-4000-8000-000000000000",
+            "name": f"lb-{i}",
+            "project": f"p{i // 20}",
+            "sets": ["f5"],
+            "vip": f"10.1.{i // 250}.{i % 250}",
+            "provisioning_status": "ACTIVE",
+            "operating_status": "ONLINE",
+            "reason": "",
+        }
+        for i in range(n)
+    ]
+    return {"replica": "r0", "sets": [], "load_balancers": lbs, "plans": [], "events": []}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--listen", required=True)
+    parser.add_argument("--lbs", type=int, default=100)
+    parser.add_argument("--read-timeout", type=float)
+    parser.add_argument("--descriptors", type=int)
+    args = parser.parse_args()
+    if args.descriptors:
+        _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (args.descriptors, hard))
+    if args.read_timeout:
+        try:
+            from reconciler.daemon import httpserver
+        except ImportError:  # a server without a read timeout
+            pass
+        else:
+            httpserver.READ_TIMEOUT_SECONDS = args.read_timeout
+    from reconciler.daemon.health import serve
+    from reconciler.daemon.metrics import Metrics
+
+    data = status_of(args.lbs)
+    server = serve(args.listen, lambda: {"ok": True}, Metrics(), lambda: dict(data))
+    print("serving", flush=True)
+    while True:
+        time.sleep(3600)
+    server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
