@@ -15,10 +15,11 @@ import pytest
 
 from reconciler.config import ConfigError, load
 from reconciler.daemon import statuspage
-from reconciler.daemon.access import Access
 from reconciler.daemon.health import make_app
 from reconciler.daemon.metrics import Metrics
-from reconciler.daemon.shared import SharedResults
+
+# access and shared are imported where used: the other tests also run (and fail, saying
+# what a client sees) against a daemon that has neither
 
 TOKEN = "tok-3f9a1c77e2"
 PATHS = ("/", "/status.json", "/healthz", "/readyz", "/metrics")
@@ -91,6 +92,8 @@ def test_head_answers_the_headers_without_the_body() -> None:
 
 
 def test_every_answer_carries_the_security_headers() -> None:
+    from reconciler.daemon.access import Access
+
     token_app = make_app(lambda: {}, Metrics(), Counted(many(3)), Access(token=TOKEN))
     answers = [call(open_app(), p) for p in PATHS]
     answers += [call(open_app(), "/nothing"), call(open_app(), "/", "POST")]
@@ -105,6 +108,8 @@ def test_every_answer_carries_the_security_headers() -> None:
 
 
 def test_the_page_its_json_and_metrics_need_the_token_and_probes_do_not() -> None:
+    from reconciler.daemon.access import Access
+
     app = make_app(lambda: {"ok": True}, Metrics(), Counted(many(3)), Access(token=TOKEN))
     for path in ("/", "/status.json", "/metrics"):
         status, headers, body = call(app, path)
@@ -120,6 +125,8 @@ def test_the_page_its_json_and_metrics_need_the_token_and_probes_do_not() -> Non
 
 
 def test_without_a_token_configured_the_page_is_closed_but_for_localhost() -> None:
+    from reconciler.daemon.access import Access
+
     app = make_app(lambda: {}, Metrics(), Counted(many(3)), Access(token=None))
     status, _headers, body = call(app, "/")
     assert status.startswith("401") and b"http_token_file" in body
@@ -134,6 +141,8 @@ def write(path: Path, text: str) -> Path:
 
 
 def test_access_follows_the_configuration(tmp_path: Path) -> None:
+    from reconciler.daemon.access import Access
+
     token = write(tmp_path / "token", TOKEN + "\n")
     base = "[DEFAULTS]\nhttp_listen = 0.0.0.0:9180\n"
     closed = Access.from_config(load(write(tmp_path / "a.conf", base), environ={}))
@@ -159,6 +168,8 @@ def test_thirty_page_requests_build_the_status_once() -> None:
 
 
 def test_a_status_older_than_its_max_age_is_built_again() -> None:
+    from reconciler.daemon.shared import SharedResults
+
     now = [100.0]
     shared = SharedResults(max_age=1.0, clock=lambda: now[0])
     built = []
@@ -170,6 +181,8 @@ def test_a_status_older_than_its_max_age_is_built_again() -> None:
 
 
 def test_at_most_two_builds_run_at_once_and_waiters_share_one() -> None:
+    from reconciler.daemon.shared import SharedResults
+
     shared = SharedResults(concurrent=2)
     running, most, release = [0], [0], threading.Event()
     lock = threading.Lock()
