@@ -10,8 +10,11 @@
   load balancers at a time; ``/?lb=<uuid>``: one load balancer's page.
 
 The probes are answered at once, whatever the page costs: the status is built at most once
-a second and shared by every request (``shared``), at most two builds run at once, and a
-page of load balancers is bounded. The page, its JSON and the metrics need the bearer token
+a second and shared by every request (``shared``), at most two builds run at once, a page
+of load balancers is bounded, and at most ``SENDING_AT_ONCE`` page, JSON or metrics answers
+are being written at a time (the others wait, off the CPU: thirty clients reloading the page
+as fast as they can would otherwise keep the event loop busy writing, and a probe would
+queue behind them). The page, its JSON and the metrics need the bearer token
 (``access``). Only GET and HEAD are served (405 names them); every answer carries the
 security headers.
 """
@@ -19,7 +22,8 @@ security headers.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -30,7 +34,7 @@ from reconciler.daemon.access import Access
 from reconciler.daemon.lbpage import render_load_balancer
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.pagestyle import CONTENT_SECURITY_POLICY
-from reconciler.daemon.shared import Busy, SharedResults
+from reconciler.daemon.shared import WAIT_SECONDS, Busy, SharedResults
 
 Readiness = Callable[[], dict[str, bool]]
 Status = Callable[[], dict[str, Any]]
@@ -47,6 +51,7 @@ SECURITY_HEADERS: Headers = [
     ("Referrer-Policy", "no-referrer"),
     ("X-Frame-Options", "DENY"),
 ]
+SENDING_AT_ONCE = 4
 JSON_LIMIT = 500  # load balancers per /status.json answer unless ?limit= (at most JSON_LIMIT_MAX)
 JSON_LIMIT_MAX = 2000
 
@@ -65,6 +70,25 @@ def _number(text: str | None, default: int, low: int, high: int) -> int:
 
 def _plain(status: str, text: str, extra: Iterable[tuple[str, str]] = ()) -> Answer:
     return status, [("Content-Type", "text/plain; charset=utf-8"), *extra], text.encode()
+
+
+class _Sending:
+    """A body written while holding one of the sending slots: released once written, or when
+    the server closes it (the client went away)."""
+
+    def __init__(self, body: bytes, slots: threading.BoundedSemaphore) -> None:
+        self.body, self.slots, self.held = body, slots, True
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield self.body
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.held:
+            self.held = False
+            self.slots.release()
 
 
 class StatusPages:
@@ -161,15 +185,25 @@ def make_app(
         chunks = metrics_app(environ, lambda s, h, *_: captured.extend([s, h]))
         return captured[0], list(captured[1]), b"".join(chunks)
 
+    sending = threading.BoundedSemaphore(SENDING_AT_ONCE)
+
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
+        heavy = environ.get("PATH_INFO", "") not in PROBES and method == "GET"
         if method not in ALLOWED_METHODS:
             code, headers, body = _plain(
                 "405 Method Not Allowed", "only GET and HEAD\n", [("Allow", "GET, HEAD")]
             )
+        elif heavy and not sending.acquire(timeout=WAIT_SECONDS):
+            code, headers, body = _plain("503 Service Unavailable", "busy: retry\n")
+            heavy = False
         else:
-            get = {**environ, "REQUEST_METHOD": "GET"}
-            code, headers, body = respond(get)
+            try:
+                code, headers, body = respond({**environ, "REQUEST_METHOD": "GET"})
+            except BaseException:
+                if heavy:
+                    sending.release()
+                raise
         headers = [
             *(h for h in headers if h[0].lower() != "content-length"),
             ("Content-Length", str(len(body))),
@@ -177,7 +211,9 @@ def make_app(
             *SECURITY_HEADERS,
         ]
         start_response(code, headers)
-        return [] if method == "HEAD" else [body]
+        if method == "HEAD":
+            return []
+        return _Sending(body, sending) if heavy else [body]
 
     return app
 

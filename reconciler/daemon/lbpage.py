@@ -89,7 +89,7 @@ def render_load_balancer(
         ("operating", badge(lb.get("operating_status"))),
         ("reason", f'<span class="reason">{e(lb.get("reason") or "—")}</span>'),
         ("status from", e(lb.get("source"))),
-        ("last change applied", applied_cell(lb, now, opened=True)),
+        ("last change applied", applied_cell(lb, now, listed=True)),
     ]
     rows = "".join(f"<tr><th>{name}</th><td>{value}</td></tr>" for name, value in facts)
     events = [x for x in data.get("events", ()) if x.get("lb") == uuid]

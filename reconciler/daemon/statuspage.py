@@ -376,21 +376,21 @@ def _pager(filters: Mapping[str, str], page: int, pages: int) -> str:
     return f'<nav class="pager">{"".join(parts)}</nav>'
 
 
-def applied_cell(lb: Mapping[str, Any], now: float, opened: bool = False) -> str:
-    """The last change this replica applied for a load balancer (its operations folded)."""
+def applied_cell(lb: Mapping[str, Any], now: float, listed: bool = False) -> str:
+    """The last change this replica applied for a load balancer: when, where, how many
+    operations — and, ``listed`` (its own page), which."""
     change = lb.get("last_change") or {}
     if not change:
         return '<span class="small">none seen by this replica</span>'
     ops = list(change.get("operations", ()))
     count = int(change.get("count", len(ops)))
-    listed = "<br>".join(f"<code>{e(o)}</code>" for o in ops)
+    text = f"{e(when(change.get('at'), now))} on {e(change.get('device'))}: {count} operation(s)"
+    if not listed:
+        return text
+    items = "".join(f"<li><code>{e(o)}</code></li>" for o in ops)
     if count > len(ops):
-        listed += f"<br>… and {count - len(ops)} more"
-    return (
-        f"{e(when(change.get('at'), now))} on {e(change.get('device'))}"
-        f'<details class="small" id="applied-{e(lb.get("uuid"))}"{" open" if opened else ""}>'
-        f"<summary>{count} operation(s)</summary>{listed}</details>"
-    )
+        items += f"<li>… and {count - len(ops)} more</li>"
+    return f'{text}<ul class="tree">{items}</ul>'
 
 
 def _load_balancers(data: Mapping[str, Any], now: float, page: int) -> list[str]:
