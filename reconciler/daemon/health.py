@@ -11,10 +11,11 @@
 
 The probes are answered at once, whatever the page costs: the status is built at most once
 a second and shared by every request (``shared``), at most two builds run at once, a page
-of load balancers is bounded, and at most ``SENDING_AT_ONCE`` page, JSON or metrics answers
-are being written at a time (the others wait, off the CPU: thirty clients reloading the page
-as fast as they can would otherwise keep the event loop busy writing, and a probe would
-queue behind them). The page, its JSON and the metrics need the bearer token
+of load balancers is bounded, and page, JSON and metrics answers start at most
+``ANSWERS_PER_SECOND`` a second (the others wait, off the CPU, for at most
+``ANSWER_WAIT_SECONDS``, then get 503): the content changes once a second at most, and thirty
+clients reloading the page as fast as they can would otherwise keep the event loop busy
+writing the same page, with the probes queued behind them. The page, its JSON and the metrics need the bearer token
 (``access``). Only GET and HEAD are served (405 names them); every answer carries the
 security headers.
 """
@@ -22,8 +23,7 @@ security headers.
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -34,7 +34,7 @@ from reconciler.daemon.access import Access
 from reconciler.daemon.lbpage import render_load_balancer
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.pagestyle import CONTENT_SECURITY_POLICY
-from reconciler.daemon.shared import WAIT_SECONDS, Busy, SharedResults
+from reconciler.daemon.shared import Busy, Pace, SharedResults
 
 Readiness = Callable[[], dict[str, bool]]
 Status = Callable[[], dict[str, Any]]
@@ -51,7 +51,9 @@ SECURITY_HEADERS: Headers = [
     ("Referrer-Policy", "no-referrer"),
     ("X-Frame-Options", "DENY"),
 ]
-SENDING_AT_ONCE = 4
+ANSWERS_PER_SECOND = 20.0  # a tab refreshes every 5 s, Prometheus scrapes every 30 s
+ANSWER_WAIT_SECONDS = 2.0
+BUSY = [("Retry-After", "2")]
 JSON_LIMIT = 500  # load balancers per /status.json answer unless ?limit= (at most JSON_LIMIT_MAX)
 JSON_LIMIT_MAX = 2000
 
@@ -70,25 +72,6 @@ def _number(text: str | None, default: int, low: int, high: int) -> int:
 
 def _plain(status: str, text: str, extra: Iterable[tuple[str, str]] = ()) -> Answer:
     return status, [("Content-Type", "text/plain; charset=utf-8"), *extra], text.encode()
-
-
-class _Sending:
-    """A body written while holding one of the sending slots: released once written, or when
-    the server closes it (the client went away)."""
-
-    def __init__(self, body: bytes, slots: threading.BoundedSemaphore) -> None:
-        self.body, self.slots, self.held = body, slots, True
-
-    def __iter__(self) -> Iterator[bytes]:
-        try:
-            yield self.body
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        if self.held:
-            self.held = False
-            self.slots.release()
 
 
 class StatusPages:
@@ -141,6 +124,7 @@ def make_app(
     access: Access | None = None,
     shared: SharedResults | None = None,
     device_objects: DeviceObjects | None = None,
+    pace: Pace | None = None,
 ) -> Callable[..., Iterable[bytes]]:
     access = access or Access(open=True)
     metrics_app = make_wsgi_app(metrics.registry)
@@ -175,7 +159,7 @@ def make_app(
                 return "200 OK", [("Content-Type", "application/json")], pages.json(query)
             page = pages.page(query)
         except Busy:
-            return _plain("503 Service Unavailable", "busy: retry\n", [("Retry-After", "2")])
+            return _plain("503 Service Unavailable", "busy: retry\n", BUSY)
         if page is None:
             return _plain("404 Not Found", "no such load balancer\n")
         return "200 OK", [html], page
@@ -185,7 +169,7 @@ def make_app(
         chunks = metrics_app(environ, lambda s, h, *_: captured.extend([s, h]))
         return captured[0], list(captured[1]), b"".join(chunks)
 
-    sending = threading.BoundedSemaphore(SENDING_AT_ONCE)
+    pace = pace or Pace(ANSWERS_PER_SECOND, ANSWER_WAIT_SECONDS)
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -194,16 +178,10 @@ def make_app(
             code, headers, body = _plain(
                 "405 Method Not Allowed", "only GET and HEAD\n", [("Allow", "GET, HEAD")]
             )
-        elif heavy and not sending.acquire(timeout=WAIT_SECONDS):
-            code, headers, body = _plain("503 Service Unavailable", "busy: retry\n")
-            heavy = False
+        elif heavy and not pace.wait():
+            code, headers, body = _plain("503 Service Unavailable", "busy: retry\n", BUSY)
         else:
-            try:
-                code, headers, body = respond({**environ, "REQUEST_METHOD": "GET"})
-            except BaseException:
-                if heavy:
-                    sending.release()
-                raise
+            code, headers, body = respond({**environ, "REQUEST_METHOD": "GET"})
         headers = [
             *(h for h in headers if h[0].lower() != "content-length"),
             ("Content-Length", str(len(body))),
@@ -211,9 +189,7 @@ def make_app(
             *SECURITY_HEADERS,
         ]
         start_response(code, headers)
-        if method == "HEAD":
-            return []
-        return _Sending(body, sending) if heavy else [body]
+        return [] if method == "HEAD" else [body]
 
     return app
 

@@ -33,6 +33,9 @@ log = get_logger("http")
 READ_TIMEOUT_SECONDS = 10.0
 MAX_CONNECTIONS = 1000
 RESERVED_DESCRIPTORS = 256  # for the log, devices, Contrail, the broker and ZooKeeper
+# Connections the kernel queues before we accept them: a full queue drops a SYN, and the
+# client (a probe) retries it only after a second.
+BACKLOG = 1024
 
 
 def connection_limit(ceiling: int = MAX_CONNECTIONS) -> int:
@@ -121,7 +124,7 @@ class GuardedServer(WSGIServer):
         max_connections: int | None = None,
         read_timeout: float | None = None,
     ) -> None:
-        super().__init__(listener, application, log=None, error_log=None)
+        super().__init__(listener, application, backlog=BACKLOG, log=None, error_log=None)
         self.connections = Connections(max_connections or connection_limit())
         self.read_timeout = read_timeout or READ_TIMEOUT_SECONDS
 

@@ -94,3 +94,26 @@ class SharedResults:
             with self.lock:
                 self.building.pop(key, None)
             running.done.set()
+
+
+class Pace:
+    """At most ``rate`` starts a second: ``wait()`` sleeps until this caller's turn, or
+    answers False at once when that turn is more than ``longest`` seconds away."""
+
+    def __init__(
+        self, rate: float, longest: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.interval, self.longest, self.clock = 1.0 / rate, longest, clock
+        self.lock = threading.Lock()
+        self.next_turn = 0.0
+
+    def wait(self, sleep: Callable[[float], None] = time.sleep) -> bool:
+        with self.lock:
+            now = self.clock()
+            turn = max(now, self.next_turn)
+            if turn - now > self.longest:
+                return False
+            self.next_turn = turn + self.interval
+        if turn > now:
+            sleep(turn - now)
+        return True

@@ -36,6 +36,8 @@ from reconciler.plan.model import DevicePlan, Operation
 EVENTS_KEPT = 200  # the ring buffer of recent events
 OPERATIONS_KEPT = 300  # per device plan: a first sync may plan thousands
 PAGE_SIZE = 100  # load balancers per page (``?page=``); /status.json pages with ?offset=
+OPERATIONS_SHOWN = 25  # per device plan on the overview (a load balancer's page: all of its)
+EVENTS_SHOWN = 50  # on the overview (status.json and a load balancer's page: all kept)
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 
 # -- recording (used by the controller) -------------------------------------------------------
@@ -441,9 +443,11 @@ def _load_balancers(data: Mapping[str, Any], now: float, page: int) -> list[str]
 
 def plan_ops(entry: Mapping[str, Any], lb: str | None = None) -> list[str]:
     """A plan's operations as a table (only those for load balancer ``lb`` when given)."""
-    ops = list(entry.get("operations", ()))
+    kept = list(entry.get("operations", ()))
     if lb is not None:
-        ops = [op for op in ops if lb in op.get("loadbalancers", ())]
+        ops = [op for op in kept if lb in op.get("loadbalancers", ())]
+    else:
+        ops = kept[:OPERATIONS_SHOWN]
     if not ops:
         return ['<div class="small">no changes</div>']
     out = [
@@ -463,9 +467,12 @@ def plan_ops(entry: Mapping[str, Any], lb: str | None = None) -> list[str]:
             f'<td class="small">{changes}</td><td class="small">{e(op.get("source") or "")}</td>'
             "</tr>"
         )
-    extra = int(entry.get("operations_total", len(ops))) - len(entry.get("operations", ()))
+    extra = int(entry.get("operations_total", len(kept))) - len(ops)
     if extra > 0 and lb is None:
-        out.append(f'<tr><td colspan="5">… and {extra} more operations</td></tr>')
+        out.append(
+            f'<tr><td colspan="5">… and {extra} more operations (a load balancer\'s page '
+            "lists all of its own)</td></tr>"
+        )
     out.append("</tbody></table></div>")
     return out
 
@@ -512,9 +519,16 @@ def _plans(data: Mapping[str, Any], now: float) -> list[str]:
     return out
 
 
-def events_table(events: list[Mapping[str, Any]], now: float) -> list[str]:
+def events_table(
+    events: list[Mapping[str, Any]], now: float, shown: int | None = None
+) -> list[str]:
+    """The events, newest first (the first ``shown`` of them when given)."""
+    heading = f"Recent events ({len(events)})"
+    if shown is not None and len(events) > shown:
+        heading = f"Recent events (the last {shown} of {len(events)}; all in status.json)"
+        events = events[:shown]
     out = [
-        f'<section id="events"><h2>Recent events ({len(events)})</h2>',
+        f'<section id="events"><h2>{heading}</h2>',
         '<table class="cards"><thead><tr><th>when</th><th>what</th><th>event</th></tr></thead>'
         "<tbody>",
     ]
@@ -545,7 +559,7 @@ def render(data: Mapping[str, Any], now: float | None = None, page: int = 1) -> 
             *_filters(data),
             *_load_balancers(data, now, page),
             *_sets(data, now),
-            *events_table(list(data.get("events", ())), now),
+            *events_table(list(data.get("events", ())), now, EVENTS_SHOWN),
             *_plans(data, now),
         ],
     )

@@ -69,7 +69,10 @@ def call(
 
 
 def open_app(data: dict[str, Any] | None = None) -> Any:
-    return make_app(lambda: {"ok": True}, Metrics(), Counted(data or many(3)))
+    try:
+        return make_app(lambda: {"ok": True}, Metrics(), Counted(data or many(3)), pace=unpaced())
+    except ImportError:  # a daemon without pacing
+        return make_app(lambda: {"ok": True}, Metrics(), Counted(data or many(3)))
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "TRACE", "OPTIONS"])
@@ -158,9 +161,15 @@ def test_access_follows_the_configuration(tmp_path: Path) -> None:
         load(write(tmp_path / "e.conf", base + "http_auth = off\n"), environ={})
 
 
+def unpaced() -> Any:
+    from reconciler.daemon.shared import Pace
+
+    return Pace(rate=1e9, longest=1.0)
+
+
 def test_thirty_page_requests_build_the_status_once() -> None:
     source = Counted(many(1000))
-    app = make_app(lambda: {}, Metrics(), source)
+    app = make_app(lambda: {}, Metrics(), source, pace=unpaced())
     bodies = {call(app, "/")[2] for _ in range(30)}
     call(app, "/status.json")
     call(app, "/", query="state=ERROR")
@@ -178,6 +187,26 @@ def test_a_status_older_than_its_max_age_is_built_again() -> None:
     now[0] += 1.5
     assert shared.get("k", lambda: built.append(1) or "c") == "c"
     assert len(built) == 2
+
+
+def test_answers_are_paced_and_those_that_would_wait_too_long_are_refused() -> None:
+    from reconciler.daemon.shared import Pace
+
+    pace = Pace(rate=20, longest=2.0, clock=lambda: 50.0)  # 45 callers in the same instant
+    slept: list[float] = []
+    allowed = [pace.wait(sleep=slept.append) for _ in range(45)]
+    assert allowed == [True] * 41 + [False] * 4  # turns 0, 0.05 … 2.0 s away
+    assert slept[0] == pytest.approx(0.05) and slept[-1] == pytest.approx(2.0)
+
+
+def test_a_page_flood_gets_503_with_retry_after_while_probes_answer() -> None:
+    from reconciler.daemon.shared import Pace
+
+    app = make_app(lambda: {}, Metrics(), Counted(many(3)), pace=Pace(rate=1, longest=0.0))
+    assert call(app, "/")[0] == "200 OK"
+    status, headers, _body = call(app, "/")
+    assert status.startswith("503") and headers["Retry-After"] == "2"
+    assert call(app, "/healthz")[0] == "200 OK" and call(app, "/readyz")[0] == "200 OK"
 
 
 def test_at_most_two_builds_run_at_once_and_waiters_share_one() -> None:
@@ -215,7 +244,7 @@ def test_at_most_two_builds_run_at_once_and_waiters_share_one() -> None:
 
 
 def test_thousands_of_load_balancers_come_a_page_at_a_time() -> None:
-    app = make_app(lambda: {}, Metrics(), Counted(many(3000)))
+    app = make_app(lambda: {}, Metrics(), Counted(many(3000)), pace=unpaced())
     _status, _headers, body = call(app, "/")
     page = body.decode()
     assert page.count('<tr class="lb') == statuspage.PAGE_SIZE
