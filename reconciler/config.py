@@ -81,6 +81,9 @@ class Config:
     # (probes never do) unless http_auth = none or http_listen is a loopback address.
     http_auth: str = "token"
     http_token: Secret | None = None
+    # /healthz and /readyz also on a port of their own, answered by a native thread (the
+    # event loop may be busy with a resync); empty: on http_listen only.
+    probe_listen: str = ""
     log_level: str = "INFO"
     tls_certificate_dir: str = ""  # <container>.crt / <container>.key (TERMINATED_HTTPS)
     # Device credentials for every set (over Contrail's); [credentials:<set>] per set.
@@ -335,3 +338,5 @@ def _validate(config: Config) -> None:
     host, _, port = config.http_listen.rpartition(":")
     if not port.isdigit():
         raise ConfigError(f"http_listen = {config.http_listen!r} is not host:port")
+    if config.probe_listen and not config.probe_listen.rpartition(":")[2].isdigit():
+        raise ConfigError(f"probe_listen = {config.probe_listen!r} is not host:port")

@@ -9,7 +9,8 @@
   ``?project=``, ``?state=`` and ``?q=``, a page (``?page=``; JSON: ``?offset=&limit=``) of
   load balancers at a time; ``/?lb=<uuid>``: one load balancer's page.
 
-The probes are answered at once, whatever the page costs: the status is built at most once
+The probes are answered at once, whatever the page costs (and on ``probe_listen`` by a thread
+of their own, whatever the event loop is busy with: ``probes``): the status is built at most once
 a second and shared by every request (``shared``), at most two builds run at once, a page
 of load balancers is bounded, and page, JSON and metrics answers start at most
 ``ANSWERS_PER_SECOND`` a second (the others wait, off the CPU, for at most
@@ -33,7 +34,7 @@ from reconciler.daemon import statuspage
 from reconciler.daemon.access import Access
 from reconciler.daemon.lbpage import render_load_balancer
 from reconciler.daemon.metrics import Metrics
-from reconciler.daemon.pagestyle import CONTENT_SECURITY_POLICY
+from reconciler.daemon.pagestyle import SECURITY_HEADERS
 from reconciler.daemon.shared import Busy, Pace, SharedResults
 
 Readiness = Callable[[], dict[str, bool]]
@@ -45,12 +46,6 @@ Answer = tuple[str, Headers, bytes]  # status line, headers, body
 ALLOWED_METHODS = ("GET", "HEAD")
 PROBES = ("/healthz", "/readyz")
 NOT_FOUND = b"not found: try /, /status.json, /healthz, /readyz or /metrics\n"
-SECURITY_HEADERS: Headers = [
-    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
-    ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "no-referrer"),
-    ("X-Frame-Options", "DENY"),
-]
 ANSWERS_PER_SECOND = 20.0  # a tab refreshes every 5 s, Prometheus scrapes every 30 s
 ANSWER_WAIT_SECONDS = 2.0
 BUSY = [("Retry-After", "2")]

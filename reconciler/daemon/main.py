@@ -30,6 +30,7 @@ from reconciler.daemon.controller import Controller
 from reconciler.daemon.health import serve
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.objecttree import device_objects
+from reconciler.daemon.probes import ProbeState, serve_probes
 from reconciler.daemon.watch import Watcher, broker_connection
 from reconciler.logs import get_logger
 
@@ -114,6 +115,11 @@ def run_daemon(config: Config, stop: threading.Event | None = None) -> int:
         listen=config.http_listen,
         token_required=not access.open,
     )
+    probe_state = ProbeState(readiness)
+    threading.Thread(target=probe_state.refresh_until, args=(stop,), daemon=True).start()
+    if config.probe_listen:
+        serve_probes(config.probe_listen, probe_state)
+        log.info("answering the probes from a thread of their own", listen=config.probe_listen)
     if not access.open and not access.token:
         log.warning(
             "the status page, status.json and metrics answer 401 to all but localhost: "

@@ -111,6 +111,31 @@ def test_probes_answer_with_more_idle_sockets_open_than_the_server_has_descripto
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
+def test_probes_on_their_own_port_answer_while_the_event_loop_is_busy(status_server) -> None:
+    """The event loop is kept busy 3 s at a time (as a resync's planning keeps it): the
+    probes on probe_listen still answer at once; /healthz on http_listen does not."""
+    probes = f"127.0.0.1:{free_port()}"
+    server = status_server("--probe-listen", probes, "--block-loop", "3")
+    answers = [requests.get(f"http://{probes}/healthz", timeout=2) for _ in range(8)]
+    assert [a.status_code for a in answers] == [200] * 8
+    assert {a.headers["X-Content-Type-Options"] for a in answers} == {"nosniff"}
+    ready = requests.get(f"http://{probes}/readyz", timeout=2)
+    assert ready.status_code == 200 and ready.json()["ready"] is True
+    head = requests.head(f"http://{probes}/healthz", timeout=2)
+    assert head.status_code == 200 and head.content == b""
+    refused = requests.post(f"http://{probes}/healthz", timeout=2)
+    assert refused.status_code == 405 and refused.headers["Allow"] == "GET, HEAD"
+    assert requests.get(f"http://{probes}/", timeout=2).status_code == 404  # probes only
+    on_the_loop = []
+    for _ in range(3):
+        try:
+            on_the_loop.append(server.get("/healthz", timeout=1).status_code)
+        except requests.Timeout:
+            on_the_loop.append(None)
+    assert None in on_the_loop  # the loop was indeed busy
+    assert "Traceback" not in server.output()
+
+
 def test_head_has_no_body_and_the_connection_stays_usable(status_server) -> None:
     server = status_server()
     connection = http.client.HTTPConnection(server.host, server.port, timeout=5)

@@ -249,9 +249,11 @@ def test_probe_reaches_the_health_server(probe: str, path: str) -> None:
     assert get["path"] == path
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     port = ports[get["port"]] if isinstance(get["port"], str) else get["port"]
-    assert port == _http_listen_port()
+    # The probes have a port of their own, answered by a thread of their own (probe_listen).
+    probe_listen = _ini()["DEFAULTS"]["probe_listen"]
+    assert port == int(probe_listen.rpartition(":")[2]) != _http_listen_port()
     # The kubelet probes the pod IP: 127.0.0.1 (the loader's default) would fail every probe.
-    host = _ini()["DEFAULTS"]["http_listen"].rpartition(":")[0]
+    host = probe_listen.rpartition(":")[0]
     assert host in ("0.0.0.0", "[::]", "::", "")
 
 
@@ -412,7 +414,7 @@ def test_configmap_ini_loads_through_the_reconcilers_own_loader(tmp_path: Path) 
 
     config = reconciler_config.load(ini, environ=environ)
 
-    assert config.http_listen == "0.0.0.0:9180"
+    assert config.http_listen == "0.0.0.0:9180" and config.probe_listen == "0.0.0.0:9181"
     assert config.auth_token is not None and config.auth_token.reveal() == "dummy-auth_token"
     assert config.rabbit_password.reveal() == "dummy-rabbit_password"
     assert config.device_password.reveal() == "dummy-device_password"

@@ -3,11 +3,14 @@ balancers: what tests/daemon/test_http_server.py connects to (sockets need a rea
 and gevent a process it may monkey-patch).
 
     python -m tests.support.status_server --listen 127.0.0.1:9180 --lbs 1000 \
-        [--read-timeout 0.5] [--descriptors 1024]
+        [--read-timeout 0.5] [--descriptors 1024] [--probe-listen 127.0.0.1:9181] \
+        [--block-loop 3]
 
 It prints ``serving`` once listening. ``--descriptors`` lowers its own descriptor limit (the
 kubelet's default of 1,024, say); ``--read-timeout`` shortens the server's idle timeout (when
-the server has one to shorten).
+the server has one to shorten); ``--probe-listen`` answers the probes there too, from their
+own thread; ``--block-loop`` keeps the event loop busy (pure CPU, as a resync's planning
+is) for that many seconds at a time, with 0.2 s breaks.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ def main() -> int:
     parser.add_argument("--lbs", type=int, default=100)
     parser.add_argument("--read-timeout", type=float)
     parser.add_argument("--descriptors", type=int)
+    parser.add_argument("--probe-listen")
+    parser.add_argument("--block-loop", type=float)
     args = parser.parse_args()
     if args.descriptors:
         _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -62,9 +67,21 @@ def main() -> int:
 
     data = status_of(args.lbs)
     server = serve(args.listen, lambda: {"ok": True}, Metrics(), lambda: dict(data))
+    if args.probe_listen:
+        import threading
+
+        from reconciler.daemon.probes import ProbeState, serve_probes
+
+        state = ProbeState(lambda: {"ok": True})
+        threading.Thread(target=state.refresh_until, args=(threading.Event(),)).start()
+        serve_probes(args.probe_listen, state)
     print("serving", flush=True)
     while True:
-        time.sleep(3600)
+        time.sleep(0.2)
+        if args.block_loop:
+            until = time.perf_counter() + args.block_loop
+            while time.perf_counter() < until:  # no yield to the event loop
+                pass
     server.stop()
     return 0
 
