@@ -30,7 +30,7 @@ from reconciler.daemon.controller import Controller
 from reconciler.daemon.health import serve
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.objecttree import device_objects
-from reconciler.daemon.probes import ProbeState, serve_probes
+from reconciler.daemon.probes import ProbeProcess
 from reconciler.daemon.watch import Watcher, broker_connection
 from reconciler.logs import get_logger
 
@@ -115,11 +115,16 @@ def run_daemon(config: Config, stop: threading.Event | None = None) -> int:
         listen=config.http_listen,
         token_required=not access.open,
     )
-    probe_state = ProbeState(readiness)
-    threading.Thread(target=probe_state.refresh_until, args=(stop,), daemon=True).start()
+    probes: ProbeProcess | None = None
     if config.probe_listen:
-        serve_probes(config.probe_listen, probe_state)
-        log.info("answering the probes from a thread of their own", listen=config.probe_listen)
+        try:
+            probes = ProbeProcess(config.probe_listen)
+        except OSError as exc:
+            log.error("cannot answer the probes", error=str(exc))
+            health.stop()
+            return 1
+        threading.Thread(target=probes.publish_until, args=(readiness, stop), daemon=True).start()
+        log.info("answering the probes from a process of their own", listen=config.probe_listen)
     if not access.open and not access.token:
         log.warning(
             "the status page, status.json and metrics answer 401 to all but localhost: "
@@ -128,6 +133,8 @@ def run_daemon(config: Config, stop: threading.Event | None = None) -> int:
     vnc = _connect_until_stopped(config, stop)
     if vnc is None:
         health.stop()
+        if probes is not None:
+            probes.stop()
         return 0
     controller = Controller(
         config,
@@ -166,5 +173,7 @@ def run_daemon(config: Config, stop: threading.Event | None = None) -> int:
         watcher.stop()
     controller.stop(timeout=8.0)
     health.stop(timeout=1)
+    if probes is not None:
+        probes.stop()
     log.info("stopped")
     return 0

@@ -1,57 +1,56 @@
-"""The kubelet's probes on a port of their own (``probe_listen``), answered by a native thread.
+"""The kubelet's probes on a port of their own (``probe_listen``), answered by a process of
+their own.
 
-Everything else in the daemon shares one gevent event loop, and a full resync at 1,000 load
+Everything in the daemon shares one gevent event loop, and a full resync at 1,000 load
 balancers holds it for hundreds of milliseconds at a time (reading Contrail, planning): a
-probe answered on that loop waits that long, whatever the HTTP server does (measured: p99
-611 ms with no HTTP load at all, docs/BENCHMARKS.md). Here the standard library's
-``ThreadingHTTPServer`` runs in an OS thread of its own (with its own gevent hub, so its
-sockets still cooperate among themselves); Python switches threads every 5 ms however busy
-the loop is, so a probe is answered within milliseconds.
+probe answered on that loop waits that long whatever the HTTP server does (measured p99
+866 ms with no HTTP load at all). A thread of its own does not fix it: it still needs the
+interpreter lock, which long C calls (decoding a large JSON answer) hold (p99 170 ms). So
+the probes are answered by a small child process — the standard library's
+``ThreadingHTTPServer``, nothing else — that the daemon tells what to say.
 
-What the probes say is what the event loop last told them: ``ProbeState.refresh`` runs on the
-loop every half second and records the readiness checks and a heartbeat. ``/healthz`` fails
-(503) when that heartbeat is older than ``STALLED_SECONDS`` — a loop that stopped turning is
-a daemon to restart — and ``/readyz`` answers the last checks. Only GET and HEAD (405
-otherwise), HEAD without a body, the security headers on every answer, a read timeout on
-every connection, and nothing written to stderr.
+The daemon (``ProbeProcess``) writes one JSON line to the child's stdin every half second:
+the readiness checks, computed on the event loop. The child answers ``/readyz`` from the last
+line, and ``/healthz`` 503 when no line came for ``STALLED_SECONDS`` (a loop that stopped
+turning is a daemon to restart). When the daemon exits, the child reads EOF and exits too.
+Only GET and HEAD (405 otherwise), HEAD without a body, the security headers on every
+answer, a read timeout on every connection, nothing written to stderr.
+
+    python -m reconciler.daemon.probes --listen 0.0.0.0:9181     # what ProbeProcess runs
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import json
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import IO, Any
 
 from reconciler.daemon.pagestyle import SECURITY_HEADERS
-from reconciler.logs import get_logger
 
-log = get_logger("probes")
-
-REFRESH_SECONDS = 0.5
+PUBLISH_SECONDS = 0.5
 STALLED_SECONDS = 30.0
 READ_TIMEOUT_SECONDS = 5.0
+START_SECONDS = 10.0
+LISTENING = "listening"
 
 
 class ProbeState:
-    """The readiness checks and the event loop's heartbeat, as last recorded on the loop."""
+    """In the child: the last readiness checks the daemon sent, and when it sent them."""
 
-    def __init__(self, readiness: Callable[[], dict[str, bool]]) -> None:
-        self.readiness = readiness
+    def __init__(self) -> None:
         self.checks: dict[str, bool] = {}
         self.beat = time.monotonic()
 
-    def refresh(self) -> None:
-        """On the event loop: record the checks (they take the controller's locks)."""
-        self.checks = dict(self.readiness())
+    def update(self, line: str) -> None:
+        self.checks = {str(k): bool(v) for k, v in json.loads(line)["checks"].items()}
         self.beat = time.monotonic()
-
-    def refresh_until(self, stop: threading.Event) -> None:
-        self.refresh()
-        while not stop.wait(REFRESH_SECONDS):
-            self.refresh()
 
     def answer(self, path: str) -> tuple[int, str, bytes] | None:
         """(status, content type, body) of a probe; None for any other path."""
@@ -98,14 +97,8 @@ class _ProbeHandler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:  # noqa: N802
         self._reply("HEAD")
 
-    def handle_one_request(self) -> None:
-        """Any other method is answered 405 (http.server would say 501)."""
-        try:
-            super().handle_one_request()
-        except (TimeoutError, ConnectionError):
-            self.close_connection = True
-
     def __getattr__(self, name: str) -> Any:
+        """Any other method is answered 405 (http.server would say 501)."""
         if name.startswith("do_"):
             return lambda: self._reply(name[3:])
         raise AttributeError(name)
@@ -116,20 +109,84 @@ class _ProbeHandler(BaseHTTPRequestHandler):
 
 class _ProbeServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], state: ProbeState) -> None:
         self.state = state
         super().__init__(address, _ProbeHandler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("probe connection failed", client=str(client_address))
+        pass  # a client that went away or timed out: nothing to tell
 
 
-def serve_probes(listen: str, state: ProbeState) -> _ProbeServer:
-    """Bind ``listen`` (``host:port``) and answer the probes from a native thread."""
-    from gevent.threadpool import ThreadPool
+def _follow(state: ProbeState, lines: IO[str]) -> None:
+    """Take each line the daemon sends; at EOF (the daemon is gone) end the process."""
+    for line in lines:
+        if line.strip():
+            state.update(line)
+    os._exit(0)
 
-    host, _, port = listen.rpartition(":")
-    server = _ProbeServer((host.strip("[]") or "0.0.0.0", int(port)), state)
-    ThreadPool(1).spawn(server.serve_forever)
-    return server
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="the daemon's probes (started by it)")
+    parser.add_argument("--listen", required=True)
+    args = parser.parse_args(argv)
+    host, _, port = args.listen.rpartition(":")
+    state = ProbeState()
+    try:
+        server = _ProbeServer((host.strip("[]") or "0.0.0.0", int(port)), state)
+    except (OSError, ValueError) as exc:
+        print(f"probe_listen = {args.listen}: {exc}", flush=True)
+        return 1
+    threading.Thread(target=_follow, args=(state, sys.stdin), daemon=True).start()
+    print(LISTENING, flush=True)
+    server.serve_forever()
+    return 0
+
+
+class ProbeProcess:
+    """In the daemon: the child answering the probes, and what it is told."""
+
+    def __init__(self, listen: str) -> None:
+        import subprocess
+
+        self.listen = listen
+        self.child = subprocess.Popen(
+            [sys.executable, "-m", "reconciler.daemon.probes", "--listen", listen],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.child.stdout is not None
+        first = self.child.stdout.readline().strip()
+        if first != LISTENING:
+            self.child.wait(START_SECONDS)
+            raise OSError(first or f"probe_listen = {listen}: the probe process did not start")
+
+    def publish(self, checks: dict[str, bool]) -> None:
+        assert self.child.stdin is not None
+        self.child.stdin.write(json.dumps({"checks": checks}) + "\n")
+        self.child.stdin.flush()
+
+    def publish_until(self, readiness: Callable[[], dict[str, bool]], stop: Any) -> None:
+        """On the event loop, every ``PUBLISH_SECONDS`` until ``stop`` is set."""
+        while True:
+            try:
+                self.publish(readiness())
+            except (BrokenPipeError, OSError, ValueError):
+                return  # the child is gone: the probes fail, the kubelet acts
+            if stop.wait(PUBLISH_SECONDS):
+                return
+
+    def stop(self) -> None:
+        if self.child.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.child.stdin.close()
+        try:
+            self.child.wait(5)
+        except Exception:
+            self.child.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -9,7 +9,7 @@ and gevent a process it may monkey-patch).
 It prints ``serving`` once listening. ``--descriptors`` lowers its own descriptor limit (the
 kubelet's default of 1,024, say); ``--read-timeout`` shortens the server's idle timeout (when
 the server has one to shorten); ``--probe-listen`` answers the probes there too, from their
-own thread; ``--block-loop`` keeps the event loop busy (pure CPU, as a resync's planning
+own process; ``--block-loop`` keeps the event loop busy (pure CPU, as a resync's planning
 is) for that many seconds at a time, with 0.2 s breaks.
 """
 
@@ -70,11 +70,11 @@ def main() -> int:
     if args.probe_listen:
         import threading
 
-        from reconciler.daemon.probes import ProbeState, serve_probes
+        from reconciler.daemon.probes import ProbeProcess
 
-        state = ProbeState(lambda: {"ok": True})
-        threading.Thread(target=state.refresh_until, args=(threading.Event(),)).start()
-        serve_probes(args.probe_listen, state)
+        probes = ProbeProcess(args.probe_listen)
+        ready = threading.Event()
+        threading.Thread(target=probes.publish_until, args=(lambda: {"ok": True}, ready)).start()
     print("serving", flush=True)
     while True:
         time.sleep(0.2)

@@ -259,18 +259,16 @@ def test_thousands_of_load_balancers_come_a_page_at_a_time() -> None:
     assert len(last["load_balancers"]) == 100 and last["next_offset"] is None
 
 
-def test_the_probe_thread_answers_what_the_event_loop_last_recorded() -> None:
+def test_the_probe_process_answers_what_the_daemon_last_sent() -> None:
     from reconciler.daemon import probes
 
-    checks = {"initial_sync": False}
-    state = probes.ProbeState(lambda: dict(checks))
-    assert state.answer("/readyz")[0] == 503  # nothing recorded yet: not ready
-    state.refresh()
+    state = probes.ProbeState()
+    assert state.answer("/readyz")[0] == 503  # nothing sent yet: not ready
+    state.update(json.dumps({"checks": {"initial_sync": False}}))
     assert state.answer("/healthz") == (200, "text/plain", b"ok\n")
     code, kind, body = state.answer("/readyz")
     assert code == 503 and json.loads(body)["checks"] == {"initial_sync": False}
-    checks["initial_sync"] = True
-    state.refresh()
+    state.update(json.dumps({"checks": {"initial_sync": True}}))
     assert state.answer("/readyz")[0] == 200
     state.beat -= probes.STALLED_SECONDS + 1  # the loop stopped turning: restart the daemon
     code, _kind, body = state.answer("/healthz")
