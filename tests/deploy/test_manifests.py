@@ -249,7 +249,7 @@ def test_probe_reaches_the_health_server(probe: str, path: str) -> None:
     assert get["path"] == path
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     port = ports[get["port"]] if isinstance(get["port"], str) else get["port"]
-    # The probes have a port of their own, answered by a thread of their own (probe_listen).
+    # The probes have a port of their own, answered by a process of their own (probe_listen).
     probe_listen = _ini()["DEFAULTS"]["probe_listen"]
     assert port == int(probe_listen.rpartition(":")[2]) != _http_listen_port()
     # The kubelet probes the pod IP: 127.0.0.1 (the loader's default) would fail every probe.
