@@ -36,6 +36,10 @@ RESERVED_DESCRIPTORS = 256  # for the log, devices, Contrail, the broker and Zoo
 # Connections the kernel queues before we accept them: a full queue drops a SYN, and the
 # client (a probe) retries it only after a second.
 BACKLOG = 1024
+# Connections taken per turn of the event loop (gevent's default: 100). An evicted connection's
+# descriptor is freed only when its handler next runs, so a burst of new connections holds
+# at most this many descriptors beyond the limit.
+ACCEPT_PER_TURN = 8
 
 
 def connection_limit(ceiling: int = MAX_CONNECTIONS) -> int:
@@ -68,7 +72,7 @@ class Connections:
             self.open.discard(idle)
             self.evicted += 1
             with contextlib.suppress(OSError):
-                idle.shutdown(socket.SHUT_RDWR)  # its handler reads EOF and ends
+                idle.shutdown(socket.SHUT_RDWR)  # its handler reads EOF, ends and closes it
         self.open.add(sock)
         return True
 
@@ -127,6 +131,7 @@ class GuardedServer(WSGIServer):
         super().__init__(listener, application, backlog=BACKLOG, log=None, error_log=None)
         self.connections = Connections(max_connections or connection_limit())
         self.read_timeout = read_timeout or READ_TIMEOUT_SECONDS
+        self.max_accept = ACCEPT_PER_TURN
 
     def handle(self, sock: Any, address: Any) -> None:
         if not self.connections.admit(sock):

@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler.daemon.pagehtml import badge, document, e, known_status
+from reconciler.daemon.pagehtml import badge, document, e, known_status, when
 from reconciler.daemon.statuspage import applied_cell, events_table, header, plan_ops, plan_summary
 
 
@@ -53,13 +53,15 @@ def _devices(device_objects: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def _plans(data: Mapping[str, Any], uuid: str, now: float) -> list[str]:
-    out = ['<section id="plans"><h2>Last plan per device, for this load balancer</h2>']
+    out = [
+        '<section id="plans"><h2>Last plan per device: its operations for this load balancer</h2>'
+    ]
     for plan in data.get("plans", ()):
-        last = plan.get("last") or {}
-        changed = plan.get("last_with_changes") or last
+        changed = plan.get("last_with_changes") or plan.get("last") or {}
         out.append(
             f'<details class="plan" id="plan-{e(plan.get("device"))}" open>'
-            f"<summary><b>{e(plan.get('device'))}</b> — {e(plan_summary(last))}</summary>"
+            f"<summary><b>{e(plan.get('device'))}</b> — the last plan with changes, "
+            f"{e(when(changed.get('at'), now))}: {e(plan_summary(changed))}</summary>"
         )
         out += plan_ops(changed, lb=uuid)
         out.append("</details>")

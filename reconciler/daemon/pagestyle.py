@@ -31,6 +31,9 @@ table{border-collapse:collapse;width:100%;background:#fff;font-size:13px}
 th,td{border-bottom:1px solid #e3e6ea;padding:4px 6px;text-align:left;vertical-align:top;
  overflow-wrap:anywhere;word-break:break-word}
 th{background:#eef0f3;font-weight:600}
+table.fixed{table-layout:fixed}
+.w7{width:7%}.w9{width:9%}.w10{width:10%}.w12{width:12%}.w15{width:15%}.w18{width:18%}
+.w22{width:22%}.w66{width:66%}
 code,.mono{font-family:ui-monospace,monospace;font-size:12px}
 .uuid{display:block;max-width:24em;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .small{color:#5b6475;font-size:12px}

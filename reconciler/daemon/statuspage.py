@@ -367,6 +367,12 @@ def _sets(data: Mapping[str, Any], now: float) -> list[str]:
     return out
 
 
+def _columns(*percent: int) -> str:
+    """Fixed column widths: a 4,000-character name wraps in its column instead of taking the
+    table's width from the others."""
+    return "<colgroup>" + "".join(f'<col class="w{p}">' for p in percent) + "</colgroup>"
+
+
 def _pager(filters: Mapping[str, str], page: int, pages: int) -> str:
     if pages <= 1:
         return ""
@@ -407,7 +413,9 @@ def _load_balancers(data: Mapping[str, Any], now: float, page: int) -> list[str]
         '<section id="load-balancers">',
         f"<h2>Load balancers ({len(lbs)} of {total})</h2>",
         pager,
-        '<table class="cards"><thead><tr><th>load balancer</th><th>project</th><th>set</th>'
+        '<table class="cards fixed">',
+        _columns(22, 9, 7, 10, 10, 9, 18, 15),
+        "<thead><tr><th>load balancer</th><th>project</th><th>set</th>"
         "<th>VIP</th><th>provisioning</th><th>operating</th><th>reason</th>"
         "<th>last change applied</th></tr></thead><tbody>",
     ]
@@ -529,8 +537,8 @@ def events_table(
         events = events[:shown]
     out = [
         f'<section id="events"><h2>{heading}</h2>',
-        '<table class="cards"><thead><tr><th>when</th><th>what</th><th>event</th></tr></thead>'
-        "<tbody>",
+        f'<table class="cards fixed">{_columns(22, 12, 66)}<thead><tr><th>when</th><th>what</th>'
+        "<th>event</th></tr></thead><tbody>",
     ]
     for event in events:
         level = str(event.get("level") or "info")

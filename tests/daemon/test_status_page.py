@@ -388,7 +388,9 @@ def test_the_page_is_usable_at_1400_and_400_px_searches_and_opens_a_load_balance
     assert [lb["name"] for lb in page(browser)["lbs"]] == ["web-3"]
 
     # -- its own page: the objects on the device as a tree -----------------------------------
-    click(browser, "tr.lb td.name a", "web-3")
+    before = browser.current_url
+    browser.find_element(By.LINK_TEXT, "web-3").click()
+    wait_until(lambda: browser.current_url != before, timeout=10, what="the load balancer's page")
     assert "lb=" in browser.current_url
     tree = browser.execute_script(
         """
