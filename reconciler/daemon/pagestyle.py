@@ -29,9 +29,10 @@ h2{font-size:16px;margin:18px 0 6px}
 .scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;width:100%;background:#fff;font-size:13px}
 th,td{border-bottom:1px solid #e3e6ea;padding:4px 6px;text-align:left;vertical-align:top;
- overflow-wrap:anywhere;word-break:break-word}
+ overflow-wrap:break-word}
 th{background:#eef0f3;font-weight:600}
 table.fixed{table-layout:fixed}
+table.fixed td{overflow-wrap:anywhere}
 .w7{width:7%}.w9{width:9%}.w10{width:10%}.w12{width:12%}.w15{width:15%}.w18{width:18%}
 .w22{width:22%}.w66{width:66%}
 code,.mono{font-family:ui-monospace,monospace;font-size:12px}
@@ -64,7 +65,7 @@ ul.tree li{margin:2px 0}
  table.cards thead{display:none}
  table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:auto}
  table.cards tr{border-bottom:2px solid #d4d8de;padding:4px 0}
- table.cards td{border:0;padding:1px 6px}
+ table.cards td{border:0;padding:1px 6px;overflow-wrap:anywhere}
  table.cards td[data-label]::before{content:attr(data-label) ": ";color:#5b6475;font-size:12px}
  .uuid{max-width:100%}
  #refresh{float:none}
