@@ -276,14 +276,13 @@ def render(r: dict[str, Any]) -> str:
 
 
 def update_markdown(path: Path, generated: str) -> None:
-    block = f"{BEGIN}\n{generated}\n{END}"
+    """Replace this benchmark's block of ``path``; the first time, add it as a section."""
     text = path.read_text() if path.exists() else ""
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n## The HTTP surface under load\n\n" + block + "\n"
-    path.write_text(text)
+    replaced = bench.replace_block(text, BEGIN, END, generated)
+    if replaced is None:
+        heading = "\n\n## The HTTP surface under load\n\n"
+        replaced = f"{text.rstrip()}{heading}{BEGIN}\n{generated}\n{END}\n"
+    path.write_text(replaced)
 
 
 def main(argv: list[str] | None = None) -> int:

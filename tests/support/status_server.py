@@ -23,24 +23,8 @@ import argparse  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-from typing import Any  # noqa: E402
 
-
-def status_of(n: int) -> dict[str, Any]:
-    lbs = [
-        {
-            "uuid": f"{i:08x}-0000-4000-8000-000000000000",
-            "name": f"lb-{i}",
-            "project": f"p{i // 20}",
-            "sets": ["f5"],
-            "vip": f"10.1.{i // 250}.{i % 250}",
-            "provisioning_status": "ACTIVE",
-            "operating_status": "ONLINE",
-            "reason": "",
-        }
-        for i in range(n)
-    ]
-    return {"replica": "r0", "sets": [], "load_balancers": lbs, "plans": [], "events": []}
+from tests.support.statusdata import status_of  # noqa: E402
 
 
 def main() -> int:

@@ -17,6 +17,7 @@ from reconciler.config import ConfigError, load
 from reconciler.daemon import statuspage
 from reconciler.daemon.health import make_app
 from reconciler.daemon.metrics import Metrics
+from tests.support.statusdata import status_of
 
 # access and shared are imported where used: the other tests also run (and fail, saying
 # what a client sees) against a daemon that has neither
@@ -27,20 +28,7 @@ OUTSIDE = "10.9.8.7"  # a client that is not on this host
 
 
 def many(n: int) -> dict[str, Any]:
-    lbs = [
-        {
-            "uuid": f"{i:08x}-0000-4000-8000-000000000000",
-            "name": f"lb-{i}",
-            "project": f"p{i // 20}",
-            "sets": ["f5"],
-            "vip": f"10.1.{i // 250}.{i % 250}",
-            "provisioning_status": "ERROR" if i % 500 == 7 else "ACTIVE",
-            "operating_status": "ONLINE",
-            "reason": "",
-        }
-        for i in range(n)
-    ]
-    return {"replica": "r0", "sets": [], "load_balancers": lbs, "plans": [], "events": []}
+    return status_of(n, error_every=500)
 
 
 class Counted:
