@@ -44,7 +44,6 @@ Headers = list[tuple[str, str]]
 Answer = tuple[str, Headers, bytes]  # status line, headers, body
 
 ALLOWED_METHODS = ("GET", "HEAD")
-PROBES = ("/healthz", "/readyz")
 NOT_FOUND = b"not found: try /, /status.json, /healthz, /readyz or /metrics\n"
 ANSWERS_PER_SECOND = 20.0  # a tab refreshes every 5 s, Prometheus scrapes every 30 s
 ANSWER_WAIT_SECONDS = 2.0
@@ -126,6 +125,8 @@ def make_app(
     pages = None
     if status is not None:
         pages = StatusPages(status, shared or SharedResults(), device_objects)
+    pace = pace or Pace(ANSWERS_PER_SECOND, ANSWER_WAIT_SECONDS)
+    busy = _plain("503 Service Unavailable", "busy: retry\n", BUSY)
 
     def respond(environ: dict[str, Any]) -> Answer:
         path = environ.get("PATH_INFO", "")
@@ -143,6 +144,8 @@ def make_app(
         if refusal is not None:
             challenge = ("WWW-Authenticate", 'Bearer realm="contrail-f5-reconciler"')
             return _plain("401 Unauthorized", refusal + "\n", [challenge])
+        if not pace.wait():  # after the token: a flood without one costs the page nothing
+            return busy
         if path == "/metrics":
             return _metrics(environ)
         if pages is None:
@@ -154,7 +157,7 @@ def make_app(
                 return "200 OK", [("Content-Type", "application/json")], pages.json(query)
             page = pages.page(query)
         except Busy:
-            return _plain("503 Service Unavailable", "busy: retry\n", BUSY)
+            return busy
         if page is None:
             return _plain("404 Not Found", "no such load balancer\n")
         return "200 OK", [html], page
@@ -164,17 +167,12 @@ def make_app(
         chunks = metrics_app(environ, lambda s, h, *_: captured.extend([s, h]))
         return captured[0], list(captured[1]), b"".join(chunks)
 
-    pace = pace or Pace(ANSWERS_PER_SECOND, ANSWER_WAIT_SECONDS)
-
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
-        heavy = environ.get("PATH_INFO", "") not in PROBES and method == "GET"
         if method not in ALLOWED_METHODS:
             code, headers, body = _plain(
                 "405 Method Not Allowed", "only GET and HEAD\n", [("Allow", "GET, HEAD")]
             )
-        elif heavy and not pace.wait():
-            code, headers, body = _plain("503 Service Unavailable", "busy: retry\n", BUSY)
         else:
             code, headers, body = respond({**environ, "REQUEST_METHOD": "GET"})
         headers = [

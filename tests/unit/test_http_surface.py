@@ -197,6 +197,17 @@ def test_a_page_flood_gets_503_with_retry_after_while_probes_answer() -> None:
     assert call(app, "/healthz")[0] == "200 OK" and call(app, "/readyz")[0] == "200 OK"
 
 
+def test_requests_without_the_token_do_not_use_up_the_pages_turns() -> None:
+    from reconciler.daemon.access import Access
+    from reconciler.daemon.shared import Pace
+
+    app = make_app(
+        lambda: {}, Metrics(), Counted(many(3)), Access(token=TOKEN), pace=Pace(1, longest=0.0)
+    )
+    assert all(call(app, "/")[0].startswith("401") for _ in range(20))
+    assert call(app, "/", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")[0] == "200 OK"
+
+
 def test_at_most_two_builds_run_at_once_and_waiters_share_one() -> None:
     from reconciler.daemon.shared import SharedResults
 
