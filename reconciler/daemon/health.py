@@ -77,21 +77,31 @@ class StatusPages:
         self.status, self.shared, self.device_objects = status, shared, device_objects
 
     def data(self) -> dict[str, Any]:
+        """The shared status. Taken before a page's own build, never inside it: a build holds
+        one of the build slots, and waiting there for another would deadlock two builds."""
         return dict(self.shared.get("status", self.status))
+
+    @staticmethod
+    def _select(status: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
+        project, state, search = (
+            query.get("project", ""),
+            query.get("state", ""),
+            query.get("q", ""),
+        )
+        return statuspage.select(status, project, state, search)
 
     def page(self, query: dict[str, str]) -> bytes | None:
         """The page asked for; None: no such load balancer (``?lb=``)."""
         key = ("/", tuple(sorted(query.items())))
+        status = self.data()
 
         def build() -> bytes | None:
             if query.get("lb"):
                 uuid = query["lb"]
                 objects = self.device_objects(uuid) if self.device_objects else []
-                one = render_load_balancer(self.data(), uuid, objects)
+                one = render_load_balancer(status, uuid, objects)
                 return one.encode() if one is not None else None
-            data = statuspage.select(
-                self.data(), query.get("project", ""), query.get("state", ""), query.get("q", "")
-            )
+            data = self._select(status, query)
             return statuspage.render(data, page=_number(query.get("page"), 1, 1, 10**6)).encode()
 
         found = self.shared.get(key, build)
@@ -99,11 +109,10 @@ class StatusPages:
 
     def json(self, query: dict[str, str]) -> bytes:
         key = ("/status.json", tuple(sorted(query.items())))
+        status = self.data()
 
         def build() -> bytes:
-            data = statuspage.select(
-                self.data(), query.get("project", ""), query.get("state", ""), query.get("q", "")
-            )
+            data = self._select(status, query)
             offset = _number(query.get("offset"), 0, 0, 10**9)
             limit = _number(query.get("limit"), JSON_LIMIT, 1, JSON_LIMIT_MAX)
             return json.dumps(statuspage.window(data, offset, limit), default=str).encode()
