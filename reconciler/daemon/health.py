@@ -151,8 +151,7 @@ def make_app(
             return "404 Not Found", [("Content-Type", "text/plain")], NOT_FOUND
         refusal = access.refusal(environ)
         if refusal is not None:
-            challenge = ("WWW-Authenticate", 'Bearer realm="contrail-f5-reconciler"')
-            return _plain("401 Unauthorized", refusal + "\n", [challenge])
+            return _plain("401 Unauthorized", refusal + "\n", Access.CHALLENGES)
         if not pace.wait():  # after the token: a flood without one costs the page nothing
             return busy
         if path == "/metrics":

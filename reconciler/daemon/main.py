@@ -127,8 +127,8 @@ def run_daemon(config: Config, stop: threading.Event | None = None) -> int:
         log.info("answering the probes from a process of their own", listen=config.probe_listen)
     if not access.open and not access.token:
         log.warning(
-            "the status page, status.json and metrics answer 401 to all but localhost: "
-            "no http_token is configured (set http_token_file, or http_auth = none)"
+            "the status page, status.json and metrics answer 401 to everyone: no "
+            "http_token is configured (set http_token_file, or http_auth = none)"
         )
     vnc = _connect_until_stopped(config, stop)
     if vnc is None:

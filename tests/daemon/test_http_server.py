@@ -185,7 +185,9 @@ def test_the_daemon_asks_for_its_token_and_never_shows_it(tmp_path: Path, contra
             assert _status(base + path) == 401, path
             assert _status(base + path, "Bearer nope") == 401, path
             assert _status(base + path, f"Bearer {token}") in (200, 404), path
-        assert _status(f"http://127.0.0.1:{port}/") == 200  # a port-forward arrives from here
+        assert _status(f"http://127.0.0.1:{port}/") == 401  # from localhost too (a mesh sidecar)
+        basic = requests.get(base + "/", auth=("operator", token), timeout=5)  # a browser's way
+        assert basic.status_code == 200
         page = requests.get(base + "/", headers={"Authorization": f"Bearer {token}"}, timeout=5)
         data = requests.get(base + "/status.json", headers={"Authorization": f"Bearer {token}"})
         assert token not in page.text and token not in data.text

@@ -115,15 +115,37 @@ def test_the_page_its_json_and_metrics_need_the_token_and_probes_do_not() -> Non
         assert call(app, probe)[0] == "200 OK"
 
 
-def test_without_a_token_configured_the_page_is_closed_but_for_localhost() -> None:
+def test_without_a_token_configured_the_page_is_closed_even_to_localhost() -> None:
     from reconciler.daemon.access import Access
 
     app = make_app(lambda: {}, Metrics(), Counted(many(3)), Access(token=None))
     status, _headers, body = call(app, "/")
     assert status.startswith("401") and b"http_token_file" in body
     assert call(app, "/healthz")[0] == "200 OK"
-    for local in ("127.0.0.1", "::1", "::ffff:127.0.0.1"):  # kubectl port-forward arrives so
-        assert call(app, "/", REMOTE_ADDR=local)[0] == "200 OK"
+    # behind a mesh sidecar every connection comes from a loopback address (Istio: 127.0.0.6)
+    for local in ("127.0.0.1", "127.0.0.6", "::1", "::ffff:127.0.0.1"):
+        assert call(app, "/", REMOTE_ADDR=local)[0].startswith("401")
+
+
+def test_a_browser_gives_the_token_as_the_password_of_basic_authentication() -> None:
+    import base64
+
+    from reconciler.daemon.access import Access
+
+    def basic(credentials: str) -> str:
+        return "Basic " + base64.b64encode(credentials.encode()).decode()
+
+    app = make_app(lambda: {}, Metrics(), Counted(many(3)), Access(token=TOKEN))
+    seen: list[tuple[str, str]] = []
+    app(
+        {"PATH_INFO": "/", "REQUEST_METHOD": "GET", "REMOTE_ADDR": OUTSIDE},
+        lambda status, headers: seen.extend(headers),
+    )
+    challenges = [v for k, v in seen if k == "WWW-Authenticate"]
+    assert challenges[0].startswith("Basic ") and any(c.startswith("Bearer ") for c in challenges)
+    assert call(app, "/", HTTP_AUTHORIZATION=basic(f"operator:{TOKEN}"))[0] == "200 OK"
+    assert call(app, "/", HTTP_AUTHORIZATION=basic(f"{TOKEN}:"))[0].startswith("401")
+    assert call(app, "/", HTTP_AUTHORIZATION="Basic !!not-base64")[0].startswith("401")
 
 
 def write(path: Path, text: str) -> Path:
