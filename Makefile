@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast test-lab lint bench venv clean image upstream
+.PHONY: demo test test-fast test-lab lint bench bench-http venv clean image upstream
 
 venv: $(STAMP)
 
@@ -50,6 +50,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	@$(if $(QUICK),true,$(PY) -c 'import matplotlib' 2>/dev/null || $(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]')
 	$(PY) scripts/bench.py $(if $(QUICK),--quick,) $(BENCH_ARGS)
+	$(PY) scripts/bench_http.py $(if $(QUICK),--lbs 100 --seconds 10 --out build/bench,)
+
+# The HTTP surface alone (part of `make bench`): N = 1,000, 30 clients on /, 1,100 idle
+# sockets, /healthz probed every 100 ms for 60 s (~2 minutes) → docs/BENCHMARKS.md.
+bench-http: $(STAMP)
+	$(PY) scripts/bench_http.py $(BENCH_HTTP_ARGS)
 
 # The image, built with podman from the unchanged Dockerfile on a locally made Debian base
 # (scripts/image.py says how): 2-3 minutes the first time, base included; then seconds.

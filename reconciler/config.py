@@ -115,6 +115,13 @@ class Config:
     # answers concurrently; one status is one PUT, so 12,000 of them one by one take minutes).
     contrail_connections: int = 4
     http_listen: str = "127.0.0.1:9180"
+    # The page, /status.json and /metrics ask for ``Authorization: Bearer <http_token>``
+    # (probes never do) unless http_auth = none or http_listen is a loopback address.
+    http_auth: str = "token"
+    http_token: Secret | None = None
+    # /healthz and /readyz also on a port of their own, answered by a native thread (the
+    # event loop may be busy with a resync); empty: on http_listen only.
+    probe_listen: str = ""
     log_level: str = "INFO"
     tls_certificate_dir: str = ""  # <container>.crt / <container>.key (TERMINATED_HTTPS)
     # Device credentials for every set (over Contrail's); [credentials:<set>] per set.
@@ -167,7 +174,7 @@ class Config:
 
 
 #: The settings that hold secrets (never logged; scrubbed from the status page).
-SECRET_KEYS = frozenset({"auth_token", "rabbit_password", "device_password"})
+SECRET_KEYS = frozenset({"auth_token", "rabbit_password", "device_password", "http_token"})
 
 
 def _convert(key: str, raw: str, kind: Any, source: str) -> Any:
@@ -397,13 +404,13 @@ def _check_keys(where: str, body: Iterable[str], known: frozenset[str]) -> None:
 _HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?")
 
 
-def listen_address(listen: str) -> tuple[str, int]:
-    """``host:port`` or ``[IPv6]:port`` as a socket address, or ConfigError naming
-    ``http_listen``. A host that looks like an IPv4 address must be one (256.1.1.1 is not
-    a host name to look up)."""
+def listen_address(listen: str, key: str = "http_listen") -> tuple[str, int]:
+    """``host:port`` or ``[IPv6]:port`` as a socket address, or ConfigError naming ``key``.
+    A host that looks like an IPv4 address must be one (256.1.1.1 is not a host name to
+    look up)."""
 
     def refuse(why: str) -> ConfigError:
-        return ConfigError(f"http_listen = {listen!r}: {why}")
+        return ConfigError(f"{key} = {listen!r}: {why}")
 
     host, colon, port = listen.strip().rpartition(":")
     if not colon or not port.isdigit():
@@ -462,3 +469,7 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"device_down_grace = {config.device_down_grace} is negative")
     if config.device_user and config.device_password is None:
         raise ConfigError("device_user is set but device_password (device_password_file) is not")
+    if config.http_auth not in ("token", "none"):
+        raise ConfigError(f"http_auth = {config.http_auth!r} is not token or none")
+    if config.probe_listen:
+        listen_address(config.probe_listen, "probe_listen")

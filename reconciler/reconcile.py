@@ -49,7 +49,7 @@ from reconciler.plan.conflicts import SetScope, find_conflicts, vip, vips_of
 from reconciler.plan.diff import DeleteGuard, Scope, diff
 from reconciler.plan.model import ContrailChange, DevicePlan, Plan
 from reconciler.plan.routes import set_route_changes, without_routes_of
-from reconciler.plan.status import operating_statuses
+from reconciler.plan.status import PoolHealth, operating_statuses
 from reconciler.progress import Progress
 from reconciler.settings import DeviceSettings, SetSettings, SettingsError, settings_for
 from reconciler.translate import networking
@@ -312,6 +312,9 @@ class Target:
     # (so it is not in memory beside the desired state while the plan is applied and the
     # statuses written), nor the scope memory.
     one_shot: bool = False
+    # The device's pool stats from the last whole-set pass, by pool uuid (the status page's
+    # load balancer page shows them).
+    health: dict[str, PoolHealth] = field(default_factory=dict)
 
     @property
     def settings(self) -> DeviceSettings:
@@ -805,6 +808,7 @@ class SetReconciler:
             except DeviceError as exc:
                 log.warning("pool stats not readable", device=target.client.name, error=str(exc))
                 continue
+            target.health = health
             for lb, status in operating_statuses(set_plan.snapshot, health).items():
                 statuses.setdefault(lb, status)
         return statuses

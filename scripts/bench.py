@@ -883,16 +883,21 @@ def render(results: list[SizeResult], meta: dict[str, Any]) -> str:
 BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
 
 
+def replace_block(text: str, begin: str, end: str, inner: str) -> str | None:
+    """``text`` with what lies between the markers ``begin`` and ``end`` replaced by
+    ``inner`` (the hand-written text around them stays); None without both markers."""
+    if begin not in text or end not in text:
+        return None
+    head, rest = text.split(begin, 1)
+    return f"{head}{begin}\n{inner}\n{end}{rest.split(end, 1)[1]}"
+
+
 def update_markdown(path: Path, generated: str) -> None:
-    """Replace the generated block of ``path`` (hand-written text around it stays)."""
-    block = f"{BEGIN}\n{generated}\n![time and REST calls against N](bench-scaling.png)\n\n{END}"
+    """Replace the generated block of ``path`` (the whole file when it has none)."""
+    inner = f"{generated}\n![time and REST calls against N](bench-scaling.png)\n"
     text = path.read_text() if path.exists() else ""
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = block + "\n"
-    path.write_text(text)
+    replaced = replace_block(text, BEGIN, END, inner)
+    path.write_text(replaced if replaced is not None else f"{BEGIN}\n{inner}\n{END}\n")
 
 
 def _wall_min(row: dict[str, Any]) -> str:

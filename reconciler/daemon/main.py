@@ -25,9 +25,12 @@ from reconciler.coordination import (
     ZooKeeperOwnership,
     replica_identity,
 )
+from reconciler.daemon.access import Access
 from reconciler.daemon.controller import Controller
 from reconciler.daemon.health import serve
 from reconciler.daemon.metrics import Metrics
+from reconciler.daemon.objecttree import device_objects
+from reconciler.daemon.probes import ProbeProcess
 from reconciler.daemon.watch import Watcher, broker_connection
 from reconciler.logs import capture_gevent_errors, get_logger
 
@@ -103,11 +106,36 @@ def run_daemon(config: Config, stop: threading.Event | None = None) -> int:
         data = controller.status() if controller is not None else {}
         return {**data, "replica": replica, "ready": all(checks.values()), "checks": checks}
 
-    health = serve(config.http_listen, readiness, metrics, status)
-    log.info("serving health, metrics and the status page", listen=config.http_listen)
+    def objects_of(lb_uuid: str) -> list[dict[str, Any]]:
+        return device_objects(controller, lb_uuid) if controller is not None else []
+
+    access = Access.from_config(config)
+    health = serve(config.http_listen, readiness, metrics, status, access, objects_of)
+    log.info(
+        "serving health, metrics and the status page",
+        listen=config.http_listen,
+        token_required=not access.open,
+    )
+    probes: ProbeProcess | None = None
+    if config.probe_listen:
+        try:
+            probes = ProbeProcess(config.probe_listen)
+        except OSError as exc:
+            log.error("cannot answer the probes", error=str(exc))
+            health.stop()
+            return 1
+        threading.Thread(target=probes.publish_until, args=(readiness, stop), daemon=True).start()
+        log.info("answering the probes from a process of their own", listen=config.probe_listen)
+    if not access.open and not access.token:
+        log.warning(
+            "the status page, status.json and metrics answer 401 to everyone: no "
+            "http_token is configured (set http_token_file, or http_auth = none)"
+        )
     vnc = _connect_until_stopped(config, stop)
     if vnc is None:
         health.stop()
+        if probes is not None:
+            probes.stop()
         return 0
     controller = Controller(
         config,
@@ -146,5 +174,7 @@ def run_daemon(config: Config, stop: threading.Event | None = None) -> int:
         watcher.stop()
     controller.stop(timeout=8.0)
     health.stop(timeout=1)
+    if probes is not None:
+        probes.stop()
     log.info("stopped")
     return 0

@@ -14,19 +14,30 @@ operations applied per load balancer) are here too, so the controller keeps plai
 
 from __future__ import annotations
 
-import html
+import math
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import urlencode
 
+from reconciler.daemon.pagehtml import (
+    badge,
+    document,
+    e,
+    href,
+    known_status,
+    link,
+    refresh_control,
+    when,
+    yes_no,
+)
 from reconciler.model.values import thaw
 from reconciler.plan.model import DevicePlan, Operation
 
 EVENTS_KEPT = 200  # the ring buffer of recent events
 OPERATIONS_KEPT = 300  # per device plan: a first sync may plan thousands
-LOAD_BALANCERS_SHOWN = 1000  # rows on the page (the JSON has them all); filter for the rest
-REFRESH_SECONDS = 5
+PAGE_SIZE = 100  # load balancers per page (``?page=``); /status.json pages with ?offset=
+OPERATIONS_SHOWN = 25  # per device plan on the overview (a load balancer's page: all of its)
+EVENTS_SHOWN = 50  # on the overview (status.json and a load balancer's page: all kept)
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 
 # -- recording (used by the controller) -------------------------------------------------------
@@ -124,29 +135,73 @@ def _matches_state(lb: Mapping[str, Any], state: str) -> bool:
     )
 
 
-def select(data: Mapping[str, Any], project: str = "", state: str = "") -> dict[str, Any]:
-    """The data narrowed to one project and/or one state (provisioning or operating status
-    of a load balancer); ``filters`` says which, ``choices`` lists what there is to choose."""
+def _matches_search(lb: Mapping[str, Any], words: list[str]) -> bool:
+    """Every word is in the name, uuid, project, VIP, sets or reason (any case)."""
+    text = " ".join(
+        str(lb.get(k) or "") for k in ("name", "uuid", "project", "project_uuid", "vip", "reason")
+    )
+    text = (text + " " + " ".join(lb.get("sets", ()))).casefold()
+    return all(word in text for word in words)
+
+
+def urgency(lb: Mapping[str, Any]) -> int:
+    """0: in ERROR; 1: not serving well (OFFLINE, DEGRADED, ERROR operating); 2: pending; 3: fine.
+    The page lists load balancers in this order, so the ones to look at come first."""
+    provisioning = str(lb.get("provisioning_status") or "").upper()
+    operating = str(lb.get("operating_status") or "").upper()
+    if provisioning == "ERROR":
+        return 0
+    if operating in ("OFFLINE", "DEGRADED", "ERROR"):
+        return 1
+    if provisioning.startswith("PENDING"):
+        return 2
+    return 3
+
+
+def tally(lbs: Iterable[Mapping[str, Any]], sets: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """The header's counts: load balancers in error, not serving well, and devices down."""
+    counts = {"load_balancers": 0, "error": 0, "impaired": 0, "devices_unreachable": 0}
+    for lb in lbs:
+        counts["load_balancers"] += 1
+        rank = urgency(lb)
+        counts["error"] += rank == 0
+        counts["impaired"] += rank == 1
+    counts["devices_unreachable"] = sum(
+        1 for s in sets for d in s.get("devices", ()) if d.get("reachable") is False
+    )
+    return counts
+
+
+def select(
+    data: Mapping[str, Any], project: str = "", state: str = "", search: str = ""
+) -> dict[str, Any]:
+    """The data narrowed to one project, one state (provisioning or operating status of a
+    load balancer) and/or a search (every word in name, uuid, project, VIP or reason), load
+    balancers in error first; ``filters`` says which, ``choices`` lists what there is to
+    choose, ``counts`` the header's tallies over all load balancers."""
     lbs = list(data.get("load_balancers", ()))
     projects = sorted({str(lb.get("project") or lb.get("project_uuid") or "") for lb in lbs})
     states = sorted(
         {
-            str(lb.get(k))
+            status
             for lb in lbs
             for k in ("provisioning_status", "operating_status")
-            if lb.get(k)
+            if (status := known_status(lb.get(k)))
         }
     )
+    words = search.casefold().split()
     shown = [
         lb
         for lb in lbs
         if (not project or _matches_project(lb, project))
         and (not state or _matches_state(lb, state))
+        and (not words or _matches_search(lb, words))
     ]
+    shown.sort(key=urgency)  # stable: within a rank, the status's own order
     events = list(data.get("events", ()))
     if project:  # the events of that project's load balancers
         events = [e for e in events if _matches_project(e, project)]
-    if state:  # the events of the load balancers shown
+    if state or words:  # the events of the load balancers shown
         uuids = {lb.get("uuid") for lb in shown}
         events = [e for e in events if e.get("lb") in uuids]
     return {
@@ -154,85 +209,54 @@ def select(data: Mapping[str, Any], project: str = "", state: str = "") -> dict[
         "load_balancers": shown,
         "load_balancers_total": len(lbs),
         "events": events,
-        "filters": {"project": project, "state": state},
+        "filters": {"project": project, "state": state, "q": search},
         "choices": {"projects": [p for p in projects if p], "states": states},
+        "counts": tally(lbs, data.get("sets", ())),
+    }
+
+
+def window(data: Mapping[str, Any], offset: int, limit: int) -> dict[str, Any]:
+    """``select``'s output with ``limit`` load balancers from ``offset`` (``/status.json``):
+    ``load_balancers_matched`` counts them all, ``next_offset`` is where the next page
+    starts (None on the last)."""
+    lbs = list(data.get("load_balancers", ()))
+    end = offset + limit
+    return {
+        **data,
+        "load_balancers": lbs[offset:end],
+        "load_balancers_matched": len(lbs),
+        "offset": offset,
+        "limit": limit,
+        "next_offset": end if end < len(lbs) else None,
     }
 
 
 # -- rendering --------------------------------------------------------------------------------
 
 
-def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+def _counts(data: Mapping[str, Any]) -> str:
+    counts = data.get("counts") or tally(data.get("load_balancers", ()), data.get("sets", ()))
+    parts = []
+    if counts["error"]:
+        parts.append(
+            f'<span class="alarm" id="count-error"><a href="./?state=ERROR">'
+            f"{counts['error']} in ERROR</a></span>"
+        )
+    if counts["impaired"]:
+        parts.append(
+            f'<span class="alarm" id="count-impaired">{counts["impaired"]} impaired</span>'
+        )
+    if counts["devices_unreachable"]:
+        parts.append(
+            f'<span class="alarm" id="count-devices">{counts["devices_unreachable"]} '
+            "device(s) unreachable</span>"
+        )
+    if not parts:
+        parts.append('<span class="calm" id="count-error">no errors</span>')
+    return f"{counts['load_balancers']} load balancers: " + " ".join(parts)
 
 
-def _when(ts: Any, now: float) -> str:
-    if not isinstance(ts, int | float) or not ts:
-        return "never"
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ts))
-    ago = max(0.0, now - ts)
-    if ago < 120:
-        rel = f"{ago:.0f} s ago"
-    elif ago < 7200:
-        rel = f"{ago / 60:.0f} min ago"
-    else:
-        rel = f"{ago / 3600:.1f} h ago"
-    return f"{stamp} ({rel})"
-
-
-def _link(filters: Mapping[str, str], text: str, cls: str = "", **change: str) -> str:
-    query = {k: v for k, v in {**filters, **change}.items() if v}
-    href = "./" + ("?" + urlencode(query) if query else "")
-    klass = f' class="{_e(cls)}"' if cls else ""
-    return f'<a href="{_e(href)}"{klass}>{_e(text)}</a>'
-
-
-def _badge(value: Any, filters: Mapping[str, str]) -> str:
-    if not value:
-        return '<span class="badge">—</span>'
-    text = str(value)
-    return _link(filters, text, f"badge s-{text.lower()}", state=text)
-
-
-def _yes_no(value: Any, yes: str, no: str, unknown: str = "unknown") -> str:
-    if value is None:
-        return f'<span class="badge">{_e(unknown)}</span>'
-    return (
-        f'<span class="badge s-online">{_e(yes)}</span>'
-        if value
-        else f'<span class="badge s-error">{_e(no)}</span>'
-    )
-
-
-STYLE = """
-body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
-header{background:#1d2330;color:#fff;padding:10px 18px}
-header h1{font-size:18px;margin:0 0 4px}
-header a{color:#9cc3ff}
-main{padding:6px 18px 24px}
-h2{font-size:16px;margin:18px 0 6px}
-table{border-collapse:collapse;width:100%;background:#fff;font-size:13px}
-th,td{border-bottom:1px solid #e3e6ea;padding:4px 6px;text-align:left;vertical-align:top}
-th{background:#eef0f3;font-weight:600}
-code,.mono{font-family:ui-monospace,monospace;font-size:12px}
-.small{color:#5b6475;font-size:12px}
-.badge{display:inline-block;padding:0 6px;border-radius:8px;background:#e3e6ea;color:#1d2330;
- text-decoration:none;font-size:12px}
-.s-active,.s-online{background:#d5f2dc;color:#14532d}
-.s-error,.s-offline{background:#fbd5d5;color:#7f1d1d}
-.s-degraded,.s-pending_create,.s-pending_update{background:#fdecc8;color:#713f12}
-.filters{background:#fff;border:1px solid #e3e6ea;padding:6px 10px;margin-top:10px}
-.filters a{margin-right:4px}
-.filters .current{font-weight:700}
-.lvl-error td{background:#fff3f3}
-.lvl-warning td{background:#fffaf0}
-.op-create{color:#166534}.op-update{color:#854d0e}.op-delete{color:#991b1b}
-details{background:#fff;border:1px solid #e3e6ea;margin:4px 0;padding:4px 8px}
-summary{cursor:pointer}
-"""
-
-
-def _header(data: Mapping[str, Any], now: float) -> list[str]:
+def header(data: Mapping[str, Any], now: float, home: bool = True) -> list[str]:
     checks = data.get("checks") or {}
     ready = data.get("ready")
     failing = [k for k, v in checks.items() if not v]
@@ -243,16 +267,18 @@ def _header(data: Mapping[str, Any], now: float) -> list[str]:
         if ready is not None
         else ""
     )
+    title = "contrail-f5-reconciler" if home else '<a href="./">contrail-f5-reconciler</a>'
     return [
         "<header>",
-        "<h1>contrail-f5-reconciler</h1>",
-        '<div class="small" style="color:#c9d1e0">',
-        f'replica <b id="replica">{_e(data.get("replica") or "?")}</b> · ',
-        f'<span id="readiness">{_e(state)}</span> · ',
+        refresh_control(),
+        f"<h1>{title}</h1>",
+        f'<div id="counts">{_counts(data)}</div>',
+        '<div class="small meta">',
+        f'replica <b id="replica">{e(data.get("replica") or "?")}</b> · ',
+        f'<span id="readiness">{e(state)}</span> · ',
         f"Contrail {'synced' if data.get('contrail_synced') else 'not synced yet'}, "
-        f"queue {_e(data.get('contrail_queue_depth', 0))} · ",
-        f"as of {_e(_when(data.get('generated_at'), now))} · refreshes every "
-        f"{REFRESH_SECONDS} s · ",
+        f"queue {e(data.get('contrail_queue_depth', 0))} · ",
+        f"as of {e(when(data.get('generated_at'), now))} · ",
         '<a href="status.json">status.json</a> · <a href="metrics">metrics</a> · '
         '<a href="readyz">readyz</a>',
         "</div>",
@@ -269,12 +295,14 @@ def _filters(data: Mapping[str, Any]) -> list[str]:
         items = [f'<option value=""{" selected" if not current else ""}>all</option>']
         for value in values:
             selected = " selected" if value == current else ""
-            items.append(f'<option value="{_e(value)}"{selected}>{_e(value)}</option>')
+            items.append(f'<option value="{e(value)}"{selected}>{e(value)}</option>')
         return f'<select name="{name}" id="filter-{name}">{"".join(items)}</select>'
 
     def links(key: str, values: list[str], current: str) -> str:
-        out = [_link(filters, "all", "" if current else "current", **{key: ""})]
-        out += [_link(filters, v, "current" if v == current else "", **{key: v}) for v in values]
+        out = [link(filters, "all", "" if current else "current", **{key: ""}, page="")]
+        out += [
+            link(filters, v, "current" if v == current else "", **{key: v}, page="") for v in values
+        ]
         return " ".join(out)
 
     projects, states = list(choices.get("projects", ())), list(choices.get("states", ()))
@@ -282,10 +310,12 @@ def _filters(data: Mapping[str, Any]) -> list[str]:
         '<nav class="filters" id="filters">',
         f'<div class="project-links">Project: {links("project", projects, current_project)}</div>',
         f'<div class="state-links">State: {links("state", states, current_state)}</div>',
-        '<form method="get" action="./">',
+        '<form method="get" action="./" id="search-form">',
+        f'<input type="search" name="q" id="search" value="{e(filters.get("q", ""))}" '
+        'placeholder="name, uuid, VIP, reason…"> ',
         f"{options('project', projects, current_project)} ",
         f"{options('state', states, current_state)} ",
-        '<button type="submit">filter</button> <a href="./">clear</a>',
+        '<button type="submit">search</button> <a href="./">clear</a>',
         "</form>",
         "</nav>",
     ]
@@ -293,9 +323,9 @@ def _filters(data: Mapping[str, Any]) -> list[str]:
 
 def _sets(data: Mapping[str, Any], now: float) -> list[str]:
     out = [
-        '<section id="sets"><h2>Service-appliance-sets and devices</h2>',
-        "<table><thead><tr><th>set</th><th>owned by</th><th>device</th><th>address</th>"
-        "<th>role</th><th>reachable</th><th>last full sync</th><th>queue</th>"
+        '<section id="sets"><h2>Service-appliance-sets and devices</h2><div class="scroll">',
+        '<table class="cards"><thead><tr><th>set</th><th>owned by</th><th>device</th>'
+        "<th>address</th><th>role</th><th>reachable</th><th>last full sync</th><th>queue</th>"
         "<th>load balancers</th><th>last error</th></tr></thead><tbody>",
     ]
     for sas in data.get("sets", ()):
@@ -306,10 +336,10 @@ def _sets(data: Mapping[str, Any], now: float) -> list[str]:
             name = dev.get("name")
             reachable = dev.get("reachable") if dev else None
             attrs = (
-                f' class="device" data-set="{_e(sas.get("name"))}" data-device="{_e(name)}"'
-                f' data-reachable="{_e("unknown" if reachable is None else str(reachable).lower())}"'
+                f' class="device" data-set="{e(sas.get("name"))}" data-device="{e(name)}"'
+                f' data-reachable="{e("unknown" if reachable is None else str(reachable).lower())}"'
                 if dev
-                else f' class="set-only" data-set="{_e(sas.get("name"))}"'
+                else f' class="set-only" data-set="{e(sas.get("name"))}"'
             )
             owner = sas.get("ownership", "")
             if sas.get("owner"):
@@ -318,108 +348,144 @@ def _sets(data: Mapping[str, Any], now: float) -> list[str]:
                 owner = f"{owner} ({data['replica']})"
             out.append(
                 f"<tr{attrs}>"
-                f"<td>{_e(sas.get('name')) if first else ''}</td>"
-                f"<td>{_e(owner) if first else ''}</td>"
-                f"<td>{_e(name or '—')}</td>"
-                f"<td class=mono>{_e(dev.get('address') or '')}</td>"
-                f"<td>{_e(dev.get('role') or '—') if dev else ''}</td>"
-                f"<td>{_yes_no(reachable, 'reachable', 'unreachable') if dev else ''}</td>"
-                f"<td>{_e(_when(dev.get('last_sync'), now)) if dev else ''}</td>"
-                f"<td>{_e(dev.get('queue_depth', '')) if dev else ''}</td>"
-                f"<td>{_e(lbs) if first else ''}</td>"
-                f'<td class="small">{_e(dev.get("error") or "")}</td>'
+                f'<td data-label="set">{e(sas.get("name")) if first else ""}</td>'
+                f'<td data-label="owned by">{e(owner) if first else ""}</td>'
+                f'<td data-label="device">{e(name or "—")}</td>'
+                f'<td class="mono" data-label="address">{e(dev.get("address") or "")}</td>'
+                f'<td data-label="role">{e(dev.get("role") or "—") if dev else ""}</td>'
+                f"<td>{yes_no(reachable, 'reachable', 'unreachable') if dev else ''}</td>"
+                f'<td data-label="last full sync">'
+                f"{e(when(dev.get('last_sync'), now)) if dev else ''}</td>"
+                f'<td data-label="queue">{e(dev.get("queue_depth", "")) if dev else ""}</td>'
+                f'<td data-label="load balancers">{e(lbs) if first else ""}</td>'
+                f'<td class="small">{e(dev.get("error") or "")}</td>'
                 "</tr>"
             )
     if not data.get("sets"):
         out.append('<tr><td colspan="10">no F5 service-appliance-set known yet</td></tr>')
-    out.append("</tbody></table></section>")
+    out.append("</tbody></table></div></section>")
     return out
 
 
-def _load_balancers(data: Mapping[str, Any], now: float) -> list[str]:
+def _columns(*percent: int) -> str:
+    """Fixed column widths: a 4,000-character name wraps in its column instead of taking the
+    table's width from the others."""
+    return "<colgroup>" + "".join(f'<col class="w{p}">' for p in percent) + "</colgroup>"
+
+
+def _pager(filters: Mapping[str, str], page: int, pages: int) -> str:
+    if pages <= 1:
+        return ""
+    parts = [f"<span>page {page} of {pages}</span>"]
+    if page > 1:
+        parts.append(link(filters, "« previous", "prev", page=str(page - 1) if page > 2 else ""))
+    if page < pages:
+        parts.append(link(filters, "next »", "next", page=str(page + 1)))
+    return f'<nav class="pager">{"".join(parts)}</nav>'
+
+
+def applied_cell(lb: Mapping[str, Any], now: float, listed: bool = False) -> str:
+    """The last change this replica applied for a load balancer: when, where, how many
+    operations — and, ``listed`` (its own page), which."""
+    change = lb.get("last_change") or {}
+    if not change:
+        return '<span class="small">none seen by this replica</span>'
+    ops = list(change.get("operations", ()))
+    count = int(change.get("count", len(ops)))
+    text = f"{e(when(change.get('at'), now))} on {e(change.get('device'))}: {count} operation(s)"
+    if not listed:
+        return text
+    items = "".join(f"<li><code>{e(o)}</code></li>" for o in ops)
+    if count > len(ops):
+        items += f"<li>… and {count - len(ops)} more</li>"
+    return f'{text}<ul class="tree">{items}</ul>'
+
+
+def _load_balancers(data: Mapping[str, Any], now: float, page: int) -> list[str]:
     filters = data.get("filters") or {}
     lbs = list(data.get("load_balancers", ()))
     total = data.get("load_balancers_total", len(lbs))
-    shown = lbs[:LOAD_BALANCERS_SHOWN]
-    more = (
-        f" — the first {len(shown)}; narrow with a filter, or see status.json"
-        if len(lbs) > len(shown)
-        else ""
-    )
+    pages = max(1, math.ceil(len(lbs) / PAGE_SIZE))
+    page = min(page, pages)
+    shown = lbs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    pager = _pager(filters, page, pages)
     out = [
         '<section id="load-balancers">',
-        f"<h2>Load balancers ({len(lbs)} of {total}){_e(more)}</h2>",
-        "<table><thead><tr><th>load balancer</th><th>project</th><th>set</th><th>VIP</th>"
-        "<th>provisioning</th><th>operating</th><th>reason</th><th>last change applied</th>"
-        "</tr></thead><tbody>",
+        f"<h2>Load balancers ({len(lbs)} of {total})</h2>",
+        pager,
+        '<table class="cards fixed">',
+        _columns(22, 9, 7, 10, 10, 9, 18, 15),
+        "<thead><tr><th>load balancer</th><th>project</th><th>set</th>"
+        "<th>VIP</th><th>provisioning</th><th>operating</th><th>reason</th>"
+        "<th>last change applied</th></tr></thead><tbody>",
     ]
     for lb in shown:
-        change = lb.get("last_change") or {}
-        if change:
-            ops = list(change.get("operations", ()))
-            count = int(change.get("count", len(ops)))
-            listed = "<br>".join(f"<code>{_e(o)}</code>" for o in ops)
-            if count > len(ops):
-                listed += f"<br>… and {count - len(ops)} more"
-            applied = (
-                f"{_e(_when(change.get('at'), now))} on {_e(change.get('device'))}"
-                f'<details class="small"><summary>{count} operation(s)</summary>{listed}'
-                "</details>"
-            )
-        else:
-            applied = '<span class="small">none seen by this replica</span>'
         project = lb.get("project") or lb.get("project_uuid") or ""
         source = ""
         if lb.get("source") and not str(lb["source"]).startswith("reconciled"):
-            source = f'<div class="small">{_e(lb["source"])}</div>'
+            source = f'<div class="small">{e(lb["source"])}</div>'
+        error = " lb-error" if urgency(lb) == 0 else ""
+        target = href({}, lb=str(lb.get("uuid") or ""))
         out.append(
-            f'<tr class="lb" data-uuid="{_e(lb.get("uuid"))}" data-name="{_e(lb.get("name"))}"'
-            f' data-provisioning="{_e(lb.get("provisioning_status"))}"'
-            f' data-operating="{_e(lb.get("operating_status"))}">'
-            f'<td>{_e(lb.get("name"))}<div class="small mono">{_e(lb.get("uuid"))}</div></td>'
-            f"<td>{_link(filters, project, project=project) if project else ''}</td>"
-            f"<td>{_e(', '.join(lb.get('sets', ())))}</td>"
-            f'<td class="mono">{_e(lb.get("vip") or "—")}</td>'
-            f"<td>{_badge(lb.get('provisioning_status'), filters)}</td>"
-            f"<td>{_badge(lb.get('operating_status'), filters)}</td>"
-            f'<td class="reason">{_e(lb.get("reason") or "")}{source}</td>'
-            f"<td>{applied}</td>"
+            f'<tr class="lb{error}" data-uuid="{e(lb.get("uuid"))}" data-name="{e(lb.get("name"))}"'
+            f' data-provisioning="{e(known_status(lb.get("provisioning_status")) or "UNKNOWN")}"'
+            f' data-operating="{e(known_status(lb.get("operating_status")) or "UNKNOWN")}">'
+            f'<td class="name"><a href="{e(target)}">{e(lb.get("name"))}</a>'
+            f'<span class="small mono uuid" title="{e(lb.get("uuid"))}">{e(lb.get("uuid"))}</span>'
+            "</td>"
+            f'<td data-label="project">'
+            f"{link(filters, project, project=project, page='') if project else ''}</td>"
+            f'<td data-label="set">{e(", ".join(lb.get("sets", ())))}</td>'
+            f'<td class="mono" data-label="VIP">{e(lb.get("vip") or "—")}</td>'
+            f'<td class="status">{badge(lb.get("provisioning_status"), filters)}</td>'
+            f'<td class="status">{badge(lb.get("operating_status"), filters)}</td>'
+            f'<td class="reason">{e(lb.get("reason") or "")}{source}</td>'
+            f"<td>{applied_cell(lb, now)}</td>"
             "</tr>"
         )
     if not shown:
         out.append('<tr><td colspan="8">no load balancer matches</td></tr>')
-    out.append("</tbody></table></section>")
+    out.append(f"</tbody></table>{pager}</section>")
     return out
 
 
-def _plan_ops(entry: Mapping[str, Any]) -> list[str]:
-    ops = list(entry.get("operations", ()))
+def plan_ops(entry: Mapping[str, Any], lb: str | None = None) -> list[str]:
+    """A plan's operations as a table (only those for load balancer ``lb`` when given)."""
+    kept = list(entry.get("operations", ()))
+    if lb is not None:
+        ops = [op for op in kept if lb in op.get("loadbalancers", ())]
+    else:
+        ops = kept[:OPERATIONS_SHOWN]
     if not ops:
         return ['<div class="small">no changes</div>']
     out = [
-        "<table><thead><tr><th></th><th>kind</th><th>object</th><th>changes</th>"
-        "<th>for</th></tr></thead><tbody>"
+        '<div class="scroll"><table><thead><tr><th></th><th>kind</th><th>object</th>'
+        "<th>changes</th><th>for</th></tr></thead><tbody>"
     ]
     for op in ops:
         action = str(op.get("action", ""))
-        changes = "<br>".join(_e(c) for c in op.get("changes", ()))
+        changes = "<br>".join(e(c) for c in op.get("changes", ()))
         if op.get("members"):
-            changes += f"{'<br>' if changes else ''}with {_e(op['members'])} member(s)"
-        reason = f'<div class="small">{_e(op["reason"])}</div>' if op.get("reason") else ""
+            changes += f"{'<br>' if changes else ''}with {e(op['members'])} member(s)"
+        reason = f'<div class="small">{e(op["reason"])}</div>' if op.get("reason") else ""
+        css = f"op op-{action}" if action in SYMBOLS else "op"
         out.append(
-            f'<tr class="op op-{_e(action)}"><td class="mono">{_e(SYMBOLS.get(action, action))}'
-            f"</td><td>{_e(op.get('kind'))}</td><td class=mono>{_e(op.get('path'))}{reason}</td>"
-            f'<td class="small">{changes}</td><td class="small">{_e(op.get("source") or "")}</td>'
+            f'<tr class="{css}"><td class="mono">{e(SYMBOLS.get(action, action))}'
+            f"</td><td>{e(op.get('kind'))}</td><td class=mono>{e(op.get('path'))}{reason}</td>"
+            f'<td class="small">{changes}</td><td class="small">{e(op.get("source") or "")}</td>'
             "</tr>"
         )
-    extra = int(entry.get("operations_total", len(ops))) - len(ops)
-    if extra > 0:
-        out.append(f'<tr><td colspan="5">… and {extra} more operations</td></tr>')
-    out.append("</tbody></table>")
+    extra = int(entry.get("operations_total", len(kept))) - len(ops)
+    if extra > 0 and lb is None:
+        out.append(
+            f'<tr><td colspan="5">… and {extra} more operations (a load balancer\'s page '
+            "lists all of its own)</td></tr>"
+        )
+    out.append("</tbody></table></div>")
     return out
 
 
-def _summary(entry: Mapping[str, Any]) -> str:
+def plan_summary(entry: Mapping[str, Any]) -> str:
     counts = entry.get("summary") or {}
     text = (
         f"{counts.get('create', 0)} to create, {counts.get('update', 0)} to update, "
@@ -442,36 +508,45 @@ def _plans(data: Mapping[str, Any], now: float) -> list[str]:
         changed = plan.get("last_with_changes")
         scope = "whole set" if last.get("key") == "*" else f"load balancer {last.get('key')}"
         out.append(
-            f'<details class="plan" data-device="{_e(plan.get("device"))}" open>'
-            f"<summary><b>{_e(plan.get('device'))}</b> "
-            f'<span class="mono small">{_e(plan.get("address"))}</span> — last plan '
-            f"{_e(_when(last.get('at'), now))} ({_e(scope)}): {_e(_summary(last))}</summary>"
+            f'<details class="plan" id="plan-{e(plan.get("device"))}" '
+            f'data-device="{e(plan.get("device"))}">'
+            f"<summary><b>{e(plan.get('device'))}</b> "
+            f'<span class="mono small">{e(plan.get("address"))}</span> — last plan '
+            f"{e(when(last.get('at'), now))} ({e(scope)}): {e(plan_summary(last))}</summary>"
         )
         if changed and changed is not last and changed.get("at") != last.get("at"):
             out.append(
                 f'<div class="small">last plan with changes: '
-                f"{_e(_when(changed.get('at'), now))}: {_e(_summary(changed))}</div>"
+                f"{e(when(changed.get('at'), now))}: {e(plan_summary(changed))}</div>"
             )
-            out += _plan_ops(changed)
+            out += plan_ops(changed)
         else:
-            out += _plan_ops(last)
+            out += plan_ops(last)
         out.append("</details>")
     out.append("</section>")
     return out
 
 
-def _events(data: Mapping[str, Any], now: float) -> list[str]:
-    events = list(data.get("events", ()))
+def events_table(
+    events: list[Mapping[str, Any]], now: float, shown: int | None = None
+) -> list[str]:
+    """The events, newest first (the first ``shown`` of them when given)."""
+    heading = f"Recent events ({len(events)})"
+    if shown is not None and len(events) > shown:
+        heading = f"Recent events (the last {shown} of {len(events)}; all in status.json)"
+        events = events[:shown]
     out = [
-        f'<section id="events"><h2>Recent events ({len(events)})</h2>',
-        "<table><thead><tr><th>when</th><th>what</th><th>event</th></tr></thead><tbody>",
+        f'<section id="events"><h2>{heading}</h2>',
+        f'<table class="cards fixed">{_columns(22, 12, 66)}<thead><tr><th>when</th><th>what</th>'
+        "<th>event</th></tr></thead><tbody>",
     ]
     for event in events:
         level = str(event.get("level") or "info")
+        css = f"event lvl-{level}" if level in ("info", "warning", "error") else "event"
         out.append(
-            f'<tr class="event lvl-{_e(level)}" data-kind="{_e(event.get("kind"))}">'
-            f'<td class="small">{_e(_when(event.get("at"), now))}</td>'
-            f"<td>{_e(event.get('kind'))}</td><td>{_e(event.get('message'))}</td></tr>"
+            f'<tr class="{css}" data-kind="{e(event.get("kind"))}">'
+            f'<td class="small">{e(when(event.get("at"), now))}</td>'
+            f"<td>{e(event.get('kind'))}</td><td>{e(event.get('message'))}</td></tr>"
         )
     if not events:
         out.append('<tr><td colspan="3">none</td></tr>')
@@ -479,25 +554,20 @@ def _events(data: Mapping[str, Any], now: float) -> list[str]:
     return out
 
 
-def render(data: Mapping[str, Any], now: float | None = None) -> str:
-    """The page, from ``select``'s output (or the raw status: no filter then)."""
+def render(data: Mapping[str, Any], now: float | None = None, page: int = 1) -> str:
+    """The page, from ``select``'s output (or the raw status: no filter then); ``page``: which
+    ``PAGE_SIZE`` load balancers (in error first)."""
     if "filters" not in data:
         data = select(data)
     now = time.time() if now is None else now
-    parts = [
-        "<!doctype html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f'<meta http-equiv="refresh" content="{REFRESH_SECONDS}">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<title>contrail-f5-reconciler — status</title>",
-        f"<style>{STYLE}</style></head><body>",
-        *_header(data, now),
-        "<main>",
-        *_filters(data),
-        *_sets(data, now),
-        *_load_balancers(data, now),
-        *_events(data, now),
-        *_plans(data, now),
-        "</main></body></html>",
-    ]
-    return "\n".join(parts) + "\n"
+    return document(
+        "contrail-f5-reconciler — status",
+        header(data, now),
+        [
+            *_filters(data),
+            *_load_balancers(data, now, page),
+            *_sets(data, now),
+            *events_table(list(data.get("events", ())), now, EVENTS_SHOWN),
+            *_plans(data, now),
+        ],
+    )

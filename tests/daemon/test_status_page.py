@@ -2,9 +2,12 @@
 
 The daemon is a subprocess against two BIG-IP emulators (one per F5 set) and the Contrail
 emulator; Debian's Chromium, driven through chromedriver by Selenium, loads the page the way
-an operator would, follows the filter links and submits the filter form. The run writes a
-screenshot to build/status-page.png; with ``UPDATE_SCREENSHOTS=1`` to docs/status-page.png
-(shown in docs/STATUS_PAGE.md), so an ordinary test run leaves the checkout clean.
+an operator would, follows the filter links and submits the filter form; a second test looks
+at it at 1400 and at 400 px wide with hostile names (4,000 characters unbroken, a
+right-to-left override), searches, opens a load balancer's page, and watches it refresh in
+place, then reads it with script off. The runs write screenshots to build/status-page*.png;
+with ``UPDATE_SCREENSHOTS=1`` to docs/ (shown in docs/STATUS_PAGE.md), so an ordinary test run
+leaves the checkout clean.
 
 Chromium comes from Debian's packages (``chromium``, ``chromium-driver``): installed with
 apt-get when missing and the tests run as root; the test skips, saying why, where it cannot
@@ -39,9 +42,9 @@ from tests.integration.conftest import DEVICE_PASSWORD, DEVICE_USER, control
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOT = (
-    ROOT / ("docs" if os.environ.get("UPDATE_SCREENSHOTS") else "build") / "status-page.png"
-)
+SHOTS = ROOT / ("docs" if os.environ.get("UPDATE_SCREENSHOTS") else "build")
+SCREENSHOT = SHOTS / "status-page.png"
+WIDE, NARROW = 1400, 400
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 CHROMIUM_ARGS = [
     "--headless",
@@ -53,7 +56,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
-    "--window-size=1280,900",
+    f"--window-size={WIDE},900",
 ]
 
 
@@ -78,8 +81,8 @@ def _install_chromium() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def _start_browser(*extra: str) -> tuple[Any, str]:
+    """Headless Chromium under chromedriver (and its profile directory), or skip saying why."""
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.options import Options
@@ -92,7 +95,7 @@ def browser() -> Iterator[Any]:
     profile = tempfile.mkdtemp(prefix="status-page-chromium-")
     options = Options()
     options.binary_location = CHROMIUM
-    for arg in [*CHROMIUM_ARGS, f"--user-data-dir={profile}"]:
+    for arg in [*CHROMIUM_ARGS, *extra, f"--user-data-dir={profile}"]:
         options.add_argument(arg)
     os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager: never fetch anything
     try:
@@ -101,6 +104,20 @@ def browser() -> Iterator[Any]:
         shutil.rmtree(profile, ignore_errors=True)
         pytest.skip(f"headless Chromium does not start: {type(exc).__name__}: {exc}"[:300])
     driver.set_page_load_timeout(15)
+    return driver, profile
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    driver, profile = _start_browser()
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def browser_without_script() -> Iterator[Any]:
+    driver, profile = _start_browser("--blink-settings=scriptEnabled=false")
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
@@ -155,6 +172,7 @@ return {
   url: location.href,
   title: document.title,
   refresh: (document.querySelector('meta[http-equiv="refresh"]') || {}).content,
+  pause: !!document.getElementById('pause'),
   devices: rows('tr.device'),
   lbs: rows('tr.lb'),
   plans: rows('details.plan'),
@@ -162,6 +180,16 @@ return {
   heading: document.querySelector('#load-balancers h2').innerText,
 };
 """
+
+
+def screenshot(driver: Any, path: Path, width: int, tallest: int = 1300) -> None:
+    """The page as shown ``width`` px wide (as tall as it is, up to ``tallest``) → ``path``."""
+    driver.set_window_size(width, 900)
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(width, min(int(height) + 40, tallest))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(driver.get_screenshot_as_png())
+    driver.set_window_size(width, 900)
 
 
 def page(driver: Any, url: str | None = None) -> dict[str, Any]:
@@ -220,7 +248,7 @@ def test_the_status_page_shows_sets_devices_errors_and_filters(
     # -- the page, as an operator sees it -------------------------------------------------
     shown = page(browser, daemon.url("/"))
     assert shown["title"] == "contrail-f5-reconciler — status"
-    assert shown["refresh"] == "5"
+    assert shown["refresh"] is None and shown["pause"]  # refreshed in place by its script
     devices = {d["device"]: d for d in shown["devices"]}
     assert devices["f5-b"]["reachable"] == "false" and "unreachable" in devices["f5-b"]["text"]
     assert devices["f5-a"]["reachable"] == "true" and "unreachable" not in devices["f5-a"]["text"]
@@ -239,12 +267,7 @@ def test_the_status_page_shows_sets_devices_errors_and_filters(
     assert "f5-b" in down[0]["text"]
 
     # the screenshot for docs/, the whole page at a width a laptop shows
-    height = browser.execute_script("return document.documentElement.scrollHeight")
-    browser.set_window_size(1280, min(int(height) + 40, 1300))
-    png = browser.get_screenshot_as_png()
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    SCREENSHOT.write_bytes(png)
-    browser.set_window_size(1280, 900)
+    screenshot(browser, SCREENSHOT, WIDE)
 
     # -- filters: the links, then the form ------------------------------------------------
     page(browser, daemon.url("/"))
@@ -286,3 +309,123 @@ def test_the_status_page_shows_sets_devices_errors_and_filters(
     assert [lb["name"] for lb in filtered["load_balancers"]] == ["broken"]
     assert broken.loadbalancer in {lb["uuid"] for lb in filtered["load_balancers"]}
     assert time.monotonic() - started < 60
+
+
+LAYOUT_JS = """
+const box = (el) => el ? el.getBoundingClientRect().toJSON() : null;
+const row = (name) => [...document.querySelectorAll('tr.lb')].find(r => r.dataset.name === name);
+const first = document.querySelector('tr.lb');
+const broken = row(arguments[0]);
+return {
+  inner: window.innerWidth,
+  scroll: document.documentElement.scrollWidth,
+  first: first && first.dataset.name,
+  counts: document.getElementById('counts').innerText,
+  names: [...document.querySelectorAll('tr.lb td.name a')].map(a => a.innerText),
+  status: box(broken && broken.querySelector('td.status')),
+  reason: box(broken && broken.querySelector('td.reason')),
+  rowHeights: [...document.querySelectorAll('tr.lb')].map(r => r.getBoundingClientRect().height),
+};
+"""
+LONG_NAME = "x" * 4000
+RLO_NAME = "payroll\u202egnp.exe"
+
+
+def test_the_page_is_usable_at_1400_and_400_px_searches_and_opens_a_load_balancer(
+    vnc, two_devices, daemon_factory, browser, browser_without_script
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    topo = seed_topology(vnc, sas_name=None)
+    server = two_devices["f5-a"]
+    kv = {"address": "127.0.0.1", "port": str(server.port), "user": DEVICE_USER}
+    add_appliance_set(vnc, "f5-a", {**kv, "password": DEVICE_PASSWORD})
+    for index in range(6):
+        web(vnc, topo, f"web-{index}", "f5-a", member=f"10.2.3.{index + 1}")
+    web(vnc, topo, LONG_NAME, "f5-a", member="10.2.3.40")
+    web(vnc, topo, RLO_NAME, "f5-a", member="10.2.3.41")
+    web(vnc, topo, "zz-broken", "f5-a", protocol="TCP", cookie=True)  # ERROR, listed last
+    daemon = daemon_factory(resync=2)
+    wait_until(daemon.ready, timeout=30, what="the daemon ready")
+    wait_until(
+        lambda: (
+            len([lb for lb in status(daemon).get("load_balancers", ()) if lb["last_change"]]) >= 8
+        ),
+        what="every load balancer applied",
+    )
+
+    for width in (WIDE, NARROW):
+        browser.set_window_size(width, 900)
+        browser.get(daemon.url("/"))
+        layout = browser.execute_script(LAYOUT_JS, "zz-broken")
+        assert layout["inner"] <= width
+        # nothing wider than the window: a 4,000-character name wraps
+        assert layout["scroll"] <= layout["inner"] + 1, (width, layout["scroll"])
+        assert layout["first"] == "zz-broken"  # errors first
+        assert "1 in ERROR" in layout["counts"]
+        for cell in ("status", "reason"):  # on screen, not pushed off to the right
+            assert layout[cell]["left"] >= 0 and layout[cell]["right"] <= layout["inner"] + 1
+        assert "payrollgnp.exe" in layout["names"]
+        assert not any("\u202e" in name for name in layout["names"])
+        ordinary = [
+            h
+            for n, h in zip(layout["names"], layout["rowHeights"], strict=True)
+            if n.startswith("web")
+        ]
+        if width == WIDE:  # a row a line or two high, not a uuid wrapped over four
+            assert max(ordinary) < 60, ordinary
+    screenshot(browser, SHOTS / "status-page-narrow.png", NARROW, tallest=1600)
+
+    # -- search, from the form ---------------------------------------------------------------
+    browser.set_window_size(WIDE, 900)
+    browser.get(daemon.url("/"))
+    search = browser.find_element(By.ID, "search")
+    search.send_keys("web-3")
+    before = browser.current_url
+    browser.find_element(By.CSS_SELECTOR, "#search-form button[type=submit]").click()
+    wait_until(lambda: browser.current_url != before, timeout=10)
+    assert "q=web-3" in browser.current_url
+    assert [lb["name"] for lb in page(browser)["lbs"]] == ["web-3"]
+
+    # -- its own page: the objects on the device as a tree -----------------------------------
+    before = browser.current_url
+    browser.find_element(By.LINK_TEXT, "web-3").click()
+    wait_until(lambda: browser.current_url != before, timeout=10, what="the load balancer's page")
+    assert "lb=" in browser.current_url
+    tree = browser.execute_script(
+        """
+        const kinds = (el) => [...el.querySelectorAll(':scope > ul > li.object')].map(
+            li => ({kind: li.dataset.kind, text: li.innerText, children: kinds(li)}));
+        const device = document.querySelector('details.device-objects');
+        return {name: document.querySelector('.lb-name').innerText,
+                roots: device ? kinds(device) : []};
+        """
+    )
+    assert tree["name"] == "web-3"
+    virtual = next(r for r in tree["roots"] if r["kind"] == "ltm/virtual")
+    (pool,) = virtual["children"]
+    assert pool["kind"] == "ltm/pool"
+    (member,) = pool["children"]
+    assert member["kind"] == "ltm/pool/members" and "10.2.3.4" in member["text"]
+    assert "ACTIVE" in member["text"]  # its session, as the device holds it
+    screenshot(browser, SHOTS / "status-page-lb.png", WIDE)
+
+    # -- refreshed in place: what was opened stays open, no reload ---------------------------
+    browser.get(daemon.url("/"))
+    browser.execute_script(
+        "window.notReloaded = true; document.querySelector('details.plan').open = true;"
+    )
+    meta = "return document.querySelector('.meta').innerText"
+    first = browser.execute_script(meta)  # "as of <time>" changes with every refresh
+    wait_until(lambda: browser.execute_script(meta) != first, timeout=15, what="the page refreshed")
+    kept = browser.execute_script(
+        "return [window.notReloaded === true, document.querySelector('details.plan').open]"
+    )
+    assert kept == [True, True]
+
+    # -- without script: still the whole page, and it reloads itself -------------------------
+    browser_without_script.get(daemon.url("/"))
+    text = browser_without_script.find_element(By.TAG_NAME, "body").text
+    assert "zz-broken" in text and "1 in ERROR" in text
+    refresh = browser_without_script.find_elements(By.CSS_SELECTOR, 'meta[http-equiv="refresh"]')
+    assert refresh and refresh[0].get_attribute("content") == "5"

@@ -96,8 +96,8 @@ def image() -> str:
 
 
 class Container:
-    def __init__(self, name: str, listen: str) -> None:
-        self.name, self.listen = name, listen
+    def __init__(self, name: str, listen: str, probes: str = "") -> None:
+        self.name, self.listen, self.probes = name, listen, probes
 
     def get(self, path: str) -> requests.Response | None:
         try:
@@ -122,7 +122,7 @@ class Container:
 
 @pytest.fixture
 def container(image: str, contrail: Any, vhost: str, tmp_path: Path) -> Iterator[Container]:
-    listen = f"127.0.0.1:{free_port()}"
+    listen, probes = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
     conf = tmp_path / "contrail-f5-reconciler.conf"
     conf.write_text(
         "[DEFAULTS]\n"
@@ -132,6 +132,7 @@ def container(image: str, contrail: Any, vhost: str, tmp_path: Path) -> Iterator
         "rabbit_port = 5672\n"
         f"rabbit_vhost = {vhost}\n"
         f"http_listen = {listen}\n"
+        f"probe_listen = {probes}\n"
         "resync_interval = 300\n"
         "device_timeout = 5\n"
     )
@@ -158,7 +159,7 @@ def container(image: str, contrail: Any, vhost: str, tmp_path: Path) -> Iterator
         timeout=120,
     )
     assert started.returncode == 0, started.stderr
-    box = Container(name, listen)
+    box = Container(name, listen, probes)
     yield box
     print(f"--- container {name} log (tail) ---")
     print(box.logs()[-6000:])
@@ -187,6 +188,11 @@ def test_the_image_runs_the_daemon_as_the_deployment_does(
     wait_until(container.ready, timeout=90, what="/readyz 200 from the container")
     answer = container.get("/readyz")
     assert answer is not None and json.loads(answer.text)["ready"] is True
+    # the Deployment's probes: on probe_listen, from the probe process (uid 10001, read-only /),
+    # which hears the checks twice a second
+    for path in ("/healthz", "/readyz"):
+        url = f"http://{container.probes}{path}"
+        wait_until(lambda u=url: requests.get(u, timeout=5).status_code == 200, timeout=5)
     wait_until(lambda: active(vnc, ids.loadbalancer), timeout=30, what="the load balancer ACTIVE")
     lb = vnc.loadbalancer_read(id=ids.loadbalancer).get_loadbalancer_properties()
     assert lb.provisioning_status == "ACTIVE"

@@ -136,6 +136,7 @@ def test_one_of_each_kind_the_deployment_needs() -> None:
             "ConfigMap",
             "Deployment",
             "Namespace",
+            "NetworkPolicy",
             "PodDisruptionBudget",
             "Secret",
             "Service",
@@ -178,6 +179,40 @@ def test_service_monitor_scrapes_metrics_on_the_services_http_port() -> None:
         assert endpoint.get("path", "/metrics") == "/metrics"
 
 
+def test_service_monitor_sends_the_bearer_token_the_daemon_reads() -> None:
+    """The page, status.json and /metrics need a token: Prometheus sends the one the daemon
+    reads (http_token_file names a key of the mounted Secret; the ServiceMonitor that key)."""
+    secret = _one("Secret")
+    token_file = PurePosixPath(_ini()["DEFAULTS"]["http_token_file"].strip())
+    assert _ini()["DEFAULTS"].get("http_auth", "token").strip() == "token"
+    for endpoint in _one("ServiceMonitor")["spec"]["endpoints"]:
+        authorization = endpoint["authorization"]
+        assert authorization.get("type", "Bearer") == "Bearer"
+        credentials = authorization["credentials"]
+        assert credentials["name"] == secret["metadata"]["name"]
+        assert credentials["key"] == token_file.name in secret["stringData"]
+
+
+def test_network_policy_admits_only_prometheus_to_the_http_port() -> None:
+    policy = _one("NetworkPolicy")["spec"]
+    pod_labels = _one("Deployment")["spec"]["template"]["metadata"]["labels"]
+    assert _selects(policy["podSelector"], pod_labels)
+    assert policy["policyTypes"] == ["Ingress"]
+    (rule,) = policy["ingress"]
+    assert rule["from"], "an empty from admits every source"
+    for source in rule["from"]:
+        assert "ipBlock" not in source
+        assert source["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "prometheus"}
+        assert source["namespaceSelector"]["matchLabels"]
+    container_ports = {p["name"] for p in _container()["ports"]}
+    assert [p["port"] for p in rule["ports"]] == ["http"] and "http" in container_ports
+
+
+def test_the_deployment_does_not_open_the_page_without_a_token() -> None:
+    text = _one("ConfigMap")["data"][INI_KEY]
+    assert not re.search(r"^\s*http_auth\s*=\s*none", text, re.MULTILINE)
+
+
 # --- cross references ----------------------------------------------------------------------
 
 
@@ -214,9 +249,11 @@ def test_probe_reaches_the_health_server(probe: str, path: str) -> None:
     assert get["path"] == path
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     port = ports[get["port"]] if isinstance(get["port"], str) else get["port"]
-    assert port == _http_listen_port()
+    # The probes have a port of their own, answered by a process of their own (probe_listen).
+    probe_listen = _ini()["DEFAULTS"]["probe_listen"]
+    assert port == int(probe_listen.rpartition(":")[2]) != _http_listen_port()
     # The kubelet probes the pod IP: 127.0.0.1 (the loader's default) would fail every probe.
-    host = _ini()["DEFAULTS"]["http_listen"].rpartition(":")[0]
+    host = probe_listen.rpartition(":")[0]
     assert host in ("0.0.0.0", "[::]", "::", "")
 
 
@@ -264,13 +301,14 @@ def test_every_file_key_in_the_ini_names_a_key_of_the_mounted_secret() -> None:
         "auth_token_file",
         "rabbit_password_file",
         "device_password_file",
+        "http_token_file",
     }
     for section, key, value in file_keys:
         path = PurePosixPath(value.strip())
         assert path.parent == mount, f"[{section}] {key} = {value} is not under {mount}"
         assert path.name in keys, f"[{section}] {key}: the Secret has no key {path.name!r}"
     for section in parser.sections():
-        for key in ("auth_token", "rabbit_password", "device_password", "password"):
+        for key in ("auth_token", "rabbit_password", "device_password", "http_token", "password"):
             assert key not in parser[section], f"[{section}] {key} inline: use {key}_file"
 
 
@@ -376,10 +414,12 @@ def test_configmap_ini_loads_through_the_reconcilers_own_loader(tmp_path: Path) 
 
     config = reconciler_config.load(ini, environ=environ)
 
-    assert config.http_listen == "0.0.0.0:9180"
+    assert config.http_listen == "0.0.0.0:9180" and config.probe_listen == "0.0.0.0:9181"
     assert config.auth_token is not None and config.auth_token.reveal() == "dummy-auth_token"
     assert config.rabbit_password.reveal() == "dummy-rabbit_password"
     assert config.device_password.reveal() == "dummy-device_password"
+    assert config.http_auth == "token" and config.http_token is not None
+    assert config.http_token.reveal() == "dummy-http_token"
     assert config.replica_id == pod_name
     assert len(config.zk_server_ip.split(",")) == 3
     assert config.tls_certificate_dir == "/etc/contrail/certificates"

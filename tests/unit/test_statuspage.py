@@ -89,7 +89,7 @@ def test_everything_is_escaped() -> None:
     assert "<b>" not in page.split("<main>")[1]  # the event's message, escaped
     assert '<meta http-equiv="refresh" content="5">' in page
     assert 'data-reachable="false"' in page and "unreachable" in page
-    assert "… and 11 more" in page
+    assert "12 operation(s)" in page
 
 
 def test_filters_narrow_load_balancers_and_events() -> None:
@@ -142,3 +142,115 @@ def test_the_routes_serve_the_page_and_its_json() -> None:
     assert [lb["uuid"] for lb in json.loads(body)["load_balancers"]] == ["lb2"]
     assert call(app, "/nothing")[0] == "404 Not Found"
     assert call(make_app(lambda: {}, Metrics()), "/")[0] == "404 Not Found"
+
+
+def test_load_balancers_in_error_come_first_and_the_header_counts_them() -> None:
+    raw = data()
+    raw["load_balancers"].reverse()  # ACTIVE first in the data
+    chosen = statuspage.select(raw)
+    assert [lb["uuid"] for lb in chosen["load_balancers"]] == ["lb1", "lb2"]
+    page = statuspage.render(chosen, now=NOW)
+    header = page.split("</header>")[0]
+    assert "1 in ERROR" in header and "1 device(s) unreachable" in header
+    assert page.index('data-uuid="lb1"') < page.index('data-uuid="lb2"')
+
+
+def test_search_finds_by_name_uuid_vip_or_reason() -> None:
+    def found(q: str) -> list[str]:
+        return [lb["uuid"] for lb in statuspage.select(data(), search=q)["load_balancers"]]
+
+    assert found("web") == ["lb2"]
+    assert found("10.1.0.5") == ["lb1"]
+    assert found("BAD protocol") == ["lb1"]
+    assert found("lb") == ["lb1", "lb2"] and found("nothing-like-it") == []
+    page = statuspage.render(statuspage.select(data(), search="web"), now=NOW)
+    assert 'name="q"' in page and 'value="web"' in page and "Load balancers (1 of 2)" in page
+
+
+def test_names_lose_their_bidirectional_controls_and_statuses_come_from_a_fixed_set() -> None:
+    raw = data()
+    raw["load_balancers"][1]["name"] = "payroll\u202egnp.exe\u2066x\x07"
+    raw["load_balancers"][1]["provisioning_status"] = "PENDING_UPDATE"
+    raw["load_balancers"][1]["operating_status"] = "ERROR s-active"
+    page = statuspage.render(raw, now=NOW)
+    assert "payrollgnp.exex" in page and "\u202e" not in page and "\x07" not in page
+    row = page.split('data-uuid="lb2"')[1].split("</tr>")[0]
+    assert "s-active" not in row and "s-error" not in row and "ERROR s-active" not in page
+    assert 'data-operating="UNKNOWN"' in page and ">UNKNOWN<" in page
+    assert "ERROR s-active" not in statuspage.select(raw)["choices"]["states"]
+
+
+def test_a_load_balancer_has_its_own_page_with_its_objects_plan_and_events() -> None:
+    from reconciler.daemon.lbpage import render_load_balancer  # here: the old page had none
+
+    raw = data()
+    raw["plans"] = [
+        {
+            "device": "bigip1",
+            "address": "10.0.0.1:443",
+            "last": {
+                "at": NOW,
+                "key": "*",
+                "summary": {"create": 1},
+                "operations": [
+                    {
+                        "action": "create",
+                        "kind": "ltm/pool",
+                        "path": "/P/pool-of-lb2",
+                        "loadbalancers": ["lb2"],
+                    },
+                    {
+                        "action": "delete",
+                        "kind": "ltm/pool",
+                        "path": "/P/pool-of-lb1",
+                        "loadbalancers": ["lb1"],
+                    },
+                ],
+            },
+        }
+    ]
+    objects = [
+        {
+            "device": "bigip1",
+            "objects": [
+                {
+                    "kind": "ltm/virtual",
+                    "path": "/P/vs",
+                    "children": [
+                        {
+                            "kind": "ltm/pool",
+                            "path": "/P/pool-of-lb2",
+                            "state": "UP",
+                            "detail": "available: 1 of 2 members active",
+                            "children": [
+                                {
+                                    "kind": "ltm/pool/members",
+                                    "path": "/P/pool m1",
+                                    "state": "ACTIVE",
+                                },
+                                {
+                                    "kind": "ltm/pool/members",
+                                    "path": "/P/pool m2",
+                                    "state": "DISABLED",
+                                },
+                            ],
+                        }
+                    ],
+                }
+            ],
+        }
+    ]
+    page = render_load_balancer(raw, "lb2", objects, now=NOW)
+    assert page is not None
+    assert "web" in page and "10.1.0.6" in page and "… and 11 more" in page
+    tree = page.split('id="objects"')[1].split("</section>")[0]
+    assert tree.index("/P/vs") < tree.index("/P/pool-of-lb2") < tree.index("/P/pool m1")
+    assert "1 of 2 members active" in tree and ">DISABLED<" in tree
+    plans = page.split('id="plans"')[1].split("</section>")[0]
+    assert "pool-of-lb2" in plans and "pool-of-lb1" not in plans
+    events = page.split('id="events"')[1]
+    assert "lb-active" in events and "lb-error" not in events
+    assert render_load_balancer(raw, "no-such-lb") is None
+    app = make_app(lambda: {}, Metrics(), data)
+    assert call(app, "/", "lb=lb1")[0] == "200 OK"
+    assert call(app, "/", "lb=nope")[0].startswith("404")
