@@ -158,34 +158,6 @@ def test_the_daemon_keeps_the_vip_route_table_equal_to_the_live_vips(
     wait_until(lambda: routes() == [f"{keep.vip}/32"])
 
 
-def test_an_l3_mode_set_converges_through_the_daemon(bigip, vnc, daemon_factory) -> None:
-    from emulators.contrail.topology import ListenerSpec, PoolSpec, seed_topology
-    from tests.integration.conftest import DEVICE_PASSWORD, DEVICE_USER
-    from tests.integration.test_l3 import KV, NETWORKS
-
-    one = seed_topology(
-        vnc,
-        project="one",
-        networks=NETWORKS,
-        sas_kv={
-            **KV,
-            "address": "127.0.0.1",
-            "port": str(bigip.port),
-            "user": DEVICE_USER,
-            "password": DEVICE_PASSWORD,
-        },
-    )
-    two = seed_topology(vnc, project="two", networks=NETWORKS, sas_name=None)
-    two.sas, two.sas_name = one.sas, one.sas_name
-    spec = [ListenerSpec("HTTP", 80, pool=PoolSpec(members=[("10.0.0.5", 80, 1)]))]
-    add_load_balancer(vnc, one, "web-one", listeners=spec)
-    daemon = daemon_factory(resync=300)
-    wait_until(daemon.ready, timeout=60)
-    ids = add_load_balancer(vnc, two, "web-two", listeners=spec)
-    partition = f"Contrail_{two.project}"
-    wait_until(lambda: "10.0.0.5%2:80" in pool_members(bigip, partition, ids.listeners[0].pool))
-
-
 def test_a_deletion_guard_refusal_is_reported_once_and_not_retried(
     bigip, vnc, topo, daemon_factory
 ) -> None:

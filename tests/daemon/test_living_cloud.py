@@ -17,6 +17,7 @@ from emulators.contrail.topology import (
     seed_topology,
 )
 from tests.daemon.conftest import wait_until
+from tests.daemon.test_daemon import pool_members
 from tests.integration.conftest import DEVICE_PASSWORD, DEVICE_USER, device
 
 RACE_SECONDS = 0.3  # between asking a device whether it is active and writing to it
@@ -76,6 +77,8 @@ def test_an_l3_tenant_keeps_its_self_ips_and_snat_across_passes_and_leaves_clean
         return len(selfs) == 2 and translations == ["snat"]
 
     wait_until(converged, timeout=30, what="the tenant's self IPs and SNAT pool")
+    # the second tenant's overlapping member address, in its own route domain
+    assert "10.0.0.5%2:80" in pool_members(bigip, partition, ids.listeners[0].pool)
     allocated = owned_ips(vnc, two)
     assert len(allocated) == 2 * 2  # 2 subnets × (1 device's self IP + 1 SNAT address)
 
@@ -175,7 +178,7 @@ def test_a_change_does_not_wait_behind_a_save_in_flight(bigip, vnc, topo, daemon
     """``save sys config`` takes seconds on a large device; the daemon saves beside its
     changes, not in their way."""
     from tests.daemon.conftest import update_member
-    from tests.daemon.test_daemon import pool_members, web
+    from tests.daemon.test_daemon import web
     from tests.integration.conftest import control
 
     ids = web(vnc, topo, "web", members=2)

@@ -42,6 +42,7 @@ SECRETS = {
     "auth_token": "a3ViZS1wbGF5",
     "rabbit_password": "cmFiYml0LXB3",
     "device_password": "ZGV2aWNlLXB3",
+    "http_token": "aHR0cC10b2tlbi0x",
 }
 CTL = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
 
@@ -109,7 +110,13 @@ def _for_podman(deployment: dict[str, Any], port: int) -> None:
 
 
 def rendered(
-    image: str, contrail_port: int, vhost: str, broker_user: str, port: int, suffix: str
+    image: str,
+    contrail_port: int,
+    vhost: str,
+    broker_user: str,
+    port: int,
+    probe_port: int,
+    suffix: str,
 ) -> list[Any]:
     """The kustomize output's ConfigMap, Secret and Deployment, pointed at this machine."""
     docs = [doc for doc in kustomize() if doc["kind"] in PLAYED]
@@ -125,7 +132,8 @@ def rendered(
                 rabbit_server="127.0.0.1",
                 rabbit_user=broker_user,
                 rabbit_vhost=vhost,
-                http_listen=f"127.0.0.1:{port}",
+                http_listen=f"0.0.0.0:{port}",  # as shipped: not loopback, so the token counts
+                probe_listen=f"127.0.0.1:{probe_port}",
                 zk_server_ip="",
                 device_user=DEVICE_USER,
             )
@@ -143,7 +151,7 @@ def rendered(
                     for key in ("name", "secretName"):
                         if ref.get(key) in names:
                             ref[key] += suffix
-            _for_podman(doc, port)
+            _for_podman(doc, probe_port)
     return docs
 
 
@@ -184,17 +192,17 @@ def broker_user(vhost: str) -> Iterator[str]:
 @pytest.fixture
 def played(
     image: str, contrail: Any, vhost: str, broker_user: str, tmp_path: Path
-) -> Iterator[str]:
-    """The pod running; yields its http_listen. Removed afterwards, its volume and secret
-    with it."""
-    port, suffix = free_port(), f"-test-{os.getpid()}"
-    docs = rendered(image, contrail.port, vhost, broker_user, port, suffix)
+) -> Iterator[tuple[str, str]]:
+    """The pod running; yields its http_listen and probe_listen. Removed afterwards, its
+    volume and secret with it."""
+    port, probe_port, suffix = free_port(), free_port(), f"-test-{os.getpid()}"
+    docs = rendered(image, contrail.port, vhost, broker_user, port, probe_port, suffix)
     play = tmp_path / "play.yaml"
     play.write_text(yaml.safe_dump_all(docs))
     started = _podman("kube", "play", str(play), timeout=180)
     try:
         assert started.returncode == 0, started.stderr[-3000:]
-        yield f"127.0.0.1:{port}"
+        yield f"127.0.0.1:{port}", f"127.0.0.1:{probe_port}"
     finally:
         logs = _podman("pod", "logs", "--tail", "40", f"contrail-f5-reconciler{suffix}-pod-0")
         print(f"--- pod log (tail) ---\n{logs.stdout}{logs.stderr}")
@@ -206,17 +214,22 @@ def played(
 
 
 def test_the_kustomize_output_runs_under_podman_kube_play(
-    vnc: Any, topo: Topology, played: str
+    vnc: Any, topo: Topology, played: tuple[str, str]
 ) -> None:
     pool = PoolSpec("ROUND_ROBIN", members=[("10.2.3.1", 8080, 1)])
     ids = add_load_balancer(vnc, topo, "web", listeners=[ListenerSpec("HTTP", 80, pool=pool)])
 
-    def probe(path: str) -> int | None:
+    listen, probes = played
+
+    def probe(path: str, where: str = probes, **headers: str) -> int | None:
         try:
-            return requests.get(f"http://{played}{path}", timeout=5).status_code
+            return requests.get(f"http://{where}{path}", timeout=5, headers=headers).status_code
         except requests.ConnectionError:
             return None
 
     wait_until(lambda: probe("/readyz") == 200, timeout=120, what="the readiness probe 200")
     assert probe("/healthz") == 200
+    assert probe("/status.json", listen) == 401  # the page needs the Secret's token
+    bearer = f"Bearer {SECRETS['http_token']}"
+    assert probe("/status.json", listen, Authorization=bearer) == 200
     wait_until(lambda: active(vnc, ids.loadbalancer), timeout=60, what="the load balancer ACTIVE")

@@ -110,17 +110,32 @@ def l3_world() -> tuple[World, Any]:
     return world, snapshot
 
 
+class L3Pass:
+    """An L3 set of one load balancer, its reconciler, and what it learnt it owns."""
+
+    def __init__(self) -> None:
+        world, self.snapshot = l3_world()
+        self.settings = settings_for(world.sets["sas-f5"])
+        self.contrail = FakeContrail()
+        self.learnt: dict[str, Any] = {}
+        self.bigip = device()
+        self.reconciler = SetReconciler(
+            self.contrail,
+            [Target(self.bigip)],  # type: ignore[arg-type]
+            on_owned=self.learnt.update,
+        )
+
+
 def test_l3_addresses_are_allocated_before_planning_once_and_learnt_at_once() -> None:
-    world, snapshot = l3_world()
-    settings = settings_for(world.sets["sas-f5"])
-    contrail = FakeContrail()
-    learnt: dict[str, Any] = {}
-    bigip = device()
-    reconciler = SetReconciler(
-        contrail,
-        [Target(bigip)],  # type: ignore[arg-type]
-        on_owned=learnt.update,
+    l3 = L3Pass()
+    snapshot, settings, contrail, learnt, bigip = (
+        l3.snapshot,
+        l3.settings,
+        l3.contrail,
+        l3.learnt,
+        l3.bigip,
     )
+    reconciler = l3.reconciler
     dry = reconciler.run(Request(snapshot, settings, Options(), DeleteGuard(), dry_run=True))
     assert contrail.creates == 0 and not learnt  # a dry run only lists them
     assert [c.action for c in dry.plan.contrail if c.type == "instance-ip"] == ["create"] * 2
@@ -140,16 +155,15 @@ def test_l3_addresses_are_allocated_before_planning_once_and_learnt_at_once() ->
 
 
 def test_l3_addresses_are_released_when_the_last_load_balancer_goes() -> None:
-    world, snapshot = l3_world()
-    settings = settings_for(world.sets["sas-f5"])
-    contrail = FakeContrail()
-    owned: dict[str, Any] = {}
-    bigip = device()
-    reconciler = SetReconciler(
-        contrail,
-        [Target(bigip)],  # type: ignore[arg-type]
-        on_owned=owned.update,
+    l3 = L3Pass()
+    snapshot, settings, contrail, owned, bigip = (
+        l3.snapshot,
+        l3.settings,
+        l3.contrail,
+        l3.learnt,
+        l3.bigip,
     )
+    reconciler = l3.reconciler
     reconciler.run(Request(snapshot, settings, Options(), DeleteGuard()))
     with_ips = replace(snapshot, owned_ips=FrozenDict({k: v for k, v in owned.items() if v}))
     empty = replace(
