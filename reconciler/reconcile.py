@@ -486,7 +486,7 @@ def _l3_objects(
         {
             obj.partition: int(obj.fields["id"])
             for obj in live.values()
-            if obj.kind == "net/route-domain"
+            if resource_type(obj.kind).numbers_addresses
         }
         for live in observed.lives.values()
         if isinstance(live, ObjectSet)

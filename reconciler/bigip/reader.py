@@ -92,7 +92,7 @@ def _common_neighbours(
     """The virtuals an operator made in ``/Common`` that use one of our objects or stand on
     one of our VIPs: never ours, but what a plan lists as left alone, what keeps a pool of
     ours from being deleted, and a claim on an address:port that ours cannot take."""
-    vips = {str(o.fields.get("address", "")) for o in ours if o.kind == "ltm/virtual-address"}
+    vips = {str(o.fields.get("address", "")) for o in ours if resource_type(o.kind).holds_vip}
     rtype = VIRTUAL_TYPE
     ctx = LiveContext(COMMON, 0, values=values)
     found = []

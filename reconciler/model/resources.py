@@ -58,6 +58,9 @@ def _items(item: Mapping[str, Any], key: str) -> list[Any]:
     return list(reference.get("items") or [])
 
 
+MONITOR_FAMILY = "ltm/monitor"
+
+
 class ResourceType:
     """Generic behaviour: managed fields are copied as they are, in both directions."""
 
@@ -85,8 +88,25 @@ class ResourceType:
     name_family: str | None = None
     #: Created and updated by one ``install`` command from an uploaded file.
     installs: bool = False
+    # What it is to traffic, for the rules that look across kinds (adoption, conflicts, the
+    # objects beside ours): a virtual server listens on a destination; a virtual address
+    # holds a VIP; a pool has members; a node is the device's one per address; a route
+    # domain numbers a partition's addresses.
+    listens: bool = False
+    holds_vip: bool = False
+    has_members: bool = False
+    is_node: bool = False
+    numbers_addresses: bool = False
     immutable: tuple[str, ...] = ()
     defaults: Mapping[str, Any] = {}  # what the device reports for a field we leave unset
+
+    @property
+    def is_monitor(self) -> bool:
+        return self.name_family == MONITOR_FAMILY
+
+    @property
+    def is_member(self) -> bool:
+        return self.parent_kind is not None
 
     def to_wire(self, obj: BigIPObject) -> dict[str, Any]:
         body = {"name": obj.name, "partition": obj.partition}
@@ -189,7 +209,7 @@ class Folder(ResourceType):
 
 
 class Monitor(ResourceType):
-    name_family = "ltm/monitor"
+    name_family = MONITOR_FAMILY
     managed: tuple[str, ...] = ("interval", "timeout", "description")
     defaults = {"interval": 5, "timeout": 16}
 
@@ -209,6 +229,7 @@ class Monitor(ResourceType):
 class Node(ResourceType):
     kind, path = "ltm/node", "ltm/node"
     shared = True
+    is_node = True
     managed = ("address", "description")
     immutable = ("address",)
 
@@ -228,6 +249,7 @@ class Node(ResourceType):
 class Pool(ResourceType):
     kind, path = "ltm/pool", "ltm/pool"
     expanded = True
+    has_members = True
 
     def monitors_of(self, obj: BigIPObject) -> tuple[str, ...]:
         return monitor_paths(str(obj.fields.get("monitor") or ""))
@@ -326,6 +348,7 @@ class UniversalPersistence(ResourceType):
 
 class VirtualAddress(ResourceType):
     kind, path = "ltm/virtual-address", "ltm/virtual-address"
+    holds_vip = True
 
     def read_context(self, items: Sequence[Mapping[str, Any]], ctx: LiveContext) -> LiveContext:
         """Virtuals may name their address object instead of the address."""
@@ -348,6 +371,7 @@ class VirtualAddress(ResourceType):
 class Virtual(ResourceType):
     kind, path = "ltm/virtual", "ltm/virtual"
     expanded = True
+    listens = True
 
     def address_of(self, obj: BigIPObject) -> str | None:
         host = destination_host(obj.fields.get("destination", ""))
@@ -479,6 +503,7 @@ class RouteDomain(ResourceType):
 
     kind, path = "net/route-domain", "net/route-domain"
     networking = True
+    numbers_addresses = True
     managed = ("id", "vlans", "description")
     immutable = ("id",)
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from reconciler.model import addresses
 from reconciler.model.bigip import BigIPObject, ObjectSet
 from reconciler.model.contrail import ContrailSnapshot, Listener, LoadBalancer
-from reconciler.model.resources import resource_type
+from reconciler.model.resources import ResourceType, resource_type
 from reconciler.naming import OLD_CHAIN_PREFIXES, destination_host
 from reconciler.plan.model import DevicePlan, Operation
 from reconciler.translate.mapping import port_number
@@ -90,6 +90,10 @@ class Adoption:
     unmatched: list[BigIPObject] = field(default_factory=list)  # old objects nobody claims
 
 
+def _type(obj: BigIPObject) -> ResourceType:
+    return resource_type(obj.kind)
+
+
 def _destination(obj: BigIPObject) -> tuple[str, int | None]:
     host = destination_host(obj.fields.get("destination", ""))
     try:
@@ -139,14 +143,14 @@ def match(
             candidates = [
                 o
                 for o in objects
-                if o.kind == "ltm/virtual"
+                if _type(o).listens
                 and _destination(o) == (vip, port)
                 and str(o.fields.get("ipProtocol", "tcp")) == protocol
             ]
             named = [
                 o
                 for o in objects
-                if o.kind == "ltm/virtual" and o.name == scheme.virtual_name(lb, listener)
+                if _type(o).listens and o.name == scheme.virtual_name(lb, listener)
             ]
             for other in named:
                 if other not in candidates:
@@ -168,7 +172,7 @@ def match(
         vas = [
             o
             for o in objects
-            if o.kind == "ltm/virtual-address"
+            if _type(o).holds_vip
             and _address(o) == vip
             and str(o.fields.get("autoDelete")) != "true"
         ]
@@ -176,9 +180,7 @@ def match(
             continue
         pending.append(_Matched(lb, virtuals, vas, objects))
     swapped = {v.key for m in pending for v in m.virtuals}
-    staying = [
-        o for o in (*old.values(), *outside) if o.kind == "ltm/virtual" and o.key not in swapped
-    ]
+    staying = [o for o in (*old.values(), *outside) if _type(o).listens and o.key not in swapped]
     for group in _sharing_nodes(pending):
         virtuals = [v for m in group for v in m.virtuals]
         vas = [va for m in group for va in m.addresses]
@@ -192,7 +194,7 @@ def match(
             kept=tuple(kept),
         )
         vips = {vip_of.get(m.lb.uuid, "") for m in group}
-        made = [o for o in objects if o.kind == "ltm/virtual-address" and _address(o) in vips]
+        made = [o for o in objects if _type(o).holds_vip and _address(o) in vips]
         claimed.update(o.key for o in (*virtuals, *made, *leftovers))
         result.swaps.append(swap)
     result.unmatched = sorted(
@@ -236,12 +238,12 @@ def _sharing_nodes(matched: list[_Matched]) -> list[list[_Matched]]:
 def _going_pools(virtuals: list[BigIPObject], objects: list[BigIPObject]) -> list[BigIPObject]:
     """The old pools these old virtuals send to."""
     pools = {str(v.fields.get("pool") or "") for v in virtuals} - {""}
-    return [o for o in objects if o.kind == "ltm/pool" and o.path in pools]
+    return [o for o in objects if _type(o).has_members and o.path in pools]
 
 
 def _members_of(pools: list[BigIPObject], objects: list[BigIPObject]) -> list[BigIPObject]:
     names = {p.name for p in pools}
-    return [o for o in objects if o.kind == "ltm/pool/members" and o.parent in names]
+    return [o for o in objects if _type(o).is_member and o.parent in names]
 
 
 def _node_of(member: BigIPObject) -> str:
@@ -264,17 +266,14 @@ def _used_by(
     sending = _going_pools(virtuals, objects)
     kept = [(p, users[p.path]) for p in sending if p.path in users]
     going_pools = [p for p in sending if p.path not in users]
-    staying_pools = [o for o in objects if o.kind == "ltm/pool" and o not in going_pools]
-    pools = resource_type("ltm/pool")
-    kept_monitors = {m for p in staying_pools for m in pools.monitors_of(p)}
-    monitors = {m for p in going_pools for m in pools.monitors_of(p)} - kept_monitors
-    going_monitors = [
-        o for o in objects if o.kind.startswith("ltm/monitor/") and o.path in monitors
-    ]
+    staying_pools = [o for o in objects if _type(o).has_members and o not in going_pools]
+    kept_monitors = {m for p in staying_pools for m in _type(p).monitors_of(p)}
+    monitors = {m for p in going_pools for m in _type(p).monitors_of(p)} - kept_monitors
+    going_monitors = [o for o in objects if _type(o).is_monitor and o.path in monitors]
     going_members = _members_of(going_pools, objects)
     staying_members = _members_of(staying_pools, objects)
     freed = {_node_of(m) for m in going_members} - {_node_of(m) for m in staying_members}
-    going_nodes = [o for o in objects if o.kind == "ltm/node" and o.name in freed]
+    going_nodes = [o for o in objects if _type(o).is_node and o.name in freed]
     return [*going_pools, *going_monitors, *going_nodes], kept
 
 
@@ -284,7 +283,7 @@ def _kept_nodes(swap: Swap, objects: Iterable[BigIPObject]) -> dict[str, str]:
     return {
         _node_of(o).split("%", 1)[0]: users[(o.partition, o.parent)]
         for o in objects
-        if o.kind == "ltm/pool/members" and (o.partition, o.parent) in users
+        if _type(o).is_member and (o.partition, o.parent) in users
     }
 
 
@@ -384,7 +383,7 @@ def plan_adoption(
         going = [
             o
             for o in adoption.unmatched
-            if not (o.kind == "ltm/virtual-address" and str(o.fields.get("autoDelete")) == "true")
+            if not (_type(o).holds_vip and str(o.fields.get("autoDelete")) == "true")
         ]  # an address the device made goes with its last virtual: deleting it is refused
         going.sort(key=lambda o: resource_type(o.kind).order, reverse=True)
         operations += [
@@ -399,7 +398,7 @@ def plan_adoption(
 def _replaces(ours: BigIPObject, swap: Swap) -> str:
     """For our virtual: which old virtual it replaces, and what changes for traffic (the
     names aside: destination, pool and description name objects that change by design)."""
-    if ours.kind != "ltm/virtual":
+    if not _type(ours).listens:
         return ""
     target = destination_host(ours.fields.get("destination", ""))
     old = next(
@@ -408,10 +407,9 @@ def _replaces(ours: BigIPObject, swap: Swap) -> str:
     )
     if old is None:
         return ""
-    rtype = resource_type("ltm/virtual")
     changes = [
         f"{name}: {was} → {now}"
-        for name, (was, now) in rtype.differences(ours, old).items()
+        for name, (was, now) in _type(ours).differences(ours, old).items()
         if name not in ("destination", "pool", "description")
     ]
     return "replaces " + old.path + "".join(f"; {c}" for c in changes)

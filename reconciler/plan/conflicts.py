@@ -37,6 +37,7 @@ from reconciler.model.contrail import (
     ObjectError,
     ObjectRef,
 )
+from reconciler.model.resources import resource_type
 from reconciler.naming import Naming, destination_host, old_chain_source, split_path
 from reconciler.translate.mapping import port_number
 
@@ -172,7 +173,7 @@ def _live_holders(
             if not any(ip in text for ip in ips):
                 continue
         rd_project = naming.project_of(obj.partition) or obj.partition
-        if obj.kind == "ltm/virtual-address":
+        if resource_type(obj.kind).holds_vip:
             try:
                 parsed = addresses.parse(str(obj.fields.get("address", "")))
             except addresses.AddressError:
@@ -193,7 +194,7 @@ def _live_holders(
             holders[key] = f"foreign:{obj.path}"
             continue
         uuid = naming.uuid_of(obj.name)
-        if obj.kind == "ltm/virtual":
+        if resource_type(obj.kind).listens:
             listener = snapshot.listeners.get(uuid or "")
             uuid = listener.lb_uuids[0] if listener and listener.lb_uuids else None
         if uuid is not None and uuid in snapshot.load_balancers:
