@@ -136,7 +136,7 @@ class DeviceWorker:
         self.thread: threading.Thread | None = None
         self.name = controller.sets[sas_uuid].sas_name if whole_set else clients[0].name
         self.log = get_logger("worker", device=self.name)
-        self.saver = DeferredSave(self._save, self.log)
+        self.saver = DeferredSave(self._save, self.log, on_saved=self._saved)
 
     @property
     def client(self) -> DeviceClient:
@@ -164,6 +164,13 @@ class DeviceWorker:
         )
         saver.join()
         self.saver.flush()
+
+    def _saved(self, ok: bool) -> None:
+        self.controller.metrics.saves.labels(self.name, "ok" if ok else "error").inc()
+        if not ok:
+            self.controller.event(
+                "save-failed", f"{self.name}: save sys config failed; will retry", "error"
+            )
 
     def _save(self) -> None:
         """``save sys config`` on the device written (and config-sync from it)."""

@@ -59,6 +59,12 @@ class Metrics:
             ["device"],
             registry=r,
         )
+        self.saves = Counter(
+            f"{PREFIX}_device_saves",
+            "Deferred save sys config (and config-sync) per device, by result (ok, error)",
+            ["device", "result"],
+            registry=r,
+        )
         self.notifications = Counter(
             f"{PREFIX}_notifications",
             "Contrail notifications received, by object type",

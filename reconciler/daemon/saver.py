@@ -30,8 +30,10 @@ class DeferredSave:
         idle: float = SAVE_IDLE_SECONDS,
         most: float = SAVE_MAX_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        on_saved: Callable[[bool], None] = lambda ok: None,
     ) -> None:
         self._save = save
+        self._on_saved = on_saved  # told of every save's result (metrics, the status page)
         self._log = log
         self.idle, self.most = idle, most
         self._clock = clock
@@ -67,7 +69,9 @@ class DeferredSave:
                 self._save()
             except DeviceError as exc:
                 self._log.warning("save or config-sync failed; will retry", error=str(exc))
+                self._on_saved(False)
                 return False
+            self._on_saved(True)
             with self._lock:
                 if self.last_write < started:
                     self.unsaved_since = None

@@ -62,7 +62,9 @@ def test_a_failed_save_is_said_and_stays_due() -> None:
     def save() -> None:
         raise DeviceError("connection reset")
 
-    saver = DeferredSave(save, log, idle=0.0, clock=Clock())
+    results: list[bool] = []
+    saver = DeferredSave(save, log, idle=0.0, clock=Clock(), on_saved=results.append)
     saver.wrote()
     assert saver.flush() is False and saver.due()
     assert log.warnings and "connection reset" in log.warnings[0]["error"]
+    assert results == [False]  # counted (contrail_f5_device_saves_total) and an event
