@@ -51,15 +51,21 @@ def _reread(
     )
 
 
-def test_links_index_and_walk_follow_every_subtree_reread() -> None:
-    rng = random.Random(11)
+def _random_world(rng: random.Random, lbs: int, least_listeners: int) -> World:
+    """Load balancers with 0–3 members in each of their pools, one pool per listener."""
     world = World()
-    for _ in range(8):
+    for _ in range(lbs):
         lb = world.lb()
-        for _ in range(rng.randint(0, 2)):
+        for _ in range(rng.randint(least_listeners, 2)):
             pool = world.pool(world.listener(lb))
             for _ in range(rng.randint(0, 3)):
                 world.member(pool, f"10.2.0.{rng.randint(1, 250)}")
+    return world
+
+
+def test_links_index_and_walk_follow_every_subtree_reread() -> None:
+    rng = random.Random(11)
+    world = _random_world(rng, lbs=8, least_listeners=0)
     snapshot = world.snapshot()
     index = Index.of(snapshot)
     for _step in range(60):
@@ -138,13 +144,7 @@ def test_links_and_index_follow_every_single_object_merge() -> None:
     the one its notification named, and for a listener or pool every one it hung under
     before or after — leave the index as a fresh scan makes it."""
     rng = random.Random(5)
-    world = World()
-    for _ in range(6):
-        lb = world.lb()
-        for _ in range(rng.randint(1, 2)):
-            pool = world.pool(world.listener(lb))
-            for _ in range(rng.randint(0, 3)):
-                world.member(pool, f"10.2.0.{rng.randint(1, 250)}")
+    world = _random_world(rng, lbs=6, least_listeners=1)
     snapshot = world.snapshot()
     index = Index.of(snapshot)
     for _step in range(100):
