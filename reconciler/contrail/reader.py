@@ -195,7 +195,8 @@ class ContrailReader:
         return tables + [self._route_table(t, "network") for t in rts]
 
     def read_load_balancer(self, lb_uuid: str, base: ContrailSnapshot) -> ContrailSnapshot:
-        """``base`` with one load balancer's subtree re-read (the daemon's per-change read).
+        """``base`` with one load balancer's subtree re-read (the daemon's read of a load
+        balancer new to its snapshot, or of a change not read on its own: ``read_changes``).
 
         Six or seven calls whatever the size of the cloud: the load balancer, its listeners,
         their pools, the pools' members and monitors, and the ports behind VIP and members.
