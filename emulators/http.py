@@ -6,7 +6,10 @@ standard library's ``ThreadingHTTPServer`` (HTTP/1.1 keep-alive, TLS wrapped per
 the worker thread so a slow handshake never blocks ``accept``), and in front of it the test
 controls every emulator offers:
 
-- latency: a fixed delay per request, optionally per verb;
+- latency: a fixed delay per request, optionally per verb, and optionally the kept-alive
+  *stall* of a server that writes an answer's headers and body separately without
+  TCP_NODELAY (Nagle holds the body until the client's delayed ACK, ~40 ms on Linux — what
+  a real Contrail API server does);
 - scripted faults: answer with a status code, reset the connection, or hang — for the next N
   requests, or for every request whose path matches a regular expression (optionally one verb);
 - request counters by verb and path;
@@ -135,6 +138,7 @@ class Controls:
         self._lock = threading.Lock()
         self.latency = 0.0
         self.latency_per_verb: dict[str, float] = {}
+        self.stall = False  # answer as a server without TCP_NODELAY does (see _Handler)
         self.faults: list[Fault] = []
         self.counts: Counter[tuple[str, str, str]] = Counter()  # verb, path, User-Agent
         self.writes: deque[dict[str, Any]] = deque(maxlen=WRITE_LOG_SIZE)
@@ -231,7 +235,15 @@ class Controls:
                     self.latency_per_verb = {
                         k.upper(): float(v) for k, v in (body.get("per_verb") or {}).items()
                     }
-            return Response(200, {"fixed": self.latency, "per_verb": dict(self.latency_per_verb)})
+                    self.stall = bool(body.get("stall", False))
+            return Response(
+                200,
+                {
+                    "fixed": self.latency,
+                    "per_verb": dict(self.latency_per_verb),
+                    "stall": self.stall,
+                },
+            )
         if action == "faults":
             if request.method == "DELETE":
                 self.clear_faults()
@@ -282,13 +294,6 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: EmulatorHTTPServer
 
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body go out in separate writes; without TCP_NODELAY, Nagle's algorithm
-        # holds the body until the client's delayed ACK (~40 ms per request on Linux).
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         """Silence the stdlib access log; counters and structlog say what matters."""
 
@@ -305,7 +310,12 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
         )
 
-    def _send(self, response: Response) -> None:
+    def _send(self, response: Response, stall: bool = False) -> None:
+        """Headers and body in two writes (as ``http.server`` and a WSGI server send them),
+        with TCP_NODELAY: without it, Nagle's algorithm holds the body until the client's
+        delayed ACK of the headers (~40 ms per request on Linux) — ``stall`` asks for that."""
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 0 if stall else 1)
         payload = response.encode()
         self.send_response(response.status)
         if payload or response.body is not None:
@@ -359,14 +369,14 @@ class _Handler(BaseHTTPRequestHandler):
                 self._reset_connection()
                 return 0
             response = server.fault_response(fault, request)
-            self._send(response)
+            self._send(response, server.controls.stall)
             return response.status
         try:
             response = server.app.handle(request)
         except Exception:  # an emulator bug must surface as a 500, never kill the thread
             log.exception("emulator handler failed", method=request.method, path=request.path)
             response = Response(500, {"code": 500, "message": "emulator internal error"})
-        self._send(response)
+        self._send(response, server.controls.stall)
         return response.status
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _dispatch

@@ -3,6 +3,7 @@
     python scripts/bench.py            # N = 100, 1,000, 5,000 → docs/BENCHMARKS.md + PNG
     python scripts/bench.py --quick    # N = 100 only, fewer changes → build/bench/ (< 1 min)
     python scripts/bench.py --sizes 1000 --latency 0.01 --changes 50 --out build/x
+    python scripts/bench.py --sizes 100 --contrail-latency 0,0.005,stall  # the API's cost
 
 For each N (load balancers: 1 listener, 1 pool, 10 members, 1 monitor each, over N/20
 projects) it starts both emulators as **subprocesses** (no GIL shared with the code under
@@ -551,6 +552,72 @@ def bench_size(
         procs.stop_all()
 
 
+def contrail_mode(text: str) -> tuple[str, dict[str, Any]]:
+    """``0``, ``0.005`` (seconds per request) or ``stall`` → its label and the Contrail
+    emulator's ``/_emulator/latency`` body."""
+    if text == "stall":
+        return "stall (headers and body without TCP_NODELAY)", {"fixed": 0.0, "stall": True}
+    return f"{float(text) * 1000:g} ms per request", {"fixed": float(text)}
+
+
+def bench_contrail_latency(
+    n: int, latency: float, modes: list[str], workdir: Path
+) -> list[dict[str, Any]]:
+    """The initial sync (``--once`` on an empty device, statuses included) with the Contrail
+    emulator answering as a real API server would: each mode starts from the same seeded
+    Contrail (statuses unset) and a wiped device answering after ``latency``."""
+    logdir = workdir / f"contrail-n{n}"
+    logdir.mkdir(parents=True, exist_ok=True)
+    procs = Procs(logdir)
+    rows = []
+    try:
+        device, _baseline, contrail_url = start_emulators(procs, None)
+        template = bench_seed.build_template(
+            {"address": "127.0.0.1", "port": str(device.port), "user": USER, "password": PASSWORD}
+        )
+        payload = json.dumps(bench_seed.generate(template, n, max(1, n // LBS_PER_PROJECT)))
+        config = write_config(logdir / "once.conf", contrail_url, "127.0.0.1:0", broker=None)
+        for mode in modes:
+            label, body = contrail_mode(mode)
+            requests.put(f"{contrail_url}/_emulator/load", data=payload, timeout=600)
+            device.control("POST", "reboot", {"mode": "wipe"})
+            device.control("PUT", "latency", {"fixed": latency})
+            requests.put(f"{contrail_url}/_emulator/latency", json=body, timeout=10)
+            requests.delete(f"{contrail_url}/_emulator/counters", timeout=10)
+            run = run_once(procs, config, f"once-{mode}")
+            contrail = requests.get(f"{contrail_url}/_emulator/counters", timeout=10).json()
+            row = {
+                "n": n,
+                "contrail": label,
+                **asdict(run),
+                "contrail_reads": contrail["by_verb"].get("GET", 0),
+                "contrail_writes": contrail["writes"],
+                "device_calls": device.counters(reset=True)["total"],
+            }
+            print(
+                f"  initial sync, Contrail {label}: {run.wall:.1f} s, cpu {run.cpu:.1f} s, "
+                f"Contrail {row['contrail_reads']} GET / {row['contrail_writes']} writes, "
+                f"rc={run.returncode}"
+            )
+            rows.append(row)
+        return rows
+    finally:
+        procs.stop_all()
+
+
+def render_contrail_latency(rows: list[dict[str, Any]], latency: float) -> str:
+    lines = [
+        f"| N | Contrail API | initial sync | CPU | Contrail GET | Contrail writes | device calls ({latency * 1000:g} ms) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['n']:,} | {r['contrail']} | {r['wall']:.1f} s | {r['cpu']:.1f} s | "
+            f"{r['contrail_reads']:,} | {r['contrail_writes']:,} | {r['device_calls']:,} |"
+        )
+    return "\n".join(lines)
+
+
 def bench_daemon(
     procs: Procs,
     device: Device,
@@ -990,6 +1057,13 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the other sizes' results already in OUT/bench-results.json",
     )
     parser.add_argument("--out", type=Path, help="where results go (default docs/)")
+    parser.add_argument(
+        "--contrail-latency",
+        type=lambda s: s.split(","),
+        metavar="MODES",
+        help="only the initial sync at each size, once per Contrail latency mode: seconds per "
+        "request or 'stall' (e.g. 0,0.005,stall); prints a table, writes no results",
+    )
     args = parser.parse_args(argv)
     sizes = args.sizes or ([100] if args.quick else [100, 1000, 5000, 10000])
     changes = args.changes or (12 if args.quick else 50)
@@ -1005,6 +1079,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     workdir = ROOT / "build" / "bench" / "run"
     workdir.mkdir(parents=True, exist_ok=True)
+    if args.contrail_latency:
+        rows = [
+            row
+            for n in sizes
+            for row in bench_contrail_latency(n, args.latency, args.contrail_latency, workdir)
+        ]
+        print(render_contrail_latency(rows, args.latency))
+        return 0
 
     from tests.support.rabbitmq import drop_vhost, ensure_broker, private_vhost
 

@@ -40,6 +40,7 @@ from reconciler.concurrency import Siblings
 from reconciler.coordination import NotOwner
 from reconciler.logs import get_logger
 from reconciler.settings import DeviceSettings
+from reconciler.tcp import PromptAdapter
 
 log = get_logger("bigip.client")
 
@@ -79,11 +80,11 @@ TOKENS_PATH = "/mgmt/shared/authz/tokens/"
 _UNFENCED = (LOGIN_PATH, TOKENS_PATH)
 
 
-class _DeviceAdapter(HTTPAdapter):
+class _DeviceAdapter(PromptAdapter):
     """Every request that changes the device asks the fence first, and may take no longer
     than the lease the fence has left (reads go out unfenced); every request says who sends
     it in its User-Agent (set here: f5-sdk blanks the session's headers to commit a
-    transaction)."""
+    transaction). Its connections are immune to the delayed-ACK stall (``reconciler.tcp``)."""
 
     def __init__(self, fence: Fence, user_agent: str, verify: bool | str = True) -> None:
         self.verify = verify

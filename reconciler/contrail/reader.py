@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from reconciler.contrail.changes import Change, read_change
 from reconciler.contrail.connect import describe
 from reconciler.logs import get_logger
 from reconciler.model.contrail import (
@@ -194,7 +195,8 @@ class ContrailReader:
         return tables + [self._route_table(t, "network") for t in rts]
 
     def read_load_balancer(self, lb_uuid: str, base: ContrailSnapshot) -> ContrailSnapshot:
-        """``base`` with one load balancer's subtree re-read (the daemon's per-change read).
+        """``base`` with one load balancer's subtree re-read (the daemon's read of a load
+        balancer new to its snapshot, or of a change not read on its own: ``read_changes``).
 
         Six or seven calls whatever the size of the cloud: the load balancer, its listeners,
         their pools, the pools' members and monitors, and the ports behind VIP and members.
@@ -206,6 +208,20 @@ class ContrailReader:
             raise ContrailReadError(
                 f"reading loadbalancer {lb_uuid} failed: {type(exc).__name__}: {exc}"
             ) from exc
+
+    def read_changes(self, changes: Iterable[Change], base: ContrailSnapshot) -> ContrailSnapshot:
+        """``base`` with the objects notifications said changed read again
+        (``contrail.changes``): one call each for nearly every change, never a walk of
+        their load balancer."""
+        snapshot = base
+        for change in sorted(changes):
+            try:
+                snapshot = read_change(self, change, snapshot)
+            except Exception as exc:
+                raise ContrailReadError(
+                    f"reading {change.kind} {change.uuid} failed: {describe(exc)}"
+                ) from exc
+        return snapshot
 
     def _read_load_balancer(self, lb_uuid: str, base: ContrailSnapshot) -> ContrailSnapshot:
         from vnc_api.exceptions import NoIdError

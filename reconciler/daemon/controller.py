@@ -4,8 +4,10 @@ Two stages, each behind a coalescing, backing-off work queue:
 
 1. **Contrail stage** (one greenlet). Keys are load balancer uuids or ``*``. ``*`` re-reads
    the whole snapshot (startup, every resync interval, after a broker reconnect); a uuid
-   re-reads only that load balancer's subtree (a handful of calls). Either way the new
-   snapshot replaces the old one and the affected keys go to the device workers.
+   re-reads what its notifications said changed under that load balancer — one GET per
+   changed object (``contrail.changes``), its whole subtree only when it is new to us.
+   Either way the new snapshot replaces the old one and the affected keys go to the device
+   workers.
 2. **Device workers** (one greenlet per device, so a slow device delays nobody else and
    writes to one device are naturally serialised). ``*`` reads the device's partitions and
    diffs everything; a uuid diffs only that load balancer's objects against the worker's
@@ -32,6 +34,7 @@ from reconciler.bigip.client import DeviceClient
 from reconciler.bigip.ha import push_to_group
 from reconciler.bigip.logins import LoginGate, LoginState
 from reconciler.config import Config
+from reconciler.contrail.changes import Change, change_for
 from reconciler.contrail.connect import Connections
 from reconciler.contrail.reader import ContrailReader, ContrailReadError
 from reconciler.contrail.status import write_status
@@ -322,6 +325,10 @@ class Controller:
         self._snapshot_lock = threading.Lock()
         self._owned_learned: dict[str, OwnedInstanceIp | None] = {}
         self._owned_learned_at = 0.0
+        # Load balancer queued → the objects its notifications said changed (None: one that
+        # is not read on its own; its subtree is read)
+        self._changes: dict[str, set[Change | None]] = {}
+        self._changes_lock = threading.Lock()
         self._notes_said: dict[str, list[str]] = {}  # worker → its plan's notes, said
         self._retiring: dict[str, list[threading.Thread]] = {}  # set name → stopping workers
         self._releasing: set[str] = set()  # sets whose release waits for those
@@ -346,6 +353,11 @@ class Controller:
                 oper=event.get("oper"),
                 uuid=event.get("uuid"),
             )
+        uuid = event.get("uuid")
+        change = change_for(kind, uuid if isinstance(uuid, str) else None)
+        with self._changes_lock:
+            for key in keys - {FULL_RESYNC}:
+                self._changes.setdefault(key, set()).add(change)
         for key in keys:
             self.queue.add(key, delay=EVENT_SETTLE_SECONDS)
         self._gauge()
@@ -367,12 +379,13 @@ class Controller:
             return True
         scope = "full" if key == FULL_RESYNC or self.snapshot is None else "load-balancer"
         read_started = time.monotonic()
+        named: set[Change] = set()  # the objects read on their own, if that is how
         try:
             if scope == "full":
                 snapshot = with_set_overrides(self.reader.read(), self.config.set_overrides)
             else:
                 assert self.snapshot is not None
-                snapshot = self.reader.read_load_balancer(key, self.snapshot)
+                snapshot, named = self._read_changes(key, self.snapshot)
                 if self.snapshot is not None:  # route tables may have been re-read meanwhile
                     snapshot = replace(snapshot, route_tables=self.snapshot.route_tables)
         except ContrailReadError as exc:
@@ -383,7 +396,10 @@ class Controller:
         self.metrics.contrail_reads.labels(scope, "ok").inc()
         log.debug("contrail read", key=key, scope=scope)
         previous = self.snapshot
-        if scope == "full" or _terminates_tls(snapshot, key):
+        lbs = {key}  # the load balancers this read touched
+        for change in named if previous is not None else ():
+            lbs |= self.index.moved_between(change, snapshot)
+        if scope == "full" or any(_terminates_tls(snapshot, lb) for lb in lbs):
             # Certificates are read from their source: on a full resync, and when the changed
             # load balancer may name a new one — not on every member change.
             self.options = translate_options(self.config, snapshot)
@@ -392,7 +408,8 @@ class Controller:
             self.index = Index.of(snapshot)
         else:  # one subtree changed: update the index (5,000 LBs: ~25 ms, not 180-950)
             assert previous is not None  # a one-load-balancer read starts from a snapshot
-            self.index = self.index.with_load_balancer(previous, snapshot, key)
+            for lb in sorted(lbs):
+                self.index = self.index.with_load_balancer(previous, snapshot, lb)
         if scope == "full":
             self._install_sets(snapshot, offer=True)
             for worker in self.workers.values():
@@ -400,10 +417,31 @@ class Controller:
             self.contrail_synced = True
         else:
             for worker in self.workers.values():
-                if self._concerns(worker, key, previous, snapshot):
-                    worker.queue.add(key)
+                for lb in sorted(lbs):
+                    if self._concerns(worker, lb, previous, snapshot):
+                        worker.queue.add(lb)
         self._gauge()
         return True
+
+    def _read_changes(
+        self, lb_uuid: str, base: ContrailSnapshot
+    ) -> tuple[ContrailSnapshot, set[Change]]:
+        """``base`` with what changed under one load balancer read again: the objects its
+        notifications named, one GET each (``contrail.changes``) — or its whole subtree
+        when one of them is not read on its own, when it is new to the snapshot, or when no
+        notification says what changed. Returns the snapshot and the objects read on their
+        own. A failed read keeps the changes for the retry."""
+        with self._changes_lock:
+            changes = self._changes.pop(lb_uuid, {None})
+        try:
+            named = {c for c in changes if c is not None}
+            if None in changes or lb_uuid not in base.load_balancers:
+                return self.reader.read_load_balancer(lb_uuid, base), set()
+            return self.reader.read_changes(named, base), named
+        except ContrailReadError:
+            with self._changes_lock:
+                self._changes.setdefault(lb_uuid, set()).update(changes)
+            raise
 
     def learn_owned(self, changed: Mapping[str, OwnedInstanceIp | None]) -> None:
         """Our own allocations (name → instance-ip) and releases (name → None), from the
@@ -732,8 +770,9 @@ def _with_owned(
 
 def _terminates_tls(snapshot: ContrailSnapshot, lb_uuid: str) -> bool:
     return any(
-        lb_uuid in listener.lb_uuids and (listener.protocol or "").upper() == "TERMINATED_HTTPS"
-        for listener in snapshot.listeners.values()
+        (snapshot.listeners[x].protocol or "").upper() == "TERMINATED_HTTPS"
+        for x in snapshot.links().listeners_of.get(lb_uuid, ())
+        if x in snapshot.listeners
     )
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from reconciler.contrail.changes import Change
 from reconciler.model.contrail import ContrailSnapshot
 from reconciler.model.values import FrozenDict
 
@@ -109,6 +110,25 @@ class Index:
 
     def lookup(self, uuid: str | None) -> frozenset[str]:
         return self.lbs_of.get(uuid or "", frozenset())
+
+    def moved_between(self, change: Change, snapshot: ContrailSnapshot) -> frozenset[str]:
+        """The load balancers a changed listener or pool hung under before (this index) and
+        hangs under in ``snapshot`` (it merged): its references may have moved it from one
+        to another, and both need their index entries and a reconcile. Other objects cannot
+        move (a member's pool is its parent) or do not shape the tree: none."""
+        lbs: set[str] = set()
+        if change.kind == "loadbalancer_listener":
+            lbs |= self.lookup(change.uuid)
+            if (listener := snapshot.listeners.get(change.uuid)) is not None:
+                lbs.update(listener.lb_uuids)
+        elif change.kind == "loadbalancer_pool":
+            lbs |= self.lookup(change.uuid)
+            pool = snapshot.pools.get(change.uuid)
+            for uuid in pool.listener_uuids if pool is not None else ():
+                lbs |= self.lookup(uuid)
+                if (listener := snapshot.listeners.get(uuid)) is not None:
+                    lbs.update(listener.lb_uuids)
+        return frozenset(lbs)
 
 
 def _subtree(snapshot: ContrailSnapshot, lb_uuid: str) -> ContrailSnapshot:

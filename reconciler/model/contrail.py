@@ -363,6 +363,10 @@ def _pool_of(member: Any) -> tuple[str, ...]:
     return (member.pool_uuid,)
 
 
+#: The maps of a snapshot its ``Links`` are made from, in their order.
+LINKED = ("listeners", "pools", "members")
+
+
 @dataclass(frozen=True, slots=True)
 class ContrailSnapshot:
     """Everything the reconciler reads from Contrail in one pass, keyed by uuid."""
@@ -418,6 +422,42 @@ class ContrailSnapshot:
             monitors=self.monitors.updated((), ((x.uuid, x) for x in monitors)),
             ports=self.ports.updated((), ((x.uuid, x) for x in ports)),
             known_links=links.replaced(gone, (listeners, pools, members), maps),
+        )
+
+    def with_object(self, held_in: str, uuid: str, obj: Any | None) -> ContrailSnapshot:
+        """This snapshot with one object replaced by a fresh read of it, or removed (``obj``
+        None) — the daemon's merge of one notification's change. ``held_in`` names the map
+        (``listeners``, ``pools``, ``members``, ``monitors``, ``ports``, ``load_balancers``).
+        Only that object moves: a load balancer keeps its subtree unless it is gone (then
+        what hung under it goes too), a pool that is gone takes its members along, and the
+        links change by that object's own entries."""
+        if held_in == "load_balancers" and obj is None:
+            return self.with_load_balancer(uuid, None, [], [], [], [], [])
+        held: FrozenDict[str, Any] = getattr(self, held_in)
+        updated = held.updated({uuid}, [(uuid, obj)] if obj is not None else [])
+        if held_in not in LINKED:
+            return replace(self, **{held_in: updated})  # type: ignore[arg-type]
+        links = self.links()
+        maps: list[FrozenDict[str, Any]] = [self.listeners, self.pools, self.members]
+        gone: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
+        new: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
+        at = LINKED.index(held_in)
+        maps[at] = updated
+        if uuid in held:
+            gone[at].append(held[uuid])
+        if obj is not None:
+            new[at].append(obj)
+        elif held_in == "pools":  # members are the pool's children: they go with it
+            orphans = links.members_of.get(uuid, ())
+            gone[2].extend(self.members[m] for m in orphans if m in self.members)
+            maps[2] = self.members.updated(orphans)
+        made_from = (maps[0], maps[1], maps[2])
+        return replace(
+            self,
+            listeners=maps[0],
+            pools=maps[1],
+            members=maps[2],
+            known_links=links.replaced(gone, new, made_from),
         )
 
     def links(self) -> Links:

@@ -127,3 +127,14 @@ def test_once_logs_out_of_the_device(bigip, vnc, topo, cli) -> None:
         assert cli(*args).code == 0
         live = control(bigip, "tokens", None, method="GET").json()["live"]
         assert live.get(DEVICE_USER, 0) == 0, (args, live)
+
+
+def test_a_second_pass_writes_no_status_to_contrail(bigip, contrail, vnc, topo, cli) -> None:
+    """Statuses are written only where they differ: the first pass writes them, a pass
+    that finds them right writes nothing back (a real API server spends ms per PUT)."""
+    for i in range(3):
+        seed_service(vnc, topo, f"svc{i}")
+    assert cli("--once").code == 0
+    counters(contrail, reset=True, prefix="/")
+    assert cli("--once").code == 0
+    assert counters(contrail, prefix="/")["writes"] == 0

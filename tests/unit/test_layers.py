@@ -42,6 +42,7 @@ ALLOWED = {
         "reconciler.settings",
         "reconciler.coordination",
         "reconciler.concurrency",
+        "reconciler.tcp",
         "reconciler.logs",
     ),
     "reconciler.contrail": (
@@ -53,6 +54,7 @@ ALLOWED = {
         "reconciler.settings",
         "reconciler.config",
         "reconciler.concurrency",
+        "reconciler.tcp",
         "reconciler.logs",
     ),
 }
