@@ -116,13 +116,21 @@ def private_vhost(name: str, url: str = BROKER_URL) -> str:
     """
     ensure_broker(url)
     ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
-    subprocess.run([ctl, "add_vhost", name], capture_output=True, timeout=60)
-    subprocess.run(
-        [ctl, "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    # Just after the broker's app (re)started, it answers AMQP before it has recovered its
+    # vhosts: both commands are tried again until the vhost is there (30 s at most).
+    deadline = time.monotonic() + 30
+    while True:
+        subprocess.run([ctl, "add_vhost", name], capture_output=True, timeout=60)
+        allowed = subprocess.run(
+            [ctl, "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
+            capture_output=True,
+            timeout=60,
+        )
+        if allowed.returncode == 0:
+            break
+        if time.monotonic() > deadline:
+            allowed.check_returncode()
+        time.sleep(0.5)
     authority = url[: url.index("/", len("amqp://"))]  # amqp://user:pw@host:port
     return f"{authority}/{name}"
 
