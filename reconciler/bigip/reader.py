@@ -103,6 +103,17 @@ def _common_neighbours(
         on_ours = any(naming.is_partition(split_path(p)[0]) for p in rtype.uses(obj))
         if on_ours or rtype.address_of(obj) in vips:
             found.append(obj)
+    # and the pools of /Common those virtuals send to (an operator's own pool beside ours):
+    # listed with them; read only when there is such a virtual
+    pools = {str(v.fields.get("pool") or "") for v in found} - {""}
+    if any(split_path(p)[0] == COMMON for p in pools):
+        pool_type = resource_type("ltm/pool")
+        found += [
+            obj
+            for item in client.collection(pool_type.path, COMMON)
+            if item.get("partition", COMMON) == COMMON
+            and (obj := pool_type.from_wire(item, ctx)).path in pools
+        ]
     return found
 
 

@@ -89,6 +89,7 @@ def test_hand_made_objects_in_common_beside_ours_are_listed_as_left_alone(
     assert dry.code == 0, dry.out + dry.err
     foreign = {f["path"] for f in dry.json()["devices"][0]["foreign"]}
     assert "/Common/operator-on-our-vip" in foreign
+    assert "/Common/operator-pool" in foreign  # the operator's pool it sends to
     assert "/Common/elsewhere" not in foreign
     text = cli("--once", "--dry-run")
     assert "/Common/operator-on-our-vip" in text.out and "Left alone" in text.out
