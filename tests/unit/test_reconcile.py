@@ -128,44 +128,32 @@ class L3Pass:
 
 def test_l3_addresses_are_allocated_before_planning_once_and_learnt_at_once() -> None:
     l3 = L3Pass()
-    snapshot, settings, contrail, learnt, bigip = (
-        l3.snapshot,
-        l3.settings,
-        l3.contrail,
-        l3.learnt,
-        l3.bigip,
+    dry = l3.reconciler.run(
+        Request(l3.snapshot, l3.settings, Options(), DeleteGuard(), dry_run=True)
     )
-    reconciler = l3.reconciler
-    dry = reconciler.run(Request(snapshot, settings, Options(), DeleteGuard(), dry_run=True))
-    assert contrail.creates == 0 and not learnt  # a dry run only lists them
+    assert l3.contrail.creates == 0 and not l3.learnt  # a dry run only lists them
     assert [c.action for c in dry.plan.contrail if c.type == "instance-ip"] == ["create"] * 2
 
-    result = reconciler.run(Request(snapshot, settings, Options(), DeleteGuard()))
-    assert result.verdict is Verdict.DONE and contrail.creates == 2
-    assert sorted(learnt) == sorted(ip.name for ip in contrail.ips.values())
-    addresses = {i["address"].split("%")[0] for i in bigip.collection("net/self")}
-    assert addresses and addresses <= {ip.get_instance_ip_address() for ip in contrail.ips.values()}
+    result = l3.reconciler.run(Request(l3.snapshot, l3.settings, Options(), DeleteGuard()))
+    assert result.verdict is Verdict.DONE and l3.contrail.creates == 2
+    assert sorted(l3.learnt) == sorted(ip.name for ip in l3.contrail.ips.values())
+    addresses = {i["address"].split("%")[0] for i in l3.bigip.collection("net/self")}
+    assert addresses and addresses <= {
+        ip.get_instance_ip_address() for ip in l3.contrail.ips.values()
+    }
 
-    # A pass on a snapshot that has not seen them (a read that began before the write)
+    # A pass on a l3.snapshot that has not seen them (a read that began before the write)
     # takes the instance-ips Contrail already has, instead of losing the subnet.
-    again = reconciler.run(Request(snapshot, settings, Options(), DeleteGuard()))
-    assert contrail.creates == 2 and again.verdict is Verdict.DONE
+    again = l3.reconciler.run(Request(l3.snapshot, l3.settings, Options(), DeleteGuard()))
+    assert l3.contrail.creates == 2 and again.verdict is Verdict.DONE
     assert not any("allocation failed" in n for n in again.plan.notes)
     assert not [op for d in again.plan.devices for op in d.operations if op.action == "delete"]
 
 
 def test_l3_addresses_are_released_when_the_last_load_balancer_goes() -> None:
     l3 = L3Pass()
-    snapshot, settings, contrail, owned, bigip = (
-        l3.snapshot,
-        l3.settings,
-        l3.contrail,
-        l3.learnt,
-        l3.bigip,
-    )
-    reconciler = l3.reconciler
-    reconciler.run(Request(snapshot, settings, Options(), DeleteGuard()))
-    with_ips = replace(snapshot, owned_ips=FrozenDict({k: v for k, v in owned.items() if v}))
+    l3.reconciler.run(Request(l3.snapshot, l3.settings, Options(), DeleteGuard()))
+    with_ips = replace(l3.snapshot, owned_ips=FrozenDict({k: v for k, v in l3.learnt.items() if v}))
     empty = replace(
         with_ips,
         load_balancers=FrozenDict(),
@@ -176,11 +164,11 @@ def test_l3_addresses_are_released_when_the_last_load_balancer_goes() -> None:
         projects=frozenset({PROJECT}),
     )
     guard = DeleteGuard(contrail_empty=True, known_projects=frozenset({PROJECT}))
-    result = reconciler.run(Request(empty, settings, Options(), guard, read_devices=True))
+    result = l3.reconciler.run(Request(empty, l3.settings, Options(), guard, read_devices=True))
     assert result.verdict is Verdict.DONE
-    assert contrail.ips == {}  # released, so Contrail lets the network be deleted
-    assert all(v is None for k, v in owned.items() if k.startswith("Contrail_f5_"))
-    assert not bigip.names("net/self", P)
+    assert l3.contrail.ips == {}  # released, so Contrail lets the network be deleted
+    assert all(v is None for k, v in l3.learnt.items() if k.startswith("Contrail_f5_"))
+    assert not l3.bigip.names("net/self", P)
 
 
 def test_a_deletion_guard_refusal_is_terminal_until_the_input_changes() -> None:
