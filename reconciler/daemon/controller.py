@@ -34,6 +34,7 @@ from reconciler.bigip.logins import LoginGate, LoginState
 from reconciler.config import Config
 from reconciler.contrail.connect import Connections
 from reconciler.contrail.reader import ContrailReader, ContrailReadError
+from reconciler.contrail.scope import ReadScope, in_scope, load_balancers_above
 from reconciler.contrail.status import write_status
 from reconciler.coordination import Ownership, SoleOwnership
 from reconciler.daemon.board import StatusBoard
@@ -87,6 +88,17 @@ RESULT_LABELS = {
 }
 EVENT_SETTLE_SECONDS = 0.05  # events this close together become one reconcile
 OWNERSHIP = "#ownership"  # Contrail-stage key: the sets this replica owns changed
+#: Contrail-stage key prefix: find the load balancers above an object a notification named
+#: that a replica reading only its sets has not seen (``?<type>/<uuid>``).
+RESOLVE = "?"
+HANGS_UNDER_LB = frozenset(
+    {
+        "loadbalancer_listener",
+        "loadbalancer_pool",
+        "loadbalancer_member",
+        "loadbalancer_healthmonitor",
+    }
+)
 
 
 @dataclass
@@ -298,6 +310,8 @@ class Controller:
     workers: dict[str, DeviceWorker] = field(default_factory=dict)
     contrail_synced: bool = False
     stopped: bool = False
+    # What the last full read took (None: everything); see ``wanted_scope``
+    snapshot_scope: ReadScope | None = None
 
     def __post_init__(self) -> None:
         self.options = Options(prefix=self.config.environment_prefix, claims=self.config.claims)
@@ -332,6 +346,11 @@ class Controller:
         kind = str(event.get("type", "")).replace("-", "_")
         self.metrics.notifications.labels(kind or "unknown").inc()
         keys = keys_for(event, self.index)
+        uuid = event.get("uuid")
+        if keys == {FULL_RESYNC} and self.scoped and kind in HANGS_UNDER_LB and uuid:
+            # Not in our snapshot: maybe another replica's, maybe new under one of ours. Find
+            # its load balancer rather than re-reading all we own for every foreign change.
+            keys = {f"{RESOLVE}{kind}/{uuid}"}
         if FULL_RESYNC in keys:
             log.info(
                 "notification needs a full resync",
@@ -351,21 +370,58 @@ class Controller:
     def run(self) -> None:
         self.queue.serve(self.sync_contrail, lambda: self.stopped, log, after=self._gauge)
 
+    @property
+    def scoped(self) -> bool:
+        """Does this replica read only the sets it owns (ZooKeeper coordination)? A sole
+        daemon owns every set and reads everything."""
+        return not isinstance(self.ownership, SoleOwnership)
+
+    def wanted_scope(self, snapshot: ContrailSnapshot | None) -> ReadScope | None:
+        """What a full read should take: the sets owned or still worked (a set being given
+        up keeps its load balancers until its workers have stopped), and every set sharing a
+        device with one of those — conflict detection compares the claims of all the load
+        balancers on a device, so a replica reads its neighbours' too. None: everything."""
+        if not self.scoped:
+            return None
+        names = set(self.ownership.owned) | {s.sas_name for s in self.sets.values()}
+        names |= self.ownership.pending_release()
+        if snapshot is not None:
+            names |= _sharing_a_device(snapshot, names, self.config)
+        return ReadScope(frozenset(names), self.config.claims)
+
+    def _covers(self, snapshot: ContrailSnapshot) -> bool:
+        """Does the snapshot hold the subtrees of every set we should now work?"""
+        scope = self.snapshot_scope
+        if scope is None:
+            return True
+        wanted = self.wanted_scope(snapshot)
+        return wanted is None or wanted.sets <= scope.sets
+
     def sync_contrail(self, key: str) -> bool:
         if key == OWNERSHIP:
-            if self.snapshot is not None:  # else the first full read installs the workers
+            if self.snapshot is None:
+                return True  # the first full read installs the workers
+            if self._covers(self.snapshot):
                 for worker in self._install_sets(self.snapshot):
                     worker.queue.add(FULL_RESYNC)
                 self._gauge()
-            return True
+                return True
+            key = FULL_RESYNC  # sets gained: read their subtrees, then start their workers
+        if key.startswith(RESOLVE):
+            return self._resolve(key)
         scope = "full" if key == FULL_RESYNC or self.snapshot is None else "load-balancer"
         read_started = time.monotonic()
+        read_scope = self.wanted_scope(self.snapshot) if scope == "full" else self.snapshot_scope
         try:
             if scope == "full":
-                snapshot = with_set_overrides(self.reader.read(), self.config.set_overrides)
+                snapshot = self.reader.read(read_scope)
+                snapshot = with_set_overrides(snapshot, self.config.set_overrides)
             else:
                 assert self.snapshot is not None
+                if not self._may_be_ours(key, self.snapshot, read_scope):
+                    return True  # another replica's load balancer: its subtree is not read
                 snapshot = self.reader.read_load_balancer(key, self.snapshot)
+                snapshot = _within(snapshot, key, read_scope)
                 if self.snapshot is not None:  # route tables may have been re-read meanwhile
                     snapshot = replace(snapshot, route_tables=self.snapshot.route_tables)
         except ContrailReadError as exc:
@@ -382,6 +438,7 @@ class Controller:
             self.options = translate_options(self.config, snapshot)
         snapshot = self._install_snapshot(snapshot, read_started)
         if scope == "full":
+            self.snapshot_scope = read_scope
             self.index = Index.of(snapshot)
         else:  # one subtree changed: update the index (5,000 LBs: ~25 ms, not 180-950)
             assert previous is not None  # a one-load-balancer read starts from a snapshot
@@ -396,6 +453,31 @@ class Controller:
                 if self._concerns(worker, key, previous, snapshot):
                     worker.queue.add(key)
         self._gauge()
+        return True
+
+    def _may_be_ours(
+        self, lb_uuid: str, snapshot: ContrailSnapshot, scope: ReadScope | None
+    ) -> bool:
+        """A load balancer we hold, or one Contrail says is in our scope now (one listing
+        of a few fields): a load balancer that moves into one of our sets is read."""
+        if scope is None or lb_uuid in snapshot.load_balancers:
+            return True
+        f5_sets = {s.uuid: s.name for s in snapshot.appliance_sets.values()}
+        try:
+            return in_scope(self.vnc, lb_uuid, scope, f5_sets)
+        except Exception as exc:
+            raise ContrailReadError(f"reading loadbalancer {lb_uuid} failed: {exc}") from exc
+
+    def _resolve(self, key: str) -> bool:
+        """``?<type>/<uuid>``: queue the load balancers above an object we have not seen."""
+        kind, uuid = key[len(RESOLVE) :].split("/", 1)
+        try:
+            lbs = load_balancers_above(self.vnc, kind, uuid)
+        except Exception as exc:
+            log.warning("contrail read failed; will retry", key=key, error=str(exc))
+            return False
+        for lb in lbs:
+            self.queue.add(lb)
         return True
 
     def learn_owned(self, changed: Mapping[str, OwnedInstanceIp | None]) -> None:
@@ -462,8 +544,13 @@ class Controller:
         sets: dict[str, SetSettings] = {}
         wanted: dict[str, tuple[str, tuple[DeviceSettings, ...], str]] = {}
         unusable: dict[str, str] = {}
+        uncovered = False
+        scope = self.snapshot_scope
         for sas in snapshot.appliance_sets.values():
             if not self.ownership.owns(sas.name):
+                continue
+            if scope is not None and sas.name not in scope.sets:
+                uncovered = True  # owned since the read began: read it before working it
                 continue
             try:
                 settings = settings_for(sas, self.config.credentials_for(sas.name))
@@ -517,6 +604,8 @@ class Controller:
                 started.append(worker)
         self._release_when_stopped()
         self.metrics.sets_owned.set(len(self.ownership.owned))
+        if uncovered:
+            self.queue.add(OWNERSHIP)
         return started
 
     def _forget_series(self, name: str) -> None:
@@ -721,6 +810,30 @@ def _with_owned(
         else:
             owned[name] = ip
     return replace(snapshot, owned_ips=FrozenDict(owned))
+
+
+def _within(snapshot: ContrailSnapshot, lb_uuid: str, scope: ReadScope | None) -> ContrailSnapshot:
+    """The snapshot without the load balancer if it has left our scope (its workers, which
+    know it, remove what they placed for it)."""
+    lb = snapshot.load_balancers.get(lb_uuid)
+    f5_sets = {s.uuid: s.name for s in snapshot.appliance_sets.values()}
+    if scope is None or lb is None or scope.takes(lb, f5_sets):
+        return snapshot
+    return snapshot.with_load_balancer(lb_uuid, None, [], [], [], [], [])
+
+
+def _sharing_a_device(snapshot: ContrailSnapshot, names: set[str], config: Config) -> set[str]:
+    """The F5 sets with a device in common with one of ``names`` (unusable ones skipped:
+    their own owner says why)."""
+    devices: dict[str, set[tuple[str | None, int]]] = {}
+    for sas in snapshot.appliance_sets.values():
+        try:
+            settings = settings_for(sas, config.credentials_for(sas.name))
+        except SettingsError:
+            continue
+        devices[sas.name] = {(d.address, d.port) for d in settings.devices}
+    ours = set().union(*(devices.get(n, set()) for n in names))
+    return {name for name, found in devices.items() if found & ours}
 
 
 def _terminates_tls(snapshot: ContrailSnapshot, lb_uuid: str) -> bool:
