@@ -112,7 +112,17 @@ class ContrailReader:
             where = f"{getattr(self.vnc, '_web_host', '?')}:{getattr(self.vnc, '_web_port', '?')}"
             raise ContrailReadError(f"reading Contrail at {where} failed: {describe(exc)}") from exc
 
-    def _read(self, scope: ReadScope | None) -> ContrailSnapshot:
+    def read_sets(self) -> FrozenDict[str, ApplianceSet]:
+        """The F5 sets alone (two calls): what ``reconcile --once --sas`` chooses its read's
+        scope from."""
+        try:
+            sets, appliances = self._sets()
+        except Exception as exc:
+            raise ContrailReadError(f"reading service-appliance-sets failed: {exc}") from exc
+        return FrozenDict((s.uuid, self._set(s, appliances)) for s in sets)
+
+    def _sets(self) -> tuple[list[Any], list[Any]]:
+        """The F5 service-appliance-sets and their appliances, as vnc_api objects."""
         vnc = self.vnc
         sets = [
             s
@@ -124,6 +134,11 @@ class ContrailReader:
             if sets
             else []
         )
+        return sets, appliances
+
+    def _read(self, scope: ReadScope | None) -> ContrailSnapshot:
+        vnc = self.vnc
+        sets, appliances = self._sets()
         project_uuids = sorted(str(p["uuid"]) for p in vnc.projects_list().get("projects", ()))
         projects = frozenset(project_uuids)
         if scope is None:

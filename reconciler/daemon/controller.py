@@ -64,6 +64,7 @@ from reconciler.reconcile import (
     Target,
     Verdict,
     delete_guard,
+    sets_sharing_devices,
     translate_options,
     with_set_overrides,
 )
@@ -386,7 +387,7 @@ class Controller:
         names = set(self.ownership.owned) | {s.sas_name for s in self.sets.values()}
         names |= self.ownership.pending_release()
         if snapshot is not None:
-            names |= _sharing_a_device(snapshot, names, self.config)
+            names |= sets_sharing_devices(snapshot, names, self.config)
         return ReadScope(frozenset(names), self.config.claims)
 
     def _covers(self, snapshot: ContrailSnapshot) -> bool:
@@ -820,20 +821,6 @@ def _within(snapshot: ContrailSnapshot, lb_uuid: str, scope: ReadScope | None) -
     if scope is None or lb is None or scope.takes(lb, f5_sets):
         return snapshot
     return snapshot.with_load_balancer(lb_uuid, None, [], [], [], [], [])
-
-
-def _sharing_a_device(snapshot: ContrailSnapshot, names: set[str], config: Config) -> set[str]:
-    """The F5 sets with a device in common with one of ``names`` (unusable ones skipped:
-    their own owner says why)."""
-    devices: dict[str, set[tuple[str | None, int]]] = {}
-    for sas in snapshot.appliance_sets.values():
-        try:
-            settings = settings_for(sas, config.credentials_for(sas.name))
-        except SettingsError:
-            continue
-        devices[sas.name] = {(d.address, d.port) for d in settings.devices}
-    ours = set().union(*(devices.get(n, set()) for n in names))
-    return {name for name, found in devices.items() if found & ours}
 
 
 def _terminates_tls(snapshot: ContrailSnapshot, lb_uuid: str) -> bool:
