@@ -22,6 +22,8 @@ from reconciler.translate.claims import claiming_set
 
 #: Ids per list call when reading objects by id (the client turns long lists into a POST).
 IDS_PER_PAGE = 500
+LISTENER_REFS = ["loadbalancer_listener_refs"]
+LB_REFS = ["loadbalancer_refs"]
 LIGHT_FIELDS = ["loadbalancer_provider", "service_appliance_set_refs", "annotations"]
 
 
@@ -77,15 +79,19 @@ def in_scope(vnc: Any, lb_uuid: str, scope: ReadScope, f5_sets: Mapping[str, str
 
 def load_balancers_above(vnc: Any, kind: str, uuid: str) -> set[str]:
     """The load balancers an object we have not seen hangs under (a listener, pool, member
-    or health monitor of a notification): up its parent and refs, one read per level."""
+    or health monitor of a notification): up its parent and refs, one read per level, each
+    asking for that link alone (another replica's objects are not read whole)."""
     from vnc_api.exceptions import NoIdError
 
     try:
         if kind == "loadbalancer_member":
-            pool = vnc.loadbalancer_member_read(id=uuid).parent_uuid
-            return _above_pools(vnc, [pool])
+            # its parent pool by name: a member's fq_name is its pool's and its own name
+            fq_name = vnc.id_to_fq_name(uuid)
+            return _above_pools(vnc, [vnc.fq_name_to_id("loadbalancer-pool", fq_name[:-1])])
         if kind == "loadbalancer_healthmonitor":
-            monitor = vnc.loadbalancer_healthmonitor_read(id=uuid)
+            monitor = vnc.loadbalancer_healthmonitor_read(
+                id=uuid, fields=["loadbalancer_pool_back_refs"]
+            )
             return _above_pools(vnc, _uuids(monitor.get_loadbalancer_pool_back_refs()))
         if kind == "loadbalancer_pool":
             return _above_pools(vnc, [uuid])
@@ -100,7 +106,9 @@ def _above_pools(vnc: Any, pools: Iterable[str]) -> set[str]:
     listeners = [
         u
         for p in pools
-        for u in _uuids(vnc.loadbalancer_pool_read(id=p).get_loadbalancer_listener_refs())
+        for u in _uuids(
+            vnc.loadbalancer_pool_read(id=p, fields=LISTENER_REFS).get_loadbalancer_listener_refs()
+        )
     ]
     return _above_listeners(vnc, listeners)
 
@@ -109,7 +117,9 @@ def _above_listeners(vnc: Any, listeners: Iterable[str]) -> set[str]:
     return {
         u
         for x in listeners
-        for u in _uuids(vnc.loadbalancer_listener_read(id=x).get_loadbalancer_refs())
+        for u in _uuids(
+            vnc.loadbalancer_listener_read(id=x, fields=LB_REFS).get_loadbalancer_refs()
+        )
     }
 
 

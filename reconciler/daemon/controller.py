@@ -390,24 +390,23 @@ class Controller:
             names |= sets_sharing_devices(snapshot, names, self.config)
         return ReadScope(frozenset(names), self.config.claims)
 
-    def _covers(self, snapshot: ContrailSnapshot) -> bool:
-        """Does the snapshot hold the subtrees of every set we should now work?"""
-        scope = self.snapshot_scope
-        if scope is None:
-            return True
+    def _fits(self, snapshot: ContrailSnapshot) -> bool:
+        """Does the snapshot hold the subtrees of the sets we should now work, and no more
+        (a set given up leaves the snapshot once its workers have stopped)?"""
         wanted = self.wanted_scope(snapshot)
-        return wanted is None or wanted.sets <= scope.sets
+        return wanted is None or wanted == self.snapshot_scope
 
     def sync_contrail(self, key: str) -> bool:
         if key == OWNERSHIP:
             if self.snapshot is None:
                 return True  # the first full read installs the workers
-            if self._covers(self.snapshot):
+            if self._fits(self.snapshot):
                 for worker in self._install_sets(self.snapshot):
                     worker.queue.add(FULL_RESYNC)
                 self._gauge()
                 return True
-            key = FULL_RESYNC  # sets gained: read their subtrees, then start their workers
+            # Sets gained (read their subtrees, then start their workers) or let go of
+            key = FULL_RESYNC
         if key.startswith(RESOLVE):
             return self._resolve(key)
         scope = "full" if key == FULL_RESYNC or self.snapshot is None else "load-balancer"
@@ -438,6 +437,7 @@ class Controller:
             # load balancer may name a new one — not on every member change.
             self.options = translate_options(self.config, snapshot)
         snapshot = self._install_snapshot(snapshot, read_started)
+        self.metrics.snapshot_lbs.set(len(snapshot.load_balancers))
         if scope == "full":
             self.snapshot_scope = read_scope
             self.index = Index.of(snapshot)
@@ -630,6 +630,7 @@ class Controller:
                     thread.join()
                 self._releasing.discard(name)
                 self.ownership.released(name)
+                self.queue.add(OWNERSHIP)  # its load balancers leave the snapshot
 
             self._start(release)
 
