@@ -124,6 +124,10 @@ def test_a_replica_reads_only_its_own_set_and_sees_a_load_balancer_move_into_it(
         )
         wait_until(lambda: owners_in_zookeeper(zk, root, [mine, theirs]) == {mine: "replica-0"})
         wait_until(lambda: converged(my_device, topo, ours, "10.2.3.1"), timeout=60)
+        read = served(contrail)["whole"]
+        assert not {u for u in subtree(other) | subtree(mover) if u in read}, (
+            "the replica read objects of a set it does not own"
+        )
 
         # A change to the other set's member reaches us as a notification: we find whose it
         # is from its links alone (its pool's listener refs, the listener's load balancer
