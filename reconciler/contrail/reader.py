@@ -5,6 +5,8 @@ parents (50 projects, or 500 pools for members; the client switches to list-bulk
 by itself for long id lists), never one read per object: calls grow with the number of load
 balancers by one per ~1,000 of them per type, memory by one page. Conversion is lenient — values are kept as
 Contrail holds them and judged in translate, where a bad one becomes that object's error.
+A scoped read (a replica's, ``contrail.scope``) takes only the load balancers of some sets,
+found by Contrail, and their subtrees by id: calls and memory follow those sets.
 """
 
 from __future__ import annotations

@@ -5,7 +5,10 @@ Two stages, each behind a coalescing, backing-off work queue:
 1. **Contrail stage** (one greenlet). Keys are load balancer uuids or ``*``. ``*`` re-reads
    the whole snapshot (startup, every resync interval, after a broker reconnect); a uuid
    re-reads only that load balancer's subtree (a handful of calls). Either way the new
-   snapshot replaces the old one and the affected keys go to the device workers.
+   snapshot replaces the old one and the affected keys go to the device workers. A replica
+   (ZooKeeper) reads only the sets it owns and their device neighbours (``wanted_scope``):
+   ownership changes re-read when the scope changes, and an object it has not seen is
+   checked (``_may_be_ours``) or followed up to its load balancer (``_resolve``) first.
 2. **Device workers** (one greenlet per device, so a slow device delays nobody else and
    writes to one device are naturally serialised). ``*`` reads the device's partitions and
    diffs everything; a uuid diffs only that load balancer's objects against the worker's
