@@ -406,6 +406,8 @@ class Controller:
             if self._fits(self.snapshot):
                 for worker in self._install_sets(self.snapshot):
                     worker.queue.add(FULL_RESYNC)
+                if not self._fits(self.snapshot):  # sets dropped at once (session lost)
+                    self.queue.add(OWNERSHIP)
                 self._gauge()
                 return True
             # Sets gained (read their subtrees, then start their workers) or let go of

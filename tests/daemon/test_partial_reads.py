@@ -30,6 +30,7 @@ from tests.daemon.conftest import update_member, wait_until
 from tests.daemon.test_daemon import pool_members
 from tests.daemon.test_replicas import assert_never_two_writers_at_once, owners_in_zookeeper, writes
 from tests.integration.conftest import DEVICE_PASSWORD, DEVICE_USER
+from tests.integration.test_multitenant import set_vip, status, virtuals
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.zookeeper, pytest.mark.slow]
 SESSION_TIMEOUT = 4
@@ -218,6 +219,45 @@ def test_a_killed_replicas_set_is_taken_over_with_every_change_on_its_device(
         assert all(lb.loadbalancer in read for lb in lbs[gained]), "gained set not read"
         assert on_device(names[survivor], 1)  # the survivor's own set is untouched
         wait_until(lambda: daemons[survivor].metric_sum(SNAPSHOT_LBS) == 8)
+    finally:
+        zk.stop()
+        zk.close()
+
+
+def test_a_replica_reads_the_sets_sharing_its_device_and_keeps_their_vips(
+    vnc, contrail, two_devices, zookeeper, daemon_factory
+) -> None:
+    names = set_names(["replica-0", "phantom"])
+    mine, theirs = names["replica-0"], names["phantom"]
+    topo = seed_topology(vnc, sas_name=None)
+    shared = two_devices[0]
+    for name in (mine, theirs):  # two sets, one BIG-IP
+        kv = {"address": "127.0.0.1", "port": str(shared.port), "user": DEVICE_USER}
+        add_appliance_set(vnc, name, {**kv, "password": DEVICE_PASSWORD})
+    older = web(vnc, topo, "web-theirs", theirs, "10.2.3.2")
+    ours = web(vnc, topo, "web-ours", mine, "10.2.3.1")
+    set_vip(vnc, ours.loadbalancer, older.vip)  # the other set's (older) load balancer's VIP
+    root = f"/cfr-{uuid.uuid4().hex[:8]}"
+    zk = KazooClient(zookeeper.hosts)
+    zk.start(10)
+    try:
+        zk.ensure_path(f"{root}/replicas")
+        zk.create(f"{root}/replicas/phantom-", b"{}", ephemeral=True, sequence=True)
+        daemon = daemon_factory(
+            resync=300,
+            zk_server_ip=zookeeper.hosts,
+            zk_root=root,
+            zk_session_timeout=SESSION_TIMEOUT,
+            replica_id="replica-0",
+        )
+        wait_until(lambda: owners_in_zookeeper(zk, root, [mine, theirs]) == {mine: "replica-0"})
+        # The neighbour's load balancer is read, so its claim on the VIP is seen: ours is
+        # refused, naming it, and never sent to the device.
+        wait_until(lambda: status(vnc, ours.loadbalancer)[0] == "ERROR", timeout=60)
+        reason = status(vnc, ours.loadbalancer)[1]
+        assert "vip_address" in reason and older.loadbalancer in reason
+        assert daemon.metric_sum(SNAPSHOT_LBS) == 2
+        assert not virtuals(shared)
     finally:
         zk.stop()
         zk.close()
