@@ -319,6 +319,9 @@ class Controller:
 
     def __post_init__(self) -> None:
         self.options = Options(prefix=self.config.environment_prefix, claims=self.config.claims)
+        if self.user_agent and isinstance(getattr(self.vnc, "_headers", None), dict):
+            # vnc_api's own header, which the API server logs: names the replica there too
+            self.vnc._headers["X-Contrail-Useragent"] = self.user_agent
         self.reader = ContrailReader(self.vnc, self.config.sas_driver_pattern)
         self.contrail = Connections(self.config, self.vnc)  # status write-back, side by side
         self.queue: WorkQueue[str] = WorkQueue(base_delay=1.0, max_delay=30.0)
