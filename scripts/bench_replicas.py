@@ -25,7 +25,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,18 +35,9 @@ import requests  # noqa: E402
 import urllib3  # noqa: E402
 from bench import proc_status  # noqa: E402
 
+from tests.support.polling import wait_until  # noqa: E402
+
 urllib3.disable_warnings()
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float, every: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"not within {timeout} s")
-        time.sleep(every)
 
 
 def served_by_client(contrail: Any, reset: bool = False) -> dict[str, int]:

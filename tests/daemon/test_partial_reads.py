@@ -7,6 +7,7 @@ objects a replica has read whole.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import uuid
 from collections.abc import Iterator
@@ -90,6 +91,47 @@ def web(vnc: Any, topo: Any, name: str, sas: str, member: str) -> LoadBalancerId
     )
 
 
+def add_sets(vnc: Any, device_of: dict[str, Any]) -> None:
+    """One F5 set per name, on the device given (several names may share one)."""
+    for name, server in device_of.items():
+        kv = {"address": "127.0.0.1", "port": str(server.port), "user": DEVICE_USER}
+        add_appliance_set(vnc, name, {**kv, "password": DEVICE_PASSWORD})
+
+
+def start_replica(daemon_factory: Any, zookeeper: Any, root: str, replica_id: str) -> Any:
+    return daemon_factory(
+        resync=300,
+        zk_server_ip=zookeeper.hosts,
+        zk_root=root,
+        zk_session_timeout=SESSION_TIMEOUT,
+        replica_id=replica_id,
+    )
+
+
+@contextlib.contextmanager
+def zookeeper_client(zookeeper: Any) -> Iterator[KazooClient]:
+    zk = KazooClient(zookeeper.hosts)
+    zk.start(10)
+    try:
+        yield zk
+    finally:
+        zk.stop()
+        zk.close()
+
+
+@contextlib.contextmanager
+def beside_a_phantom(zookeeper: Any, daemon_factory: Any, mine: str, theirs: str) -> Iterator[Any]:
+    """replica-0, once it owns ``mine``, beside a replica that registers and never takes
+    its set ``theirs``: nobody reads or writes that one."""
+    root = f"/cfr-{uuid.uuid4().hex[:8]}"
+    with zookeeper_client(zookeeper) as zk:
+        zk.ensure_path(f"{root}/replicas")
+        zk.create(f"{root}/replicas/phantom-", b"{}", ephemeral=True, sequence=True)
+        daemon = start_replica(daemon_factory, zookeeper, root, "replica-0")
+        wait_until(lambda: owners_in_zookeeper(zk, root, [mine, theirs]) == {mine: "replica-0"})
+        yield daemon
+
+
 def converged(device: Any, topo: Any, lb: LoadBalancerIds, member: str, weight: int = 1) -> bool:
     members = pool_members(device, f"Contrail_{topo.project}", lb.listeners[0].pool)
     return f"{member}:8080" in members and members[f"{member}:8080"].ratio == weight
@@ -101,29 +143,13 @@ def test_a_replica_reads_only_its_own_set_and_sees_a_load_balancer_move_into_it(
     names = set_names(["replica-0", "phantom"])
     mine, theirs = names["replica-0"], names["phantom"]
     topo = seed_topology(vnc, sas_name=None)
-    for name, server in zip((mine, theirs), two_devices, strict=True):
-        kv = {"address": "127.0.0.1", "port": str(server.port), "user": DEVICE_USER}
-        add_appliance_set(vnc, name, {**kv, "password": DEVICE_PASSWORD})
+    add_sets(vnc, {mine: two_devices[0], theirs: two_devices[1]})
     my_device = two_devices[0]
     ours = web(vnc, topo, "web-ours", mine, "10.2.3.1")
     other = web(vnc, topo, "web-other", theirs, "10.2.3.2")
     mover = web(vnc, topo, "web-mover", theirs, "10.2.3.3")
-    root = f"/cfr-{uuid.uuid4().hex[:8]}"
-    zk = KazooClient(zookeeper.hosts)
-    zk.start(10)
-    try:
-        # A replica that registers and never takes its set: nobody reads or writes it.
-        zk.ensure_path(f"{root}/replicas")
-        zk.create(f"{root}/replicas/phantom-", b"{}", ephemeral=True, sequence=True)
-        served(contrail, reset=True)
-        daemon = daemon_factory(
-            resync=300,
-            zk_server_ip=zookeeper.hosts,
-            zk_root=root,
-            zk_session_timeout=SESSION_TIMEOUT,
-            replica_id="replica-0",
-        )
-        wait_until(lambda: owners_in_zookeeper(zk, root, [mine, theirs]) == {mine: "replica-0"})
+    served(contrail, reset=True)
+    with beside_a_phantom(zookeeper, daemon_factory, mine, theirs) as daemon:
         wait_until(lambda: converged(my_device, topo, ours, "10.2.3.1"), timeout=60)
         read = served(contrail)["whole"]
         assert not {u for u in subtree(other) | subtree(mover) if u in read}, (
@@ -152,9 +178,6 @@ def test_a_replica_reads_only_its_own_set_and_sees_a_load_balancer_move_into_it(
         assert {u: read[u] for u in subtree(other) if u in read} == theirs_read
         assert daemon.metric_sum("contrail_f5_sets_owned") == 1
         assert not writes(two_devices[1]), "a set nobody owns was written"
-    finally:
-        zk.stop()
-        zk.close()
 
 
 def test_a_killed_replicas_set_is_taken_over_with_every_change_on_its_device(
@@ -164,28 +187,15 @@ def test_a_killed_replicas_set_is_taken_over_with_every_change_on_its_device(
     names = set_names(replicas)
     topo = seed_topology(vnc, sas_name=None)
     device_of = dict(zip(names.values(), two_devices, strict=True))
-    for name, server in device_of.items():
-        kv = {"address": "127.0.0.1", "port": str(server.port), "user": DEVICE_USER}
-        add_appliance_set(vnc, name, {**kv, "password": DEVICE_PASSWORD})
+    add_sets(vnc, device_of)
     address = {name: f"10.2.3.{10 * n + 1}" for n, name in enumerate(names.values())}
     lbs = {
         name: [web(vnc, topo, f"web-{name}-{i}", name, address[name]) for i in range(4)]
         for name in names.values()
     }
     root = f"/cfr-{uuid.uuid4().hex[:8]}"
-    daemons = {
-        replica: daemon_factory(
-            resync=300,
-            zk_server_ip=zookeeper.hosts,
-            zk_root=root,
-            zk_session_timeout=SESSION_TIMEOUT,
-            replica_id=replica,
-        )
-        for replica in replicas
-    }
-    zk = KazooClient(zookeeper.hosts)
-    zk.start(10)
-    try:
+    daemons = {r: start_replica(daemon_factory, zookeeper, root, r) for r in replicas}
+    with zookeeper_client(zookeeper) as zk:
         wait_until(
             lambda: (
                 owners_in_zookeeper(zk, root, list(names.values()))
@@ -219,9 +229,6 @@ def test_a_killed_replicas_set_is_taken_over_with_every_change_on_its_device(
         assert all(lb.loadbalancer in read for lb in lbs[gained]), "gained set not read"
         assert on_device(names[survivor], 1)  # the survivor's own set is untouched
         wait_until(lambda: daemons[survivor].metric_sum(SNAPSHOT_LBS) == 8)
-    finally:
-        zk.stop()
-        zk.close()
 
 
 def test_a_replica_reads_the_sets_sharing_its_device_and_keeps_their_vips(
@@ -231,26 +238,11 @@ def test_a_replica_reads_the_sets_sharing_its_device_and_keeps_their_vips(
     mine, theirs = names["replica-0"], names["phantom"]
     topo = seed_topology(vnc, sas_name=None)
     shared = two_devices[0]
-    for name in (mine, theirs):  # two sets, one BIG-IP
-        kv = {"address": "127.0.0.1", "port": str(shared.port), "user": DEVICE_USER}
-        add_appliance_set(vnc, name, {**kv, "password": DEVICE_PASSWORD})
+    add_sets(vnc, {mine: shared, theirs: shared})  # two sets, one BIG-IP
     older = web(vnc, topo, "web-theirs", theirs, "10.2.3.2")
     ours = web(vnc, topo, "web-ours", mine, "10.2.3.1")
     set_vip(vnc, ours.loadbalancer, older.vip)  # the other set's (older) load balancer's VIP
-    root = f"/cfr-{uuid.uuid4().hex[:8]}"
-    zk = KazooClient(zookeeper.hosts)
-    zk.start(10)
-    try:
-        zk.ensure_path(f"{root}/replicas")
-        zk.create(f"{root}/replicas/phantom-", b"{}", ephemeral=True, sequence=True)
-        daemon = daemon_factory(
-            resync=300,
-            zk_server_ip=zookeeper.hosts,
-            zk_root=root,
-            zk_session_timeout=SESSION_TIMEOUT,
-            replica_id="replica-0",
-        )
-        wait_until(lambda: owners_in_zookeeper(zk, root, [mine, theirs]) == {mine: "replica-0"})
+    with beside_a_phantom(zookeeper, daemon_factory, mine, theirs) as daemon:
         # The neighbour's load balancer is read, so its claim on the VIP is seen: ours is
         # refused, naming it, and never sent to the device.
         wait_until(lambda: status(vnc, ours.loadbalancer)[0] == "ERROR", timeout=60)
@@ -258,6 +250,3 @@ def test_a_replica_reads_the_sets_sharing_its_device_and_keeps_their_vips(
         assert "vip_address" in reason and older.loadbalancer in reason
         assert daemon.metric_sum(SNAPSHOT_LBS) == 2
         assert not virtuals(shared)
-    finally:
-        zk.stop()
-        zk.close()
