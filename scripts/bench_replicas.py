@@ -57,6 +57,7 @@ def one_full_resync(
 ) -> dict[str, int]:
     """Objects each daemon is served whole by one full resync: a service-appliance-set's
     update sends every daemon to a full read (``events.keys_for``)."""
+    wait_until(lambda: _settled(contrail), timeout=300, every=0.1)  # start-up's echoes done
     before = {r: d.metric_sum(FULL_READS, scope="full", result="ok") for r, d in daemons.items()}
     served_by_client(contrail, reset=True)
     sas = vnc.service_appliance_set_read(fq_name=["default-global-system-config", set_name])
@@ -68,9 +69,21 @@ def one_full_resync(
             timeout=120,
             every=0.2,
         )
-    time.sleep(1)
-    by_client = served_by_client(contrail)
+    by_client = wait_until(lambda: _settled(contrail), timeout=120, every=0.1)
+    reads = {
+        r: d.metric_sum(FULL_READS, scope="full", result="ok") - before[r]
+        for r, d in daemons.items()
+    }
+    if any(n != 1 for n in reads.values()):
+        print(f"note: full reads during the resync: {reads}", flush=True)
     return {replica: replica_reads(by_client, replica) for replica in daemons}
+
+
+def _settled(contrail: Any, quiet: float = 2.0) -> dict[str, int] | None:
+    """The served counts once they have not moved for ``quiet`` seconds."""
+    first = served_by_client(contrail)
+    time.sleep(quiet)
+    return first if served_by_client(contrail) == first else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         alone = daemon("alone")
         wait_until(alone.ready, timeout=600, every=0.5)
         assert alone.process is not None
-        startup = replica_reads(served_by_client(contrail), "alone")
+        startup = replica_reads(wait_until(lambda: _settled(contrail), 300, 0.1), "alone")
         results["alone"] = {
             "objects_read_startup": startup,
             "objects_read_resync": one_full_resync(vnc, contrail, {"alone": alone}, names[0])[
@@ -189,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         wait_until(lambda: all(d.ready() for d in replicas.values()), 600, 0.5)
         time.sleep(2)  # sets handed over at start-up leave the snapshots of who gave them up
         owners = owners_in_zookeeper(zk, root, names)
-        by_client = served_by_client(contrail)
+        by_client = wait_until(lambda: _settled(contrail), timeout=300, every=0.1)
         resync = one_full_resync(vnc, contrail, replicas, names[0])
         results["replicas"] = {}
         for replica, d in replicas.items():

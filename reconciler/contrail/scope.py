@@ -63,9 +63,12 @@ def scoped_load_balancers(vnc: Any, scope: ReadScope, f5_sets: Mapping[str, str]
             if scope.takes(_light(item), f5_sets)
         ]
         return by_ids(vnc.loadbalancers_list, "obj_uuids", sorted(uuids))
-    found = {lb.uuid: lb for lb in vnc.loadbalancers_list(detail=True, back_ref_id=list(wanted))}
     filters = {"loadbalancer_provider": sorted(set(wanted.values()))}
-    found.update((lb.uuid, lb) for lb in vnc.loadbalancers_list(detail=True, filters=filters))
+    found = {lb.uuid: lb for lb in vnc.loadbalancers_list(detail=True, filters=filters)}
+    # those that name a set by ref only: their uuids, then only the ones not yet read
+    referring = vnc.loadbalancers_list(back_ref_id=list(wanted)).get("loadbalancers", ())
+    missing = sorted({str(item["uuid"]) for item in referring} - found.keys())
+    found.update((lb.uuid, lb) for lb in by_ids(vnc.loadbalancers_list, "obj_uuids", missing))
     return [found[uuid] for uuid in sorted(found)]
 
 
