@@ -402,6 +402,11 @@ class Controller:
         wanted = self.wanted_scope(snapshot)
         return wanted is None or wanted == self.snapshot_scope
 
+    def _missing(self, snapshot: ContrailSnapshot) -> set[str]:
+        """Sets we should hold that the snapshot's read did not take."""
+        wanted, scope = self.wanted_scope(snapshot), self.snapshot_scope
+        return set() if wanted is None or scope is None else set(wanted.sets - scope.sets)
+
     def sync_contrail(self, key: str) -> bool:
         if key == OWNERSHIP:
             if self.snapshot is None:
@@ -553,14 +558,18 @@ class Controller:
         sets: dict[str, SetSettings] = {}
         wanted: dict[str, tuple[str, tuple[DeviceSettings, ...], str]] = {}
         unusable: dict[str, str] = {}
+        missing = self._missing(snapshot)
         uncovered = False
-        scope = self.snapshot_scope
         for sas in snapshot.appliance_sets.values():
             if not self.ownership.owns(sas.name):
                 continue
-            if scope is not None and sas.name not in scope.sets:
-                uncovered = True  # owned since the read began: read it before working it
-                continue
+            if missing and sas.uuid not in self.sets:
+                gap = sets_sharing_devices(snapshot, {sas.name}, self.config) & missing
+                if sas.name in missing or gap:
+                    # owned, or a device neighbour of it, since the read began: the re-read
+                    # comes first (a set already worked goes on until it lands)
+                    uncovered = True
+                    continue
             try:
                 settings = settings_for(sas, self.config.credentials_for(sas.name))
             except SettingsError as exc:
@@ -613,7 +622,7 @@ class Controller:
                 started.append(worker)
         self._release_when_stopped()
         self.metrics.sets_owned.set(len(self.ownership.owned))
-        if uncovered:
+        if uncovered or missing:  # read what is missing (a set, a neighbour) now
             self.queue.add(OWNERSHIP)
         return started
 
