@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast test-lab lint bench bench-http venv clean image upstream
+.PHONY: demo test test-fast test-lab lint bench bench-http bench-replicas venv clean image upstream
 
 venv: $(STAMP)
 
@@ -56,6 +56,12 @@ bench: $(STAMP)
 # sockets, /healthz probed every 100 ms for 60 s (~2 minutes) → docs/BENCHMARKS.md.
 bench-http: $(STAMP)
 	$(PY) scripts/bench_http.py $(BENCH_HTTP_ARGS)
+
+# Replicas (a real ZooKeeper, the broker, one emulated BIG-IP per set): each replica's Contrail
+# reads, snapshot and peak RSS against one daemon's, and the takeover after kill -9 (~1 minute
+# at the defaults; BENCH_REPLICAS_ARGS="--sets 12 --lbs 200 --session-timeout 20" for more).
+bench-replicas: $(STAMP)
+	$(PY) scripts/bench_replicas.py $(BENCH_REPLICAS_ARGS)
 
 # The image, built with podman from the unchanged Dockerfile on a locally made Debian base
 # (scripts/image.py says how): 2-3 minutes the first time, base included; then seconds.

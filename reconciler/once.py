@@ -20,9 +20,11 @@ from reconciler.bigip.client import DeviceClient
 from reconciler.config import Config
 from reconciler.contrail.connect import Connections
 from reconciler.contrail.reader import ContrailReader
+from reconciler.contrail.scope import ReadScope
 from reconciler.contrail.status import StatusWriter
 from reconciler.coordination import OneShotClaims
 from reconciler.logs import get_logger
+from reconciler.model.contrail import ContrailSnapshot
 from reconciler.plan.model import Plan
 from reconciler.plan.status import STATUS_TYPES, plan_status
 from reconciler.progress import Progress
@@ -33,6 +35,7 @@ from reconciler.reconcile import (
     Verdict,
     delete_guard,
     device_clients,
+    sets_sharing_devices,
     translate_options,
     with_set_overrides,
 )
@@ -123,7 +126,9 @@ class Reconciler:
         sas_name: str | None = None,
         allow_mass_delete: bool = False,
     ) -> PassResult:
-        snapshot = with_set_overrides(self.reader.read(), self.config.set_overrides)
+        snapshot = with_set_overrides(
+            self.reader.read(self._scope(sas_name)), self.config.set_overrides
+        )
         options = translate_options(self.config, snapshot)  # certificates read once
         guard = delete_guard(self.config, snapshot, allow_mass_delete)
         plans: list[Plan] = []
@@ -183,6 +188,17 @@ class Reconciler:
             ok=result.ok,
         )
         return result
+
+    def _scope(self, sas_name: str | None) -> ReadScope | None:
+        """Everything, or with ``--sas`` that set's load balancers and those of the sets
+        sharing a device with it (conflict detection compares them all)."""
+        if not sas_name:
+            return None
+        sets = with_set_overrides(
+            ContrailSnapshot(appliance_sets=self.reader.read_sets()), self.config.set_overrides
+        )
+        names = {sas_name} | sets_sharing_devices(sets, {sas_name}, self.config)
+        return ReadScope(frozenset(names), self.config.claims)
 
     def _take_turn(self, name: str, notes: list[str], result: PassResult) -> bool:
         """With ZooKeeper configured, a pass that writes holds each set's owner node from

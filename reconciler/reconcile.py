@@ -106,6 +106,21 @@ def with_set_overrides(
     return replace(snapshot, appliance_sets=FrozenDict(sets))
 
 
+def sets_sharing_devices(snapshot: ContrailSnapshot, names: set[str], config: Config) -> set[str]:
+    """The F5 sets with a device in common with one of ``names`` (``names`` among them;
+    unusable ones skipped: their own owner says why): the sets a read for ``names`` takes,
+    so that conflict detection sees every load balancer on their devices."""
+    devices: dict[str, set[tuple[str | None, int]]] = {}
+    for sas in snapshot.appliance_sets.values():
+        try:
+            settings = settings_for(sas, config.credentials_for(sas.name))
+        except SettingsError:
+            continue
+        devices[sas.name] = {(d.address, d.port) for d in settings.devices}
+    ours = set().union(*(devices.get(n, set()) for n in names))
+    return {name for name, found in devices.items() if found & ours}
+
+
 def sharing_device(
     snapshot: ContrailSnapshot,
     settings: SetSettings,

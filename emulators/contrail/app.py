@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 import uuid as uuidlib
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,13 @@ class ContrailApp:
         self.auth_token = auth_token
         self.notifier = Notifier(amqp_url)
         self.store = Store(on_change=self._changed)
+        # uuid → how many times it was served whole (a read or a detailed listing) and with
+        # a few fields only: ``/_emulator/served``, which objects a client has read
+        self.served: Counter[str] = Counter()
+        self.served_fields: Counter[str] = Counter()
+        # client (its X-Contrail-Useragent) → objects served to it whole
+        self.served_to: Counter[str] = Counter()
+        self._client = threading.local()  # the client of the request this thread serves
         self.state: StateFile | None = None
         if state_file:
             self.state = StateFile(Path(state_file), self.store)
@@ -198,6 +206,18 @@ class ContrailApp:
             return Response(200, self.notifier.stats())
         if action == "kv":
             return Response(200, dict(self.store.kv))
+        if action == "served":
+            with self.store.lock:
+                body = {
+                    "whole": dict(self.served),
+                    "fields": dict(self.served_fields),
+                    "by_client": dict(self.served_to),
+                }
+                if request.method == "DELETE":
+                    self.served.clear()
+                    self.served_fields.clear()
+                    self.served_to.clear()
+            return Response(200, body)
         return None
 
     # --- routing --------------------------------------------------------------------
@@ -207,6 +227,7 @@ class ContrailApp:
             token = request.header("x-auth-token")
             if token != self.auth_token:
                 return error_response(401, "Authentication required")
+        self._client.name = request.header("X-Contrail-Useragent", "") or ""
         try:
             return self._route(request)
         except ApiError as exc:
@@ -452,6 +473,11 @@ class ContrailApp:
         hrefs: bool,
     ) -> dict[str, Any]:
         """One object as the server returns it; ``fields`` adds (or selects) fields."""
+        if props_and_refs:
+            self.served[rec.uuid] += 1
+            self.served_to[getattr(self._client, "name", "")] += 1
+        else:
+            self.served_fields[rec.uuid] += 1
         objects = self.store.objects
         out: dict[str, Any] = {"uuid": rec.uuid, "fq_name": rec.fq_name, "name": rec.fq_name[-1]}
         if rec.parent_type:

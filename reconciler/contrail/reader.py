@@ -5,6 +5,8 @@ parents (50 projects, or 500 pools for members; the client switches to list-bulk
 by itself for long id lists), never one read per object: calls grow with the number of load
 balancers by one per ~1,000 of them per type, memory by one page. Conversion is lenient — values are kept as
 Contrail holds them and judged in translate, where a bad one becomes that object's error.
+A scoped read (a replica's, ``contrail.scope``) takes only the load balancers of some sets,
+found by Contrail, and their subtrees by id: calls and memory follow those sets.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from reconciler.contrail.changes import Change, read_change
 from reconciler.contrail.connect import describe
+from reconciler.contrail.scope import ReadScope, by_ids, scoped_load_balancers
 from reconciler.logs import get_logger
 from reconciler.model.contrail import (
     EMPTY,
@@ -103,14 +106,26 @@ class ContrailReader:
         self.vnc = vnc
         self.sas_pattern = sas_pattern
 
-    def read(self) -> ContrailSnapshot:
+    def read(self, scope: ReadScope | None = None) -> ContrailSnapshot:
+        """Everything, or with ``scope`` only the load balancers of its sets and their
+        subtrees (a replica's read: ``contrail.scope``); the global objects either way."""
         try:
-            return self._read()
+            return self._read(scope)
         except Exception as exc:  # any failure means a partial picture: refuse it
             where = f"{getattr(self.vnc, '_web_host', '?')}:{getattr(self.vnc, '_web_port', '?')}"
             raise ContrailReadError(f"reading Contrail at {where} failed: {describe(exc)}") from exc
 
-    def _read(self) -> ContrailSnapshot:
+    def read_sets(self) -> FrozenDict[str, ApplianceSet]:
+        """The F5 sets alone (two calls): what ``reconcile --once --sas`` chooses its read's
+        scope from."""
+        try:
+            sets, appliances = self._sets()
+        except Exception as exc:
+            raise ContrailReadError(f"reading service-appliance-sets failed: {exc}") from exc
+        return FrozenDict((s.uuid, self._set(s, appliances)) for s in sets)
+
+    def _sets(self) -> tuple[list[Any], list[Any]]:
+        """The F5 service-appliance-sets and their appliances, as vnc_api objects."""
         vnc = self.vnc
         sets = [
             s
@@ -122,20 +137,20 @@ class ContrailReader:
             if sets
             else []
         )
-        # Read in pages of parents (projects; a member's parent is its pool) and converted
-        # page by page, so only one page of vnc_api objects and their decoded JSON is alive at
-        # a time (at 5,000 load balancers the 50,000 members at once were ~240 MB).
+        return sets, appliances
+
+    def _read(self, scope: ReadScope | None) -> ContrailSnapshot:
+        vnc = self.vnc
+        sets, appliances = self._sets()
         project_uuids = sorted(str(p["uuid"]) for p in vnc.projects_list().get("projects", ()))
         projects = frozenset(project_uuids)
-        lbs = _paged(vnc.loadbalancers_list, project_uuids, PROJECTS_PER_PAGE, self._lb)
-        listeners = _paged(
-            vnc.loadbalancer_listeners_list, project_uuids, PROJECTS_PER_PAGE, self._listener
-        )
-        pools = _paged(vnc.loadbalancer_pools_list, project_uuids, PROJECTS_PER_PAGE, self._pool)
-        members = _paged(vnc.loadbalancer_members_list, sorted(pools), POOLS_PER_PAGE, self._member)
-        monitors = _paged(
-            vnc.loadbalancer_healthmonitors_list, project_uuids, PROJECTS_PER_PAGE, self._monitor
-        )
+        if scope is None:
+            lbs, listeners, pools, members, monitors = self._everything(project_uuids)
+        else:
+            f5_sets = {str(s.uuid): _name(s) for s in sets}
+            lbs, listeners, pools, members, monitors = self._subtrees(
+                scoped_load_balancers(vnc, scope, f5_sets)
+            )
 
         port_uuids = {u for lb in lbs.values() for u in lb.vmi_uuids}
         port_uuids |= {m.annotations["vmi"] for m in members.values() if m.annotations.get("vmi")}
@@ -169,6 +184,44 @@ class ContrailReader:
             members=len(members),
         )
         return snapshot
+
+    def _everything(self, project_uuids: list[str]) -> tuple[FrozenDict[str, Any], ...]:
+        """Every load balancer and its subtree, in pages of parents (projects; a member's
+        parent is its pool), converted page by page, so only one page of vnc_api objects and
+        their decoded JSON is alive at a time (at 5,000 load balancers the 50,000 members at
+        once were ~240 MB)."""
+        vnc = self.vnc
+        lbs = _paged(vnc.loadbalancers_list, project_uuids, PROJECTS_PER_PAGE, self._lb)
+        listeners = _paged(
+            vnc.loadbalancer_listeners_list, project_uuids, PROJECTS_PER_PAGE, self._listener
+        )
+        pools = _paged(vnc.loadbalancer_pools_list, project_uuids, PROJECTS_PER_PAGE, self._pool)
+        members = _paged(vnc.loadbalancer_members_list, sorted(pools), POOLS_PER_PAGE, self._member)
+        monitors = _paged(
+            vnc.loadbalancer_healthmonitors_list, project_uuids, PROJECTS_PER_PAGE, self._monitor
+        )
+        return lbs, listeners, pools, members, monitors
+
+    def _subtrees(self, found: list[Any]) -> tuple[FrozenDict[str, Any], ...]:
+        """The subtrees of the load balancers ``found``: listeners by their refs to them,
+        pools by their refs to those, members by parent, monitors by id."""
+        vnc = self.vnc
+        lbs: FrozenDict[str, Any] = FrozenDict((lb.uuid, self._lb(lb)) for lb in found)
+        listeners = _converted(
+            by_ids(vnc.loadbalancer_listeners_list, "back_ref_id", sorted(lbs)), self._listener
+        )
+        pools = _converted(
+            by_ids(vnc.loadbalancer_pools_list, "back_ref_id", sorted(listeners)), self._pool
+        )
+        members = _converted(
+            by_ids(vnc.loadbalancer_members_list, "parent_id", sorted(pools)), self._member
+        )
+        monitor_uuids = sorted({hm for p in pools.values() for hm in p.monitor_uuids})
+        monitors = _converted(
+            by_ids(vnc.loadbalancer_healthmonitors_list, "obj_uuids", monitor_uuids),
+            self._monitor,
+        )
+        return lbs, listeners, pools, members, monitors
 
     def read_route_tables(self) -> FrozenDict[str, RouteTable]:
         """Route tables re-read (two calls), after we wrote some."""
@@ -534,6 +587,10 @@ def _paged(
         out.update((item.uuid, convert(item)) for item in page)
         del page
     return FrozenDict(out)
+
+
+def _converted(items: list[Any], convert: Callable[[Any], Any]) -> FrozenDict[str, Any]:
+    return FrozenDict((item.uuid, convert(item)) for item in items)
 
 
 def _external_vmis(sets: list[Any], appliances: list[Any]) -> set[str]:

@@ -7,7 +7,10 @@ Two stages, each behind a coalescing, backing-off work queue:
    re-reads what its notifications said changed under that load balancer — one GET per
    changed object (``contrail.changes``), its whole subtree only when it is new to us.
    Either way the new snapshot replaces the old one and the affected keys go to the device
-   workers.
+   workers. A replica (ZooKeeper) reads only the sets it owns and their device neighbours
+   (``wanted_scope``): ownership changes re-read when the scope changes, and an object it
+   has not seen is checked (``_may_be_ours``) or followed up to its load balancer
+   (``_resolve``) first.
 2. **Device workers** (one greenlet per device, so a slow device delays nobody else and
    writes to one device are naturally serialised). ``*`` reads the device's partitions and
    diffs everything; a uuid diffs only that load balancer's objects against the worker's
@@ -37,6 +40,7 @@ from reconciler.config import Config
 from reconciler.contrail.changes import Change, change_for
 from reconciler.contrail.connect import Connections
 from reconciler.contrail.reader import ContrailReader, ContrailReadError
+from reconciler.contrail.scope import ReadScope, in_scope, load_balancers_above
 from reconciler.contrail.status import write_status
 from reconciler.coordination import Ownership, SoleOwnership
 from reconciler.daemon.board import StatusBoard
@@ -66,6 +70,7 @@ from reconciler.reconcile import (
     Target,
     Verdict,
     delete_guard,
+    sets_sharing_devices,
     translate_options,
     with_set_overrides,
 )
@@ -90,6 +95,17 @@ RESULT_LABELS = {
 }
 EVENT_SETTLE_SECONDS = 0.05  # events this close together become one reconcile
 OWNERSHIP = "#ownership"  # Contrail-stage key: the sets this replica owns changed
+#: Contrail-stage key prefix: find the load balancers above an object a notification named
+#: that a replica reading only its sets has not seen (``?<type>/<uuid>``).
+RESOLVE = "?"
+HANGS_UNDER_LB = frozenset(
+    {
+        "loadbalancer_listener",
+        "loadbalancer_pool",
+        "loadbalancer_member",
+        "loadbalancer_healthmonitor",
+    }
+)
 
 
 @dataclass
@@ -308,9 +324,14 @@ class Controller:
     workers: dict[str, DeviceWorker] = field(default_factory=dict)
     contrail_synced: bool = False
     stopped: bool = False
+    # What the last full read took (None: everything); see ``wanted_scope``
+    snapshot_scope: ReadScope | None = None
 
     def __post_init__(self) -> None:
         self.options = Options(prefix=self.config.environment_prefix, claims=self.config.claims)
+        if self.user_agent and isinstance(getattr(self.vnc, "_headers", None), dict):
+            # vnc_api's own header, which the API server logs: names the replica there too
+            self.vnc._headers["X-Contrail-Useragent"] = self.user_agent
         self.reader = ContrailReader(self.vnc, self.config.sas_driver_pattern)
         self.contrail = Connections(self.config, self.vnc)  # status write-back, side by side
         self.queue: WorkQueue[str] = WorkQueue(base_delay=1.0, max_delay=30.0)
@@ -346,6 +367,11 @@ class Controller:
         kind = str(event.get("type", "")).replace("-", "_")
         self.metrics.notifications.labels(kind or "unknown").inc()
         keys = keys_for(event, self.index)
+        uuid = event.get("uuid")
+        if keys == {FULL_RESYNC} and self.scoped and kind in HANGS_UNDER_LB and uuid:
+            # Not in our snapshot: maybe another replica's, maybe new under one of ours. Find
+            # its load balancer rather than re-reading all we own for every foreign change.
+            keys = {f"{RESOLVE}{kind}/{uuid}"}
         if FULL_RESYNC in keys:
             log.info(
                 "notification needs a full resync",
@@ -370,22 +396,67 @@ class Controller:
     def run(self) -> None:
         self.queue.serve(self.sync_contrail, lambda: self.stopped, log, after=self._gauge)
 
+    @property
+    def scoped(self) -> bool:
+        """Does this replica read only the sets it owns (ZooKeeper coordination)? A sole
+        daemon owns every set and reads everything."""
+        return not isinstance(self.ownership, SoleOwnership)
+
+    def wanted_scope(self, snapshot: ContrailSnapshot | None) -> ReadScope | None:
+        """What a full read should take: the sets owned or still worked (a set being given
+        up keeps its load balancers until its workers have stopped), and every set sharing a
+        device with one of those — conflict detection compares the claims of all the load
+        balancers on a device, so a replica reads its neighbours' too. None: everything."""
+        if not self.scoped:
+            return None
+        names = set(self.ownership.owned) | {s.sas_name for s in self.sets.values()}
+        names |= self.ownership.pending_release()
+        if snapshot is not None:
+            names |= sets_sharing_devices(snapshot, names, self.config)
+        return ReadScope(frozenset(names), self.config.claims)
+
+    def _fits(self, snapshot: ContrailSnapshot) -> bool:
+        """Does the snapshot hold the subtrees of the sets we should now work, and no more
+        (a set given up leaves the snapshot once its workers have stopped)?"""
+        wanted = self.wanted_scope(snapshot)
+        return wanted is None or wanted == self.snapshot_scope
+
+    def _missing(self, snapshot: ContrailSnapshot) -> set[str]:
+        """Sets we should hold that the snapshot's read did not take."""
+        wanted, scope = self.wanted_scope(snapshot), self.snapshot_scope
+        return set() if wanted is None or scope is None else set(wanted.sets - scope.sets)
+
     def sync_contrail(self, key: str) -> bool:
         if key == OWNERSHIP:
-            if self.snapshot is not None:  # else the first full read installs the workers
+            if self.snapshot is None:
+                return True  # the first full read installs the workers
+            if self._fits(self.snapshot):
                 for worker in self._install_sets(self.snapshot):
                     worker.queue.add(FULL_RESYNC)
+                if not self._fits(self.snapshot):  # sets dropped at once (session lost)
+                    self.queue.add(OWNERSHIP)
                 self._gauge()
-            return True
+                return True
+            # Sets gained (read their subtrees, then start their workers) or let go of
+            key = FULL_RESYNC
+        if key.startswith(RESOLVE):
+            return self._resolve(key)
         scope = "full" if key == FULL_RESYNC or self.snapshot is None else "load-balancer"
         read_started = time.monotonic()
         named: set[Change] = set()  # the objects read on their own, if that is how
+        read_scope = self.wanted_scope(self.snapshot) if scope == "full" else self.snapshot_scope
         try:
             if scope == "full":
-                snapshot = with_set_overrides(self.reader.read(), self.config.set_overrides)
+                snapshot = self.reader.read(read_scope)
+                snapshot = with_set_overrides(snapshot, self.config.set_overrides)
             else:
                 assert self.snapshot is not None
+                if not self._may_be_ours(key, self.snapshot, read_scope):
+                    with self._changes_lock:  # another replica's: its changes are not kept
+                        self._changes.pop(key, None)
+                    return True  # another replica's load balancer: its subtree is not read
                 snapshot, named = self._read_changes(key, self.snapshot)
+                snapshot = _within(snapshot, key, read_scope)
                 if self.snapshot is not None:  # route tables may have been re-read meanwhile
                     snapshot = replace(snapshot, route_tables=self.snapshot.route_tables)
         except ContrailReadError as exc:
@@ -404,7 +475,9 @@ class Controller:
             # load balancer may name a new one — not on every member change.
             self.options = translate_options(self.config, snapshot)
         snapshot = self._install_snapshot(snapshot, read_started)
+        self.metrics.snapshot_lbs.set(len(snapshot.load_balancers))
         if scope == "full":
+            self.snapshot_scope = read_scope
             self.index = Index.of(snapshot)
         else:  # one subtree changed: update the index (5,000 LBs: ~25 ms, not 180-950)
             assert previous is not None  # a one-load-balancer read starts from a snapshot
@@ -442,6 +515,31 @@ class Controller:
             with self._changes_lock:
                 self._changes.setdefault(lb_uuid, set()).update(changes)
             raise
+
+    def _may_be_ours(
+        self, lb_uuid: str, snapshot: ContrailSnapshot, scope: ReadScope | None
+    ) -> bool:
+        """A load balancer we hold, or one Contrail says is in our scope now (one listing
+        of a few fields): a load balancer that moves into one of our sets is read."""
+        if scope is None or lb_uuid in snapshot.load_balancers:
+            return True
+        f5_sets = {s.uuid: s.name for s in snapshot.appliance_sets.values()}
+        try:
+            return in_scope(self.vnc, lb_uuid, scope, f5_sets)
+        except Exception as exc:
+            raise ContrailReadError(f"reading loadbalancer {lb_uuid} failed: {exc}") from exc
+
+    def _resolve(self, key: str) -> bool:
+        """``?<type>/<uuid>``: queue the load balancers above an object we have not seen."""
+        kind, uuid = key[len(RESOLVE) :].split("/", 1)
+        try:
+            lbs = load_balancers_above(self.vnc, kind, uuid)
+        except Exception as exc:
+            log.warning("contrail read failed; will retry", key=key, error=str(exc))
+            return False
+        for lb in lbs:
+            self.queue.add(lb)
+        return True
 
     def learn_owned(self, changed: Mapping[str, OwnedInstanceIp | None]) -> None:
         """Our own allocations (name → instance-ip) and releases (name → None), from the
@@ -507,9 +605,18 @@ class Controller:
         sets: dict[str, SetSettings] = {}
         wanted: dict[str, tuple[str, tuple[DeviceSettings, ...], str]] = {}
         unusable: dict[str, str] = {}
+        missing = self._missing(snapshot)
+        uncovered = False
         for sas in snapshot.appliance_sets.values():
             if not self.ownership.owns(sas.name):
                 continue
+            if missing and sas.uuid not in self.sets:
+                gap = sets_sharing_devices(snapshot, {sas.name}, self.config) & missing
+                if sas.name in missing or gap:
+                    # owned, or a device neighbour of it, since the read began: the re-read
+                    # comes first (a set already worked goes on until it lands)
+                    uncovered = True
+                    continue
             try:
                 settings = settings_for(sas, self.config.credentials_for(sas.name))
             except SettingsError as exc:
@@ -562,6 +669,8 @@ class Controller:
                 started.append(worker)
         self._release_when_stopped()
         self.metrics.sets_owned.set(len(self.ownership.owned))
+        if uncovered or missing:  # read what is missing (a set, a neighbour) now
+            self.queue.add(OWNERSHIP)
         return started
 
     def _forget_series(self, name: str) -> None:
@@ -585,6 +694,7 @@ class Controller:
                     thread.join()
                 self._releasing.discard(name)
                 self.ownership.released(name)
+                self.queue.add(OWNERSHIP)  # its load balancers leave the snapshot
 
             self._start(release)
 
@@ -766,6 +876,16 @@ def _with_owned(
         else:
             owned[name] = ip
     return replace(snapshot, owned_ips=FrozenDict(owned))
+
+
+def _within(snapshot: ContrailSnapshot, lb_uuid: str, scope: ReadScope | None) -> ContrailSnapshot:
+    """The snapshot without the load balancer if it has left our scope (its workers, which
+    know it, remove what they placed for it)."""
+    lb = snapshot.load_balancers.get(lb_uuid)
+    f5_sets = {s.uuid: s.name for s in snapshot.appliance_sets.values()}
+    if scope is None or lb is None or scope.takes(lb, f5_sets):
+        return snapshot
+    return snapshot.with_load_balancer(lb_uuid, None, [], [], [], [], [])
 
 
 def _terminates_tls(snapshot: ContrailSnapshot, lb_uuid: str) -> bool:

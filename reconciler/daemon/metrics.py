@@ -82,6 +82,12 @@ class Metrics:
             "F5 service-appliance-sets this replica reconciles now",
             registry=r,
         )
+        self.snapshot_lbs = Gauge(
+            f"{PREFIX}_snapshot_load_balancers",
+            "Load balancers in this replica's Contrail snapshot: with ZooKeeper, those of the "
+            "sets it owns and of the sets sharing their devices; alone, all",
+            registry=r,
+        )
         self.sets_unusable = Gauge(
             f"{PREFIX}_sets_unusable",
             "F5 sets this replica owns but cannot reconcile: their settings name a bad or "

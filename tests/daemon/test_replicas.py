@@ -43,9 +43,9 @@ def devices() -> Iterator[dict[str, Any]]:
         server.stop()
 
 
-def owners_in_zookeeper(zk: KazooClient, root: str) -> dict[str, str]:
+def owners_in_zookeeper(zk: KazooClient, root: str, sets: list[str] = SETS) -> dict[str, str]:
     found = {}
-    for name in SETS:
+    for name in sets:
         path = f"{root}/sets/{name}/owner"
         if zk.exists(path):
             found[name] = zk.get(path)[0].decode()

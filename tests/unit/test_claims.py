@@ -42,3 +42,33 @@ def test_a_load_balancer_naming_an_f5_set_is_never_claimed_by_another() -> None:
     rules = (ClaimRule("a", "f5", namespaces=("shop",)),)
     assert lbs_of(world, "f5", rules) == set()
     assert lbs_of(world, "other", rules) == {named.uuid}
+
+
+def test_a_replicas_read_scope_takes_what_translate_gives_its_sets() -> None:
+    """``ReadScope.takes`` (what a replica reads) agrees with ``sets_of`` (what translate
+    gives a set): for every load balancer, it is read exactly when one of its sets is in
+    the scope."""
+    from reconciler.contrail.scope import ReadScope
+    from reconciler.translate.desired import sets_of
+
+    world = World()
+    world.sets["sas-other"] = f5_set("other")
+    rules = (ClaimRule("a", "f5", namespaces=("shop",)), ClaimRule("b", "other"))
+    lbs = [
+        world.lb(),  # names f5 by provider and ref
+        world.lb(provider="other", sas_uuids=()),
+        world.lb(provider=None, sas_uuids=("sas-other",)),
+        kube_lb(world, "shop"),
+        kube_lb(world, "blog"),
+        world.lb(provider="native", sas_uuids=("sas-other",)),  # names a set: never claimed
+    ]
+    snapshot = world.snapshot()
+    f5_sets = {s.uuid: s.name for s in snapshot.appliance_sets.values()}
+    for owned in ({"f5"}, {"other"}, {"f5", "other"}, set()):
+        scope = ReadScope(frozenset(owned), rules)
+        for lb in lbs:
+            assert scope.takes(lb, f5_sets) == bool(sets_of(lb, snapshot, rules) & owned), (
+                owned,
+                lb.provider,
+                lb.sas_uuids,
+            )
