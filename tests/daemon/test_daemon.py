@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import time
 from typing import Any
 
@@ -169,7 +170,15 @@ def test_a_deletion_guard_refusal_is_reported_once_and_not_retried(
     partition = f"Contrail_{topo.project}"
     pool = lbs[0].listeners[0].pool
 
-    delete_load_balancer(vnc, lbs[0])  # 11 of 33 objects: more than 5%
+    # 11 of 33 objects: more than 5%. The daemon is paused while Contrail deletes the subtree
+    # object by object, so that it hears the whole deletion at once, as one change (a member
+    # deleted on its own would be a small delete, rightly let through).
+    assert daemon.process is not None
+    daemon.process.send_signal(signal.SIGSTOP)
+    try:
+        delete_load_balancer(vnc, lbs[0])
+    finally:
+        daemon.process.send_signal(signal.SIGCONT)
     wait_until(lambda: "deletion guard" in daemon.output(), timeout=15)
 
     def guards() -> list[str]:
