@@ -15,8 +15,9 @@ Two stages, each behind a coalescing, backing-off work queue:
    writes to one device are naturally serialised). ``*`` reads the device's partitions and
    diffs everything; a uuid diffs only that load balancer's objects against the worker's
    cached live state, which the worker keeps current with the writes it made — a single
-   member change costs one Contrail subtree read, no device read and one device write.
-   ``save sys config`` is batched: once the queue is idle (or every 30 s under load).
+   member change costs one Contrail GET, no device read and one device write.
+   ``save sys config`` is deferred beside the queue (``daemon/saver.py``): after 1 s
+   without a write (or every 30 s under load), never in a change's way.
 
 The reconcile itself is level-triggered: whatever the key, the worker computes from the
 current snapshot and live state, so lost or duplicated events cannot leave drift behind.
