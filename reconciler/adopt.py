@@ -27,7 +27,7 @@ from reconciler.logs import get_logger
 from reconciler.model.bigip import BigIPObject, ObjectSet
 from reconciler.model.contrail import ContrailSnapshot, LoadBalancer
 from reconciler.model.resources import LiveContext, resource_type
-from reconciler.naming import old_chain_source
+from reconciler.naming import COMMON, old_chain_source
 from reconciler.plan.adoption import SCHEMES, AdoptionPlan, OldScheme, match, plan_adoption
 from reconciler.plan.conflicts import vip_of
 from reconciler.plan.diff import DeleteGuard, diff
@@ -78,17 +78,6 @@ def read_old(client: DeviceClient, scheme: OldScheme) -> ObjectSet:
     return ObjectSet(objects)
 
 
-def read_common_virtuals(client: DeviceClient) -> list[BigIPObject]:
-    """``/Common``'s virtuals: an operator's own may send to an old pool, which then stays."""
-    rtype = resource_type("ltm/virtual")
-    ctx = LiveContext("Common", 0)
-    return [
-        rtype.from_wire(item, ctx)
-        for item in client.collection(rtype.path, "Common", expand=rtype.expanded)
-        if item.get("partition", "Common") == "Common"
-    ]
-
-
 def plan_device(
     device: DeviceSettings,
     snapshot: ContrailSnapshot,
@@ -98,12 +87,13 @@ def plan_device(
     scheme: OldScheme,
     old: ObjectSet,
     ours: ObjectSet,
-    outside: list[BigIPObject],
     delete_unmatched: bool,
 ) -> AdoptionPlan:
     """One device's adoption plan (pure): match, translate the matched load balancers with
     the conflict check every pass makes, diff them against our live objects, and lay the
-    result out as swap transactions."""
+    result out as swap transactions. ``ours`` is the live read, with the ``/Common``
+    virtuals that use our or the old chain's objects (they keep what they use)."""
+    outside = [o for o in ours.values() if o.partition == COMMON and resource_type(o.kind).listens]
     adoption = match(snapshot, lbs, old, scheme, vip_of(snapshot), outside)
     uuids = frozenset(lb.uuid for swap in adoption.swaps for lb in swap.lbs)
     # The old chain's objects hold the VIPs now: they go in the swaps, so they claim nothing.
@@ -159,14 +149,13 @@ def adopt(
             try:
                 old = read_old(client, scheme)
                 ours = read_live(client, options.prefix).objects
-                outside = read_common_virtuals(client)
             except DeviceError as exc:
                 address = f"{device.address}:{device.port}"
                 devices.append(DevicePlan(device.name, address, error=str(exc)))
                 result.errors.append(f"device {device.name}: not readable: {exc}")
                 continue
             planned = plan_device(
-                device, snapshot, settings, options, lbs, scheme, old, ours, outside,
+                device, snapshot, settings, options, lbs, scheme, old, ours,
                 delete_unmatched,
             )  # fmt: skip
             devices.append(planned.device)

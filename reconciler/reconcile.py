@@ -363,7 +363,6 @@ class Request:
     dry_run: bool = False
     save: bool = True  # False: the caller batches ``save sys config`` (the daemon)
     read_devices: bool = False  # re-read each device even when its cache holds its state
-    plan_routes: bool = True  # plan the set's VIP route table
     # The daemon's knowledge of the set's other load balancers (None: this pass sees the
     # whole set on every device, so its own outcomes are all there is).
     routes: RouteContext | None = None
@@ -463,7 +462,7 @@ def plan_set(
             )
         )
     outcomes = desired.outcomes()
-    if request.plan_routes and (full or request.routes is not None):
+    if full or request.routes is not None:
         known = request.routes or RouteContext()
         route_outcomes = dict(known.outcomes)
         for lb, reason in outcomes.items():  # this pass's, and what other devices said

@@ -89,9 +89,10 @@ def _old_chain_addresses(
 def _common_neighbours(
     client: DeviceClient, naming: Naming, ours: list[BigIPObject], values: ValueTable
 ) -> list[BigIPObject]:
-    """The virtuals an operator made in ``/Common`` that use one of our objects or stand on
-    one of our VIPs: never ours, but what a plan lists as left alone, what keeps a pool of
-    ours from being deleted, and a claim on an address:port that ours cannot take."""
+    """The virtuals an operator made in ``/Common`` that use one of our objects (or one of
+    the old chain's: ``reconcile adopt`` keeps an old pool they use) or stand on one of our
+    VIPs: never ours, but what a plan lists as left alone, what keeps a pool of ours from
+    being deleted, and a claim on an address:port that ours cannot take."""
     vips = {str(o.fields.get("address", "")) for o in ours if resource_type(o.kind).holds_vip}
     rtype = VIRTUAL_TYPE
     ctx = LiveContext(COMMON, 0, values=values)
@@ -100,7 +101,10 @@ def _common_neighbours(
         if item.get("partition", COMMON) != COMMON:
             continue
         obj = rtype.from_wire(item, ctx)
-        on_ours = any(naming.is_partition(split_path(p)[0]) for p in rtype.uses(obj))
+        on_ours = any(
+            naming.is_partition(part) or old_chain_source(part)
+            for part in (split_path(p)[0] for p in rtype.uses(obj))
+        )
         if on_ours or rtype.address_of(obj) in vips:
             found.append(obj)
     # and the pools of /Common those virtuals send to (an operator's own pool beside ours):

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
-from reconciler.bigip.client import DeviceError
+from reconciler.bigip.client import DeviceClient, DeviceError
 from reconciler.settings import DeviceSettings
 
 
@@ -46,15 +46,7 @@ class FakeDevice:
     def pool(self, _wanted: int) -> list[FakeDevice]:
         return [self]
 
-    def url(self, path: str, partition: str = "", name: str = "", parent: str = "") -> str:
-        url = self.base + path
-        if parent:
-            url += f"/~{partition}~{parent}/members"
-        if name:
-            url += f"/~{partition}~{name}" if partition else f"/{name}"
-        elif partition and not parent:
-            url += f"/~{partition}"
-        return url
+    url = DeviceClient.url  # the client's own URL builder (it only needs ``base``)
 
     def collection(
         self, path: str, partition: str | None = None, expand: bool = False, page: int = 1000
