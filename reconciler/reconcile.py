@@ -26,7 +26,7 @@ from __future__ import annotations
 import enum
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -40,12 +40,12 @@ from reconciler.config import Config
 from reconciler.contrail.writer import write_changes, write_instance_ip
 from reconciler.logs import get_logger
 from reconciler.model.bigip import BigIPObject, ObjectSet
-from reconciler.model.contrail import ContrailSnapshot, OwnedInstanceIp
+from reconciler.model.contrail import ContrailSnapshot, LoadBalancer, OwnedInstanceIp
 from reconciler.model.resources import CHILD_TYPES, resource_type
 from reconciler.model.values import FrozenDict
 from reconciler.naming import Naming
 from reconciler.plan.allocations import address_changes
-from reconciler.plan.conflicts import SetScope, find_conflicts, vip, vips_of
+from reconciler.plan.conflicts import SetScope, find_conflicts, vips_of
 from reconciler.plan.diff import DeleteGuard, Scope, diff
 from reconciler.plan.model import ContrailChange, DevicePlan, Plan
 from reconciler.plan.routes import set_route_changes, without_routes_of
@@ -140,9 +140,12 @@ def sharing_device(
         if mine & {(d.address, d.port) for d in other.devices}:
             scopes[other.sas_name] = SetScope(other.sas_name, networking.is_l3(other))
     set_of: dict[str, SetScope] = {}
-    for lb in snapshot.load_balancers.values():
-        if ips is not None and vip(lb, snapshot) not in ips:
-            continue
+    if ips is None:
+        candidates: Iterable[LoadBalancer] = snapshot.load_balancers.values()
+    else:  # looked up by address: a change never walks the cloud
+        vips = snapshot.vips()
+        candidates = [snapshot.load_balancers[u] for ip in sorted(ips) for u in vips.lbs_at(ip)]
+    for lb in candidates:
         names = sets_of(lb, snapshot, options.claims) & scopes.keys()
         if names:
             name = settings.sas_name if settings.sas_name in names else min(names)
@@ -349,6 +352,9 @@ class RouteContext:
 
     outcomes: Mapping[str, str | None] = field(default_factory=dict)
     elsewhere: Mapping[str, str] = field(default_factory=dict)
+    # A one-load-balancer pass: the route prefixes it may change (its load balancers' own,
+    # now and as last planned); ``outcomes`` then covers the load balancers routing them.
+    only: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -473,6 +479,7 @@ def plan_set(
             options.prefix,
             route_outcomes,
             request.guard.believes_the_read,
+            None if full else known.only,
         )
         contrail.extend(changes)
         notes.extend(problems)

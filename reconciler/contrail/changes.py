@@ -59,9 +59,12 @@ def change_for(kind: str, uuid: str | None) -> Change | None:
     return Change(kind, uuid) if kind in READABLE and uuid else None
 
 
-def read_change(reader: ContrailReader, change: Change, base: ContrailSnapshot) -> ContrailSnapshot:
+def read_change(
+    reader: ContrailReader, change: Change, base: ContrailSnapshot, answer: Any = None
+) -> ContrailSnapshot:
     """``base`` with the changed object read again (removed if it is gone), and what it
-    newly links to."""
+    newly links to. ``answer``: the object's GET already made (``daemon.prefetch``): the
+    raw object, or the ``NoIdError`` that said it is gone."""
     readable = READABLE[change.kind]
     if change.kind == "loadbalancer" and change.uuid not in base.load_balancers:
         # First sight of it (made just now, or moved into what this replica reads): its
@@ -70,7 +73,7 @@ def read_change(reader: ContrailReader, change: Change, base: ContrailSnapshot) 
     if readable.held_in == "ports":
         ports = reader._ports([change.uuid])
         return base.with_object("ports", change.uuid, ports[0] if ports else None)
-    obj = _read_one(reader, readable, change.uuid)
+    obj = _read_one(reader, readable, change.uuid, answer)
     snapshot = base.with_object(readable.held_in, change.uuid, obj)
     if obj is None:
         return snapshot
@@ -82,13 +85,17 @@ def read_change(reader: ContrailReader, change: Change, base: ContrailSnapshot) 
     return _with_missing_links(reader, snapshot, obj)
 
 
-def _read_one(reader: ContrailReader, readable: Readable, uuid: str) -> Any | None:
+def _read_one(
+    reader: ContrailReader, readable: Readable, uuid: str, answer: Any = None
+) -> Any | None:
     from vnc_api.exceptions import NoIdError
 
     read: Callable[..., Any] = getattr(reader.vnc, readable.method)
     convert: Callable[[Any], Any] = getattr(reader, readable.convert)
+    if isinstance(answer, NoIdError):
+        return None
     try:
-        return convert(read(id=uuid))
+        return convert(answer if answer is not None else read(id=uuid))
     except NoIdError:
         return None
 

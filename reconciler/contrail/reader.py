@@ -11,7 +11,7 @@ found by Contrail, and their subtrees by id: calls and memory follow those sets.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from reconciler.contrail.changes import Change, read_change
@@ -262,14 +262,19 @@ class ContrailReader:
                 f"reading loadbalancer {lb_uuid} failed: {type(exc).__name__}: {exc}"
             ) from exc
 
-    def read_changes(self, changes: Iterable[Change], base: ContrailSnapshot) -> ContrailSnapshot:
+    def read_changes(
+        self,
+        changes: Iterable[Change],
+        base: ContrailSnapshot,
+        answers: Mapping[Change, Any] | None = None,
+    ) -> ContrailSnapshot:
         """``base`` with the objects notifications said changed read again
         (``contrail.changes``): one call each for nearly every change, never a walk of
-        their load balancer."""
+        their load balancer; none for those whose GET was made already (``answers``)."""
         snapshot = base
         for change in sorted(changes):
             try:
-                snapshot = read_change(self, change, snapshot)
+                snapshot = read_change(self, change, snapshot, (answers or {}).get(change))
             except Exception as exc:
                 raise ContrailReadError(
                     f"reading {change.kind} {change.uuid} failed: {describe(exc)}"

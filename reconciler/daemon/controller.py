@@ -26,6 +26,7 @@ current snapshot and live state, so lost or duplicated events cannot leave drift
 from __future__ import annotations
 
 import contextlib
+import gc
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -47,6 +48,7 @@ from reconciler.coordination import Ownership, SoleOwnership
 from reconciler.daemon.board import StatusBoard
 from reconciler.daemon.events import FULL_RESYNC, Index, keys_for
 from reconciler.daemon.metrics import Metrics
+from reconciler.daemon.prefetch import Prefetch
 from reconciler.daemon.saver import DeferredSave
 from reconciler.daemon.workqueue import (
     DONE,
@@ -60,6 +62,7 @@ from reconciler.logs import get_logger
 from reconciler.model.contrail import ContrailSnapshot, OwnedInstanceIp
 from reconciler.model.values import FrozenDict
 from reconciler.plan.routes import TYPES as ROUTE_TABLE_TYPES
+from reconciler.plan.routes import route_neighbourhood, route_settings
 from reconciler.plan.status import plan_status
 from reconciler.progress import Progress
 from reconciler.reconcile import (
@@ -157,6 +160,8 @@ class DeviceWorker:
         self.name = controller.sets[sas_uuid].sas_name if whole_set else clients[0].name
         self.log = get_logger("worker", device=self.name)
         self.saver = DeferredSave(self._save, self.log, on_saved=self._saved)
+        # lb uuid → its VIP route prefixes when last planned (``_remember_routes``)
+        self.routed: dict[str, tuple[str, ...]] = {}
 
     @property
     def client(self) -> DeviceClient:
@@ -226,6 +231,27 @@ class DeviceWorker:
             controller.degraded[lb] = reason
             self.degraded.add(lb)
 
+    def _remember_routes(
+        self, snapshot: ContrailSnapshot, settings: SetSettings, lbs: frozenset[str] | None
+    ) -> None:
+        """The route prefixes each load balancer had when this worker last planned it: a
+        later one-load-balancer pass also looks at those (a VIP that moved, a load balancer
+        gone) to take its old routes out. Nothing is kept when the set routes no VIPs."""
+        sas = snapshot.appliance_sets.get(settings.sas_uuid)
+        if sas is None or route_settings(sas).mode == "none":
+            self.routed = {}
+            return
+        vips = snapshot.vips()
+        if lbs is None:
+            members = self.controller._members(settings, snapshot)
+            self.routed = {lb.uuid: p for lb in members if (p := vips.prefixes(lb.uuid))}
+            return
+        for lb in lbs:
+            if prefixes := vips.prefixes(lb):
+                self.routed[lb] = prefixes
+            else:
+                self.routed.pop(lb, None)
+
     def _away(self) -> float:
         return time.monotonic() - self.down_since if self.down_since is not None else 0.0
 
@@ -263,16 +289,19 @@ class DeviceWorker:
         guard = delete_guard(controller.config, snapshot)
         if not full:  # one load balancer's reconcile: an empty Contrail is not its concern
             guard = replace(guard, contrail_empty=False)
+        request_lbs = None if full else frozenset({key})
         request = Request(
             snapshot,
             settings,
             controller.options,
             guard,
-            lbs=None if full else frozenset({key}),
+            lbs=request_lbs,
             save=False,
             read_devices=full,
             # A device worker sees one device: the others' outcomes come from the controller.
-            routes=None if self.whole_set else controller.route_context(settings, self.name),
+            routes=None
+            if self.whole_set
+            else controller.route_context(settings, self.name, request_lbs, self.routed),
         )
         # A full pass (the initial sync above all) logs its progress every few seconds.
         self.reconciler.progress = Progress(f"sync {self.name}", tty=False) if full else None
@@ -291,6 +320,8 @@ class DeviceWorker:
             controller.metrics.managed.labels(self.name).set(len(cache))
         controller.operating.update(result.operating)
         controller.routes_planned(self.name, result)
+        if result.verdict is Verdict.DONE and not self.whole_set:
+            self._remember_routes(snapshot, settings, request_lbs)
         results = result.lb_results
         self._track_availability(result)
         controller.record(self, key, result)
@@ -303,6 +334,7 @@ class DeviceWorker:
         self.state.reachable = result.reachable
         controller.metrics.device_up.labels(self.name).set(1 if result.reachable else 0)
         if full and result.verdict is Verdict.DONE:
+            freeze_heap()
             self.state.full_synced = True
             self.state.last_sync = time.time()
             controller.metrics.last_sync.labels(self.name).set(self.state.last_sync)
@@ -335,8 +367,11 @@ class Controller:
             self.vnc._headers["X-Contrail-Useragent"] = self.user_agent
         self.reader = ContrailReader(self.vnc, self.config.sas_driver_pattern)
         self.contrail = Connections(self.config, self.vnc)  # status write-back, side by side
+        # Changed objects read while their burst settles (``daemon/prefetch.py``)
+        self.prefetch = Prefetch(self._prefetch_read)
         self.queue: WorkQueue[str] = WorkQueue(base_delay=1.0, max_delay=30.0)
         self.results: dict[str, dict[str, str | None]] = {}  # lb → device → reason
+        self._in_error: set[str] = set()  # load balancers with an error on some device
         self.operating: dict[str, str] = {}  # lb → operating status from the last full pass
         # lb → why its device has not answered for longer than device_down_grace
         self.degraded: dict[str, str] = {}
@@ -385,9 +420,22 @@ class Controller:
         with self._changes_lock:
             for key in keys - {FULL_RESYNC}:
                 self._changes.setdefault(key, set()).add(change)
+        snapshot = self.snapshot
+        if change is not None and snapshot is not None and self._prefetches(change, keys, snapshot):
+            self.prefetch.notice(change)  # read while the burst settles
         for key in keys:
             self.queue.add(key, delay=EVENT_SETTLE_SECONDS)
         self._gauge()
+
+    def _prefetches(self, change: Change, keys: set[str], snapshot: ContrailSnapshot) -> bool:
+        """Is the changed object read at once (``daemon.prefetch``)? Only under load
+        balancers the snapshot holds (never another replica's), and not a load balancer
+        new to us (its whole subtree is read)."""
+        if not keys or any(k == FULL_RESYNC or k.startswith(RESOLVE) for k in keys):
+            return False
+        if not all(k in snapshot.load_balancers for k in keys):
+            return False
+        return change.kind != "loadbalancer" or change.uuid in snapshot.load_balancers
 
     def resync(self) -> None:
         self.queue.add(FULL_RESYNC)
@@ -454,7 +502,8 @@ class Controller:
                 assert self.snapshot is not None
                 if not self._may_be_ours(key, self.snapshot, read_scope):
                     with self._changes_lock:  # another replica's: its changes are not kept
-                        self._changes.pop(key, None)
+                        dropped = self._changes.pop(key, None) or set()
+                    self.prefetch.forget(c for c in dropped if c is not None)
                     return True  # another replica's load balancer: its subtree is not read
                 snapshot, named = self._read_changes(key, self.snapshot)
                 snapshot = _within(snapshot, key, read_scope)
@@ -485,6 +534,7 @@ class Controller:
             for lb in sorted(lbs):
                 self.index = self.index.with_load_balancer(previous, snapshot, lb)
         if scope == "full":
+            freeze_heap()
             self._install_sets(snapshot, offer=True)
             for worker in self.workers.values():
                 worker.queue.add(FULL_RESYNC)
@@ -509,13 +559,17 @@ class Controller:
             changes = self._changes.pop(lb_uuid, {None})
         try:
             named = {c for c in changes if c is not None}
+            answers = self.prefetch.take(named)
             if None in changes or lb_uuid not in base.load_balancers:
                 return self.reader.read_load_balancer(lb_uuid, base), set()
-            return self.reader.read_changes(named, base), named
+            return self.reader.read_changes(named, base, answers), named
         except ContrailReadError:
             with self._changes_lock:
                 self._changes.setdefault(lb_uuid, set()).update(changes)
             raise
+
+    def _prefetch_read(self, method: str, uuid: str) -> Any:
+        return getattr(self.vnc, method)(id=uuid)  # its session pools connections
 
     def _may_be_ours(
         self, lb_uuid: str, snapshot: ContrailSnapshot, scope: ReadScope | None
@@ -774,11 +828,17 @@ class Controller:
         for lb in gone:
             self.results.pop(lb, None)
             self.board.changes.pop(lb, None)
+            self._in_error.discard(lb)
         for lb, reason in results.items():
             self.results.setdefault(lb, {})[device] = reason
         changed = {lb: self._combined(lb) for lb in results}
+        for lb, reason in changed.items():  # kept per change: counting them all was O(N)
+            if reason:
+                self._in_error.add(lb)
+            else:
+                self._in_error.discard(lb)
         self.board.lb_transitions(before, changed, self.snapshot)
-        self.metrics.lbs_in_error.set(sum(1 for d in self.results.values() if any(d.values())))
+        self.metrics.lbs_in_error.set(len(self._in_error))
         snapshot = self.snapshot
         settings = self.sets.get(sas_uuid)
         if snapshot is None or settings is None or not (changed or gone):
@@ -791,11 +851,34 @@ class Controller:
             for failure in write_status(self.vnc, snapshot, updates, self.contrail):
                 log.warning("status write failed", error=failure)
 
-    def route_context(self, settings: SetSettings, device: str) -> RouteContext:
+    def route_context(
+        self,
+        settings: SetSettings,
+        device: str,
+        lbs: frozenset[str] | None = None,
+        routed: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> RouteContext:
         """What a device worker's pass needs to plan the set's VIP route table: every load
-        balancer's outcome over the devices so far, and the errors other devices said."""
+        balancer's outcome over the devices so far, and the errors other devices said.
+
+        ``lbs``: a one-load-balancer pass's, which plans only their routes — the prefixes
+        they have now and those they had when the worker last planned them (``routed``) —
+        so only the load balancers routing those prefixes are looked at (the snapshot's
+        VIP index), not the set."""
         snapshot = self.snapshot
-        members = self._members(settings, snapshot) if snapshot is not None else []
+        only: frozenset[str] | None = None
+        if snapshot is None:
+            members = []
+        elif lbs is None:
+            members = self._members(settings, snapshot)
+        else:
+            only, near = route_neighbourhood(snapshot, lbs, routed)
+            members = [
+                lb
+                for uuid in sorted(near)
+                if (lb := snapshot.load_balancers.get(uuid)) is not None
+                and self._belongs(lb, settings, snapshot)
+            ]
         outcomes: dict[str, str | None] = {}
         elsewhere: dict[str, str] = {}
         for lb in members:
@@ -804,7 +887,7 @@ class Controller:
             error = next((r for d, r in (by_device or {}).items() if d != device and r), None)
             if error:
                 elsewhere[lb.uuid] = error
-        return RouteContext(outcomes, elsewhere)
+        return RouteContext(outcomes, elsewhere, only)
 
     def routes_planned(self, worker: str, result: Result) -> None:
         """After a pass: say its set-level problems (a bad route setting, no active device)
@@ -865,6 +948,16 @@ class Controller:
         self.metrics.queue_depth.labels("contrail").set(len(self.queue))
         for key, worker in self.workers.items():
             self.metrics.queue_depth.labels(key).set(len(worker.queue))
+
+
+def freeze_heap() -> None:
+    """After a full read or a full pass most of the heap is long-lived state (the snapshot,
+    the live cache): move it out of the cyclic collector's reach, so that the collections
+    per-change garbage sets off scan what changed since, not every object of 10,000 load
+    balancers — a full collection of that heap stalls the change that happens to set it
+    off. Our state is acyclic, so what later becomes garbage is still freed when its last
+    reference goes."""
+    gc.freeze()
 
 
 def _with_owned(

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +15,7 @@ from reconciler.model.values import FrozenDict, ValueTable, freeze, shared
 
 ObjectKey = tuple[str, str, str, str]  # (kind, partition, parent, name)
 _KIND, _PARTITION = 0, 1  # positions in an ObjectKey
+_Index = dict[str, dict[ObjectKey, "BigIPObject"]]
 
 
 def full_path(partition: str, name: str) -> str:
@@ -96,6 +97,8 @@ class ObjectSet(Mapping[ObjectKey, BigIPObject]):
         # reconcile looks at one partition's objects, and at every virtual and virtual
         # address, of a 120,000-object cache on each change (key[1], key[0]).
         self._groups: dict[int, dict[str, dict[ObjectKey, BigIPObject]]] = {}
+        # Secondary indexes (``by``), made on first use and carried through ``replaced`` too.
+        self._indexes: dict[Callable[[BigIPObject], str | None], _Index] = {}
 
     def __getitem__(self, key: ObjectKey) -> BigIPObject:
         return self._by_key[key]
@@ -135,18 +138,55 @@ class ObjectSet(Mapping[ObjectKey, BigIPObject]):
         for obj in put:
             copy._by_key[obj.key] = obj
         for position, groups in self._groups.items():  # touched groups copied, others shared
+            if position == _KIND:
+                # Kinds are asked for by full passes only (which read the device anew): a
+                # copy of every node on each member change would cost O(N), keeping them
+                # would cost memory; one-load-balancer passes use ``by``.
+                continue
             groups = dict(groups)
             for key in (*drop, *(obj.key for obj in put)):
                 name = key[position]
-                if name not in groups and position == _KIND:
-                    continue  # kinds are grouped one by one, as asked for
                 group = groups[name] = dict(groups.get(name, {}))
                 if key in copy._by_key:
                     group[key] = copy._by_key[key]
                 else:
                     group.pop(key, None)
             copy._groups[position] = groups
+        touched = (*drop, *(obj.key for obj in put))
+        for keyfn, index in self._indexes.items():  # touched entries copied, others shared
+            index = dict(index)
+            for key in touched:
+                # the old object leaves its group, the new one joins its own
+                for item, joins in ((self._by_key.get(key), False), (copy._by_key.get(key), True)):
+                    label = keyfn(item) if item is not None else None
+                    if item is None or label is None:
+                        continue
+                    group = index[label] = dict(index.get(label, {}))
+                    if joins:
+                        group[key] = item
+                    else:
+                        group.pop(key, None)
+                    if not group:
+                        del index[label]
+            copy._indexes[keyfn] = index
         return copy
+
+    def by(
+        self, keyfn: Callable[[BigIPObject], str | None]
+    ) -> Mapping[str, Mapping[ObjectKey, BigIPObject]]:
+        """The objects grouped by what ``keyfn`` says of each (None: left out): made on first
+        use, then kept current by ``replaced`` for the same function. The daemon's
+        one-load-balancer reconcile asks which virtuals stand on its VIP; scanning every
+        virtual of the device for that cost more than the change itself at 10,000."""
+        index = self._indexes.get(keyfn)
+        if index is None:
+            index = {}
+            for key, obj in self._by_key.items():
+                name = keyfn(obj)
+                if name is not None:
+                    index.setdefault(name, {})[key] = obj
+            self._indexes[keyfn] = index
+        return index
 
     def _group(self, position: int, name: str) -> Mapping[ObjectKey, BigIPObject]:
         groups = self._groups.setdefault(position, {})

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.model.values import FrozenDict, Secret
+from reconciler.model.vips import Vips
 
 EMPTY: FrozenDict[str, str] = FrozenDict()
 
@@ -261,6 +262,14 @@ class RouteTable:
     routes: tuple[Route, ...]
     attached: tuple[str, ...]
     annotations: FrozenDict[str, str] = EMPTY
+    # prefix → route, made on first use: a one-load-balancer pass looks its routes up
+    known_by_prefix: Mapping[str, Route] | None = field(default=None, compare=False, repr=False)
+
+    def by_prefix(self) -> Mapping[str, Route]:
+        if self.known_by_prefix is None:
+            object.__setattr__(self, "known_by_prefix", {r.prefix: r for r in self.routes})
+        assert self.known_by_prefix is not None
+        return self.known_by_prefix
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,6 +396,8 @@ class ContrailSnapshot:
     # The reverse references, made on first use (``links()``) and carried by ``replace``
     # while they still describe this snapshot's maps.
     known_links: Links | None = field(default=None, compare=False, repr=False)
+    # Who stands on which address (``vips()``), carried the same way.
+    known_vips: Vips | None = field(default=None, compare=False, repr=False)
 
     def with_load_balancer(
         self,
@@ -413,15 +424,20 @@ class ContrailSnapshot:
             [self.pools[u] for u in old[1]],
             [self.members[u] for u in old[2]],
         )
+        vips = self.vips()
+        load_balancers = self.load_balancers.updated({lb_uuid}, [(lb.uuid, lb)] if lb else [])
+        new_ports = self.ports.updated((), ((x.uuid, x) for x in ports))
+        moved = {lb_uuid} | vips.affected_by_ports(x.uuid for x in ports)
         return replace(
             self,
-            load_balancers=self.load_balancers.updated({lb_uuid}, [(lb.uuid, lb)] if lb else []),
+            load_balancers=load_balancers,
             listeners=maps[0],
             pools=maps[1],
             members=maps[2],
             monitors=self.monitors.updated((), ((x.uuid, x) for x in monitors)),
-            ports=self.ports.updated((), ((x.uuid, x) for x in ports)),
+            ports=new_ports,
             known_links=links.replaced(gone, (listeners, pools, members), maps),
+            known_vips=vips.replaced(moved, load_balancers, new_ports),
         )
 
     def with_object(self, held_in: str, uuid: str, obj: Any | None) -> ContrailSnapshot:
@@ -435,6 +451,19 @@ class ContrailSnapshot:
             return self.with_load_balancer(uuid, None, [], [], [], [], [])
         held: FrozenDict[str, Any] = getattr(self, held_in)
         updated = held.updated({uuid}, [(uuid, obj)] if obj is not None else [])
+        if held_in in ("load_balancers", "ports"):
+            vips = self.vips()
+            maps_now: dict[str, FrozenDict[str, Any]] = {
+                "load_balancers": self.load_balancers,
+                "ports": self.ports,
+            }
+            maps_now[held_in] = updated
+            moved = {uuid} if held_in == "load_balancers" else vips.affected_by_ports({uuid})
+            return replace(
+                self,
+                **{held_in: updated},  # type: ignore[arg-type]
+                known_vips=vips.replaced(moved, maps_now["load_balancers"], maps_now["ports"]),
+            )
         if held_in not in LINKED:
             return replace(self, **{held_in: updated})  # type: ignore[arg-type]
         links = self.links()
@@ -459,6 +488,17 @@ class ContrailSnapshot:
             members=maps[2],
             known_links=links.replaced(gone, new, made_from),
         )
+
+    def vips(self) -> Vips:
+        """The VIP index of this snapshot (made on first use, then carried change by change)."""
+        known = self.known_vips
+        if known is None or any(
+            a is not b
+            for a, b in zip(known.made_from, (self.load_balancers, self.ports), strict=True)
+        ):
+            known = Vips.of(self.load_balancers, self.ports)
+            object.__setattr__(self, "known_vips", known)  # a memo of this value's own data
+        return known
 
     def links(self) -> Links:
         known = self.known_links

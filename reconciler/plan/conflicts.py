@@ -23,13 +23,12 @@ are held as they are; everything else converges.
 
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from reconciler.model import addresses
-from reconciler.model.bigip import ObjectSet
+from reconciler.model.bigip import BigIPObject, ObjectSet
 from reconciler.model.contrail import (
     ContrailSnapshot,
     Listener,
@@ -38,6 +37,7 @@ from reconciler.model.contrail import (
     ObjectRef,
 )
 from reconciler.model.resources import resource_type
+from reconciler.model.vips import vip as model_vip
 from reconciler.naming import Naming, destination_host, old_chain_source, split_path
 from reconciler.translate.mapping import port_number
 
@@ -72,24 +72,9 @@ def _scope(l3: bool, project: str) -> str:
 
 
 def vip(lb: LoadBalancer, snapshot: ContrailSnapshot) -> str | None:
-    text = lb.vip_address
-    if not text:
-        for vmi in lb.vmi_uuids:
-            port = snapshot.ports.get(vmi)
-            if port and port.first_address():
-                text = port.first_address()
-                break
-    return _vip_ip(text) if text else None
-
-
-@functools.lru_cache(maxsize=32768)
-def _vip_ip(text: str) -> str | None:
-    """A VIP's address without route domain, remembered: a one-load-balancer reconcile
-    compares VIPs with every load balancer's (5,000 parses per change otherwise)."""
-    try:
-        return str(addresses.parse(text).ip)
-    except addresses.AddressError:
-        return None  # translate reports it
+    """The load balancer's VIP address, without route domain (from the snapshot's index)."""
+    vips = snapshot.vips()
+    return vips.vip(lb.uuid) if lb.uuid in vips.of_lb else model_vip(lb, snapshot.ports)
 
 
 def vip_of(snapshot: ContrailSnapshot) -> dict[str, str]:
@@ -138,7 +123,7 @@ def _node_claims(snapshot: ContrailSnapshot, set_of: Mapping[str, SetScope]) -> 
         for member in sorted((snapshot.members[u] for u in members), key=lambda m: m.uuid):
             if not member.address:
                 continue
-            try:  # not through _vip_ip's cache: 50,000 member addresses would push VIPs out
+            try:  # not through vip_ip's cache: 50,000 member addresses would push VIPs out
                 ip = str(addresses.parse(member.address).ip)
             except addresses.AddressError:
                 continue  # translate reports the address
@@ -167,11 +152,15 @@ def _live_holders(
     matter (a cheap text test first: at 5,000 load balancers, parsing every destination on
     every one-load-balancer change would cost more than the change)."""
     holders: dict[Key, str] = {}
-    for obj in (*live.of_kind("ltm/virtual-address"), *live.of_kind("ltm/virtual")):
-        if ips is not None:
-            text = str(obj.fields.get("address") or obj.fields.get("destination") or "")
-            if not any(ip in text for ip in ips):
-                continue
+    if ips is None:
+        standing: Iterable[BigIPObject] = (
+            *live.of_kind("ltm/virtual-address"),
+            *live.of_kind("ltm/virtual"),
+        )
+    else:  # looked up by address: a change never walks the device's virtuals
+        at = live.by(standing_on)
+        standing = [obj for ip in sorted(ips) for obj in at.get(ip, {}).values()]
+    for obj in standing:
         rd_project = naming.project_of(obj.partition) or obj.partition
         if resource_type(obj.kind).holds_vip:
             try:
@@ -200,6 +189,25 @@ def _live_holders(
         if uuid is not None and uuid in snapshot.load_balancers:
             holders[key] = uuid
     return holders
+
+
+def standing_on(obj: BigIPObject) -> str | None:
+    """The address (without route domain) a virtual address or a virtual stands on: the
+    live state's index for one-load-balancer reconciles (``ObjectSet.by``)."""
+    kind = resource_type(obj.kind)
+    if kind.holds_vip:
+        text = str(obj.fields.get("address", ""))
+    elif kind.listens:
+        try:
+            text = addresses.split_host_port(destination_host(obj.fields.get("destination", "")))[0]
+        except addresses.AddressError:
+            return None
+    else:
+        return None
+    try:
+        return str(addresses.parse(text).ip)
+    except addresses.AddressError:
+        return None
 
 
 def _live_nodes(live: ObjectSet, naming: Naming) -> dict[Key, str]:

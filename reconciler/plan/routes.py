@@ -21,8 +21,9 @@ when their last VIP goes (the attachment stays, so nothing else has to change).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from reconciler.config import community_problem
@@ -34,6 +35,7 @@ from reconciler.model.contrail import (
     RouteTable,
 )
 from reconciler.model.values import FrozenDict
+from reconciler.model.vips import vip_prefixes as prefixes_of
 from reconciler.naming import MANAGED_BY, Naming
 from reconciler.plan.model import ContrailChange, FieldChange
 
@@ -71,6 +73,10 @@ class DesiredRouteTable:
         return frozenset().union(*self.depends.values())
 
 
+#: ``desired_route_table``'s answer to a one-load-balancer pass whose routes are in place.
+_UNCHANGED = DesiredRouteTable("interface", (), (), "", "")
+
+
 def route_settings(sas: ApplianceSet) -> RouteSettings:
     """The set's VIP route settings: a child service-appliance's kv over the set's own
     (Contrail refuses any update of a set while pools refer to it, but not of its children;
@@ -105,25 +111,7 @@ def route_settings(sas: ApplianceSet) -> RouteSettings:
 def vip_prefixes(lb: LoadBalancer, snapshot: ContrailSnapshot) -> list[str]:
     """``VIP/32`` (or /128) and the VIP port's floating IPs, the load balancer's external
     addresses; nothing when the VIP is unknown or not an address."""
-    addresses: list[str] = []
-    text = lb.vip_address
-    for vmi in lb.vmi_uuids:
-        port = snapshot.ports.get(vmi)
-        if port is None:
-            continue
-        if not text:
-            text = port.first_address()
-        addresses.extend(port.floating_ips)
-    if text:
-        addresses.insert(0, text.partition("%")[0])
-    prefixes = []
-    for text in addresses:
-        try:
-            ip = ipaddress.ip_address(text)
-        except ValueError:
-            continue
-        prefixes.append(f"{ip}/{ip.max_prefixlen}")
-    return list(dict.fromkeys(prefixes))
+    return list(prefixes_of(lb, snapshot.ports))
 
 
 def desired_route_table(
@@ -132,10 +120,16 @@ def desired_route_table(
     prefix: str,
     live: Iterable[str],
     kept: Iterable[str] = (),
+    only: frozenset[str] | None = None,
 ) -> tuple[DesiredRouteTable | None, list[str]]:
     """The set's table holding the VIPs of the ``live`` load balancers (and, of the ``kept``
     ones — in ERROR, their device objects held — whatever routes the table has now).
-    Returns the table (None: mode none) and set-level problems."""
+    Returns the table (None: mode none, or nothing to plan) and set-level problems.
+
+    ``only``: the prefixes a one-load-balancer pass may change (its load balancers' routes,
+    old and new); ``live`` and ``kept`` then need only name the load balancers routing
+    those prefixes, and every other route stays as the table holds it — a change costs its
+    own routes, not the set's. Such a pass never makes the table: a full pass does."""
     settings = route_settings(sas)
     name = Naming(prefix).vip_route_table(sas.name)
     where = f"service-appliance-set {sas.name}"
@@ -178,20 +172,35 @@ def desired_route_table(
         next_hop, hop_type = settings.next_hop, "ip-address"
     routes: dict[str, Route] = {}
     owners: dict[str, set[str]] = {}
-    for lb_uuid in live:
-        lb = snapshot.load_balancers.get(lb_uuid)
-        for p in vip_prefixes(lb, snapshot) if lb is not None else ():
-            routes[p] = Route(p, next_hop, hop_type, settings.communities)
-            owners.setdefault(p, set()).add(lb_uuid)
     current = _find(snapshot, settings.mode, fq_name)
     held = {r.prefix for r in current.routes} if current is not None else set()
-    if current is not None:
-        kept_prefixes = {
-            p
-            for lb_uuid in kept
-            if (lb := snapshot.load_balancers.get(lb_uuid)) is not None
-            for p in vip_prefixes(lb, snapshot)
-        }
+    if only is not None:
+        if current is None:
+            return None, []
+        live, kept = set(live), set(kept)
+        vips = snapshot.vips()
+        have = current.by_prefix()
+        planned: dict[str, Route | None] = {}
+        for p in sorted(only):
+            holders = set(vips.lbs_routing(p))
+            if holders & live:
+                planned[p] = Route(p, next_hop, hop_type, settings.communities)
+                owners[p] = holders & live
+            elif holders & kept and p in have:
+                planned[p] = have[p]
+            else:
+                planned[p] = None
+        if all(have.get(p) == route for p, route in planned.items()):
+            return _UNCHANGED, []  # the usual change: its routes are what the table holds
+        routes = {r.prefix: r for r in current.routes if r.prefix not in only}
+        routes.update((p, r) for p, r in planned.items() if r is not None)
+        held = set(have)
+    for lb_uuid in live if only is None else ():
+        for p in snapshot.vips().prefixes(lb_uuid):
+            routes[p] = Route(p, next_hop, hop_type, settings.communities)
+            owners.setdefault(p, set()).add(lb_uuid)
+    if current is not None and only is None:
+        kept_prefixes = {p for lb_uuid in kept for p in snapshot.vips().prefixes(lb_uuid)}
         for route in current.routes:
             if route.prefix in kept_prefixes:
                 routes.setdefault(route.prefix, route)
@@ -208,8 +217,14 @@ def desired_route_table(
 
 
 def _route_key(route: Route) -> tuple[int, int, str]:
-    net = ipaddress.ip_network(route.prefix, strict=False)
-    return (net.version, int(net.network_address), route.prefix)
+    return _prefix_key(route.prefix)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _prefix_key(prefix: str) -> tuple[int, int, str]:
+    """Address order (remembered: a table of 10,000 routes is sorted on each change of it)."""
+    net = ipaddress.ip_network(prefix, strict=False)
+    return (net.version, int(net.network_address), prefix)
 
 
 def _find(snapshot: ContrailSnapshot, kind: str, fq_name: tuple[str, ...]) -> RouteTable | None:
@@ -342,9 +357,11 @@ def route_changes(
     live: Iterable[str],
     kept: Iterable[str] = (),
     allow_removals: bool = True,
+    only: frozenset[str] | None = None,
 ) -> tuple[list[ContrailChange], list[str]]:
-    """Desired table and its diff in one call: what a pass plans and writes for one set."""
-    desired, problems = desired_route_table(snapshot, sas, prefix, live, kept)
+    """Desired table and its diff in one call: what a pass plans and writes for one set
+    (``only``: the prefixes a one-load-balancer pass may change, ``desired_route_table``)."""
+    desired, problems = desired_route_table(snapshot, sas, prefix, live, kept, only)
     if problems:  # never withdraw live routes because a setting cannot be read
         where = (
             f"[set:{sas.name}] in the reconciler's config, or a child service-appliance's kv "
@@ -353,6 +370,9 @@ def route_changes(
         return [], [
             f"{p}; the VIP routes are kept as they are (fix it in {where})" for p in problems
         ]
+    if only is not None and (desired is None or desired is _UNCHANGED):
+        # nothing of its routes to change; or no table yet, which a full pass makes
+        return [], []
     changes, more = diff_route_tables(desired, snapshot, prefix, sas.name, allow_removals)
     return changes, more
 
@@ -363,14 +383,32 @@ def set_route_changes(
     prefix: str,
     outcome: dict[str, str | None],
     allow_removals: bool,
+    only: frozenset[str] | None = None,
 ) -> tuple[list[ContrailChange], list[str]]:
-    """``outcome``: lb uuid → None (live on the device) or why it is in ERROR (routes kept)."""
+    """``outcome``: lb uuid → None (live on the device) or why it is in ERROR (routes kept);
+    ``only``: the prefixes a one-load-balancer pass may change (``desired_route_table``)."""
     sas = snapshot.appliance_sets.get(sas_uuid)
     if sas is None:
         return [], []
     live = sorted(lb for lb, reason in outcome.items() if reason is None)
     kept = sorted(lb for lb, reason in outcome.items() if reason is not None)
-    return route_changes(snapshot, sas, prefix, live, kept, allow_removals)
+    return route_changes(snapshot, sas, prefix, live, kept, allow_removals, only)
+
+
+def route_neighbourhood(
+    snapshot: ContrailSnapshot,
+    lbs: Iterable[str],
+    routed: Mapping[str, tuple[str, ...]] | None = None,
+) -> tuple[frozenset[str], frozenset[str]]:
+    """What a one-load-balancer pass plans of its set's VIP route table: the prefixes its
+    load balancers route now and routed when last planned (``routed``: a VIP that moved, a
+    load balancer gone), and every load balancer routing one of them — whose outcomes decide
+    whether the route stays. Looked up in the snapshot's VIP index, never by walking the set."""
+    vips = snapshot.vips()
+    lbs = set(lbs)
+    only = frozenset(p for lb in lbs for p in (*vips.prefixes(lb), *(routed or {}).get(lb, ())))
+    near = frozenset(lbs.union(*(vips.lbs_routing(p) for p in only)))
+    return only, near
 
 
 def without_routes_of(change: ContrailChange, lbs: set[str]) -> ContrailChange | None:

@@ -157,13 +157,14 @@ def translate(
     clean: list[str] = []
     f5_sets = [(s.uuid, s.name) for s in snapshot.appliance_sets.values()]
     values = ValueTable()  # equal field sets (members above all) become one object
+    # A one-load-balancer reconcile looks its load balancers up: it never walks the cloud.
+    candidates = (
+        snapshot.load_balancers.values()
+        if only is None
+        else [lb for u in only if (lb := snapshot.load_balancers.get(u)) is not None]
+    )
     lbs = sorted(
-        (
-            lb
-            for lb in snapshot.load_balancers.values()
-            if belongs_to(lb, settings, options.claims, f5_sets)
-            and (only is None or lb.uuid in only)
-        ),
+        (lb for lb in candidates if belongs_to(lb, settings, options.claims, f5_sets)),
         key=lambda lb: lb.uuid,
     )
     for lb in lbs:

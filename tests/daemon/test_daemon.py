@@ -157,6 +157,15 @@ def test_the_daemon_keeps_the_vip_route_table_equal_to_the_live_vips(
     wait_until(lambda: routes() == sorted([f"{keep.vip}/32", f"{ids.vip}/32"]))
     delete_load_balancer(vnc, ids)
     wait_until(lambda: routes() == [f"{keep.vip}/32"])
+    # A VIP that moves: the change's own pass takes the old route out (it plans only that
+    # load balancer's routes, old and new, and keeps the rest of the table as it is)
+    moved = keep.vip.rsplit(".", 1)[0] + ".200"
+    lb = vnc.loadbalancer_read(id=keep.loadbalancer)
+    props = lb.get_loadbalancer_properties()
+    props.set_vip_address(moved)
+    lb.set_loadbalancer_properties(props)
+    vnc.loadbalancer_update(lb)
+    wait_until(lambda: routes() == [f"{moved}/32"])
 
 
 def test_a_deletion_guard_refusal_is_reported_once_and_not_retried(
