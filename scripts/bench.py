@@ -696,6 +696,7 @@ def bench_daemon(
             }
         )
     after = proc_status(proc.pid)
+    slow_api = contrail_api_changes(vnc, contrail_url, device, lbs, idle)
     seconds = [r["seconds"] for r in records]
     by_kind: dict[str, dict[str, Any]] = {}
     for kind in CHANGE_KINDS:
@@ -718,6 +719,7 @@ def bench_daemon(
         "by_kind": by_kind,
         "cpu_per_change": (after["cpu"] - cpu_before) / len(records),
         "records": records,
+        "contrail_50ms": slow_api,
     }
     daemon["max_rss_mb"] = after["max_rss_mb"]
     print(
@@ -730,6 +732,40 @@ def bench_daemon(
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(15)
     return daemon, changes
+
+
+#: Issue 25: a change's latency on an API server answering each request in 50 ms.
+SLOW_API_SECONDS, SLOW_API_CHANGES = 0.05, 10
+
+
+def contrail_api_changes(
+    vnc: Any, contrail_url: str, device: Device, lbs: list[LbIds], idle: Callable[[], bool]
+) -> dict[str, Any]:
+    """Member-weight changes with the Contrail emulator answering every request after 50 ms
+    (the clock starts before the ``vnc_api`` update, which itself pays it)."""
+    requests.put(
+        f"{contrail_url}/_emulator/latency", json={"fixed": SLOW_API_SECONDS}, timeout=10
+    ).raise_for_status()
+    seconds = []
+    try:
+        for n, lb in enumerate(pick_lbs(lbs, SLOW_API_CHANGES, offset=7)):
+            time.sleep(0.2)
+            wait_until(idle, timeout=60, every=0.02)
+            t0 = time.perf_counter()
+            change = make_change(vnc, 1000 + n, "member-weight", lb)
+            seconds.append(poll_visible(device, change) - t0)
+    finally:
+        requests.put(f"{contrail_url}/_emulator/latency", json={"fixed": 0}, timeout=10)
+    print(
+        f"  {len(seconds)} changes with Contrail at {SLOW_API_SECONDS * 1000:.0f} ms: "
+        f"p50 {percentile(seconds, 0.5) * 1000:.0f} ms, max {max(seconds) * 1000:.0f} ms"
+    )
+    return {
+        "latency": SLOW_API_SECONDS,
+        "count": len(seconds),
+        "p50": percentile(seconds, 0.5),
+        "max": max(seconds),
+    }
 
 
 def _kinds(by_kind: dict[str, dict[str, Any]]) -> str:
@@ -905,8 +941,8 @@ def render(results: list[SizeResult], meta: dict[str, Any]) -> str:
     ]
     out += [
         "| N | changes | p50 | p95 | p99 | max | device writes per change (by kind) | "
-        "daemon CPU per change | daemon peak RSS |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "daemon CPU per change | daemon peak RSS | p50 / max, Contrail at 50 ms |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         c = r.changes
@@ -916,7 +952,7 @@ def render(results: list[SizeResult], meta: dict[str, Any]) -> str:
         out.append(
             f"| {r.n:,} | {c['count']} | {ms(c['p50'])} | {ms(c['p95'])} | {ms(c['p99'])} | "
             f"{ms(c['max'])} | {kinds} | {ms(c['cpu_per_change'])} | "
-            f"{r.daemon['max_rss_mb']:.0f} MB |"
+            f"{r.daemon['max_rss_mb']:.0f} MB | {_slow_api(c)} |"
         )
     out += ["", "Per kind (p50 / max):", ""]
     out += ["| N | " + " | ".join(CHANGE_KINDS) + " |", "|---|" + "---|" * len(CHANGE_KINDS)]
@@ -965,6 +1001,11 @@ def update_markdown(path: Path, generated: str) -> None:
     text = path.read_text() if path.exists() else ""
     replaced = replace_block(text, BEGIN, END, inner)
     path.write_text(replaced if replaced is not None else f"{BEGIN}\n{inner}\n{END}\n")
+
+
+def _slow_api(changes: dict[str, Any]) -> str:
+    slow = changes.get("contrail_50ms")
+    return f"{ms(slow['p50'])} / {ms(slow['max'])}" if slow else "–"
 
 
 def _wall_min(row: dict[str, Any]) -> str:
@@ -1065,7 +1106,7 @@ def main(argv: list[str] | None = None) -> int:
         "request or 'stall' (e.g. 0,0.005,stall); prints a table, writes no results",
     )
     args = parser.parse_args(argv)
-    sizes = args.sizes or ([100] if args.quick else [100, 1000, 5000, 10000])
+    sizes = args.sizes or ([100] if args.quick else [100, 1000, 5000, 10000, 50000])
     changes = args.changes or (12 if args.quick else 50)
     sample = args.baseline_sample or (3 if args.quick else 12)
     baseline_changes = args.baseline_changes or (4 if args.quick else 12)

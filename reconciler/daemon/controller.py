@@ -5,8 +5,9 @@ Two stages, each behind a coalescing, backing-off work queue:
 1. **Contrail stage** (one greenlet). Keys are load balancer uuids or ``*``. ``*`` re-reads
    the whole snapshot (startup, every resync interval, after a broker reconnect); a uuid
    re-reads what its notifications said changed under that load balancer — one GET per
-   changed object (``contrail.changes``), its whole subtree only when it is new to us.
-   Either way the new snapshot replaces the old one and the affected keys go to the device
+   changed object (``contrail.changes``), its whole subtree only when it is new to us;
+   that GET starts when the notification arrives, while the burst settles
+   (``daemon/prefetch.py``). Either way the new snapshot replaces the old one and the affected keys go to the device
    workers. A replica (ZooKeeper) reads only the sets it owns and their device neighbours
    (``wanted_scope``): ownership changes re-read when the scope changes, and an object it
    has not seen is checked (``_may_be_ours``) or followed up to its load balancer
@@ -15,7 +16,10 @@ Two stages, each behind a coalescing, backing-off work queue:
    writes to one device are naturally serialised). ``*`` reads the device's partitions and
    diffs everything; a uuid diffs only that load balancer's objects against the worker's
    cached live state, which the worker keeps current with the writes it made — a single
-   member change costs one Contrail GET, no device read and one device write.
+   member change costs one Contrail GET, no device read and one device write. What a
+   change compares with the rest of the cloud is looked up, never walked: the load
+   balancers on its VIP (the snapshot's ``vips()``), the device objects on it
+   (``ObjectSet.by``), the route prefixes it had and has (``route_neighbourhood``).
    ``save sys config`` is deferred beside the queue (``daemon/saver.py``): after 1 s
    without a write (or every 30 s under load), never in a change's way.
 
