@@ -84,7 +84,10 @@ class BigipApp:
         self.device = Device()
         self.device.on_change = self._changed
         self.transactions = Transactions()
-        self.saved: dict[str, Any] | None = None
+        # What a reboot comes back to, as a device keeps it: one file per partition
+        # (partition → type path → objects); None until the first save.
+        self._saved: dict[str, dict[str, list[dict[str, Any]]]] | None = None
+        self._saved_generation = 0
         self.availability: dict[tuple[str, str], str] = {}
         self.files: dict[str, bytearray] = {}
         self.changes = 0
@@ -176,9 +179,56 @@ class BigipApp:
     def device_load(self, state: dict[str, Any]) -> None:
         self.device.load(state)
 
-    def save_config(self) -> None:
-        self.saved = self.device_dump()
-        log.info("sys config saved", device=self.hostname, generation=self.saved["generation"])
+    @property
+    def saved(self) -> dict[str, Any] | None:
+        """The last saved configuration as a dump (``device_load`` takes it)."""
+        if self._saved is None:
+            return None
+        objects: dict[str, list[dict[str, Any]]] = {}
+        for files in self._saved.values():
+            for type_path, objs in files.items():
+                objects.setdefault(type_path, []).extend(objs)
+        return {"generation": self._saved_generation, "objects": objects}
+
+    def save_config(self, partitions: list[str] | None = None) -> None:
+        """``save sys config [partitions { … }]``. A whole save copies the running config,
+        holding the device meanwhile (the next write waits, as on a device where a save of
+        a large config takes seconds); a partitioned one copies only the partitions named
+        and keeps the others as last saved. Saving ``Common`` forgets the saved files of
+        partitions that no longer exist."""
+        with self.device.lock:
+            store = self.device.store
+            if partitions is None:
+                files = _by_partition(copy.deepcopy(self.device.dump())["objects"])
+            else:
+                missing = [p for p in partitions if not _partition_exists(store, p)]
+                if missing:
+                    raise ApiError(
+                        400, f"01020036:3: The requested partition ({missing[0]}) was not found."
+                    )
+                files = self._saved if self._saved is not None else _factory_files()
+                for partition in partitions:
+                    keys = {t: store.by_partition[t].get(partition, {}) for t in store.type_paths}
+                    if partition == "Common":  # objects with no partition field live there
+                        keys = {
+                            t: {**ks, **store.by_partition[t].get("", {})} for t, ks in keys.items()
+                        }
+                    files[partition] = {
+                        t: [copy.deepcopy(store.objects[t][k]) for k in ks]
+                        for t, ks in keys.items()
+                        if ks
+                    }
+                if "Common" in partitions:
+                    for gone in [p for p in files if not _partition_exists(store, p)]:
+                        del files[gone]
+            self._saved = files
+            self._saved_generation = store.generation
+        log.info(
+            "sys config saved",
+            device=self.hostname,
+            generation=self._saved_generation,
+            partitions=partitions or "all",
+        )
 
     def reboot(self, mode: str) -> None:
         """running: keep everything; saved: back to the last save (or factory); wipe: factory."""
@@ -192,7 +242,7 @@ class BigipApp:
             fresh = Device()
             self.device_load(fresh.dump())
             if mode == "wipe":
-                self.saved = None
+                self._saved = None
         self._changed()
         log.info("device rebooted", device=self.hostname, mode=mode)
 
@@ -910,7 +960,7 @@ class BigipApp:
         }[rest]
         answer = {"kind": kind.format(command), **body}
         if rest == "sys/config" and command == "save":
-            self.save_config()
+            self.save_config(_save_partitions(body.get("options")))
         elif rest == "sys/config" and command == "load":
             self.device_load(copy.deepcopy(self.saved) if self.saved else Device().dump())
             self._changed()
@@ -1249,6 +1299,45 @@ def _x509_fields(data: bytes) -> dict[str, Any]:
 
 def full_tilde(full_path: str) -> str:
     return full_path.replace("/", "~").replace("%", "%25")
+
+
+def _save_partitions(options: Any) -> list[str] | None:
+    """The partitions of ``save sys config``'s options (``[{"partitions": "{ A B }"}]``,
+    tmsh's list syntax); None for a whole save. Any other option is refused."""
+    if options is None:
+        return None
+    if not isinstance(options, list) or not all(isinstance(o, dict) for o in options):
+        raise bad_request("options must be a list of objects")
+    named: list[str] = []
+    for option in options:
+        for key, value in option.items():
+            if key != "partitions":
+                raise bad_request(f"save sys config: unexpected option {key!r}")
+            text = str(value).strip()
+            if not (text.startswith("{") and text.endswith("}")) or not text[1:-1].split():
+                raise bad_request(
+                    f"save sys config partitions: expected {{ name ... }}, got {text!r}"
+                )
+            named.extend(text[1:-1].split())
+    return named or None
+
+
+def _partition_exists(store: Any, name: str) -> bool:
+    return name == "Common" or store.get("auth/partition", name) is not None
+
+
+def _by_partition(objects: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, list[Any]]]:
+    files: dict[str, dict[str, list[Any]]] = {}
+    for type_path, objs in objects.items():
+        for obj in objs:
+            partition = obj.get("partition") or "Common"
+            files.setdefault(partition, {}).setdefault(type_path, []).append(obj)
+    return files
+
+
+def _factory_files() -> dict[str, dict[str, list[Any]]]:
+    """What a device that was never saved comes back to: its factory configuration."""
+    return _by_partition(Device().dump()["objects"])
 
 
 def dumps(body: Any) -> bytes:

@@ -7,7 +7,7 @@ fails are marked failed and the rest are applied in the same pass — one bad ob
 blocks the others (invariant 5), and the culprit is the command that failed, not whatever
 object the device's message happens to name. Transport failures (reset, 5xx, timeouts)
 fail the partition for this pass; the next pass reads the device again and converges.
-A pass that wrote anything ends with one ``save sys config``.
+A pass that wrote anything ends with one ``save sys config`` of the partitions it wrote.
 
 Partitions are independent (every object we write lives in its project's partition and
 refers only to that partition and ``/Common``), so they are applied side by side over the
@@ -25,6 +25,7 @@ from reconciler.bigip.client import DeviceClient, DeviceError
 from reconciler.logs import get_logger
 from reconciler.model.resources import resource_type
 from reconciler.plan.model import DevicePlan, Operation
+from reconciler.plan.saves import save_scope
 
 log = get_logger("bigip.applier")
 
@@ -118,7 +119,7 @@ def apply_plan(
 def _saved(client: DeviceClient, plan: DevicePlan, result: ApplyResult, save: bool) -> ApplyResult:
     if result.applied and save:
         try:
-            client.save_config()
+            client.save_config(save_scope(result.applied).partitions)
             result.saved = True
         except DeviceError as exc:
             result.errors.append(f"save sys config: {exc}")

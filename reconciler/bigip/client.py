@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -470,6 +470,18 @@ class DeviceClient:
         except (requests.RequestException, iControlUnexpectedHTTPError) as exc:
             raise as_device_error(exc) from None
 
-    def save_config(self) -> None:
-        """``tmsh save sys config``: without it a reboot loses what we wrote (agent #806)."""
-        self._retrying(self.send, "POST", self.base + "sys/config", {"command": "save"})
+    def save_config(self, partitions: Sequence[str] | None = None) -> None:
+        """``tmsh save sys config``: without it a reboot loses what we wrote (agent #806).
+        ``partitions``: only those (``save sys config partitions { … }``; a whole save of
+        a large device takes seconds). A device that refuses the partitions option gets a
+        whole save instead: saving more than asked is always safe."""
+        body: dict[str, Any] = {"command": "save"}
+        if partitions:
+            body["options"] = [{"partitions": "{ " + " ".join(partitions) + " }"}]
+        try:
+            self._retrying(self.send, "POST", self.base + "sys/config", body)
+        except DeviceError as exc:
+            if not partitions or exc.status != 400:
+                raise
+            log.warning("partitioned save refused; saving the whole config", error=str(exc))
+            self._retrying(self.send, "POST", self.base + "sys/config", {"command": "save"})

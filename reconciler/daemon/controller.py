@@ -67,6 +67,7 @@ from reconciler.model.contrail import ContrailSnapshot, OwnedInstanceIp
 from reconciler.model.values import FrozenDict
 from reconciler.plan.routes import TYPES as ROUTE_TABLE_TYPES
 from reconciler.plan.routes import route_neighbourhood, route_settings
+from reconciler.plan.saves import SaveScope, save_scope
 from reconciler.plan.status import plan_status
 from reconciler.progress import Progress
 from reconciler.reconcile import (
@@ -201,10 +202,11 @@ class DeviceWorker:
                 "save-failed", f"{self.name}: save sys config failed; will retry", "error"
             )
 
-    def _save(self) -> None:
-        """``save sys config`` on the device written (and config-sync from it)."""
+    def _save(self, scope: SaveScope) -> None:
+        """``save sys config`` of the partitions written, on the device written (and
+        config-sync from it)."""
         for target in self._written():
-            target.client.save_config()
+            target.client.save_config(scope.partitions)
             if self.config_sync:
                 settings = self.controller.sets.get(self.sas_uuid)
                 group = settings.properties.get("device_group") if settings else None
@@ -316,7 +318,7 @@ class DeviceWorker:
             for op in device_plan.operations:
                 controller.metrics.drift.labels(device_plan.device, op.action).inc()
         if any(a.applied for a in result.applied):
-            self.saver.wrote()
+            self.saver.wrote(save_scope(op for a in result.applied for op in a.applied))
             if self.whole_set and not self.config_sync:
                 self.saver.flush()  # a whole-set pass saves at its end, as --once does
         cache = self.reconciler.targets[0].cache.objects

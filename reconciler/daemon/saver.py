@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from reconciler.bigip.client import DeviceError
+from reconciler.plan.saves import SaveScope
 
 SAVE_IDLE_SECONDS = 1.0
 SAVE_MAX_SECONDS = 30.0
@@ -25,7 +26,7 @@ SAVE_MAX_SECONDS = 30.0
 class DeferredSave:
     def __init__(
         self,
-        save: Callable[[], None],
+        save: Callable[[SaveScope], None],
         log: Any,
         idle: float = SAVE_IDLE_SECONDS,
         most: float = SAVE_MAX_SECONDS,
@@ -41,12 +42,14 @@ class DeferredSave:
         self._flushing = threading.Lock()  # one save at a time
         self.unsaved_since: float | None = None  # first write not saved yet
         self.last_write = 0.0
+        self.unsaved = SaveScope()  # the partitions written since the last save
 
-    def wrote(self) -> None:
+    def wrote(self, scope: SaveScope) -> None:
         """The worker wrote to the device: a save is due, after a quiet moment."""
         with self._lock:
             now = self._clock()
             self.last_write = now
+            self.unsaved = self.unsaved.then(scope)
             if self.unsaved_since is None:
                 self.unsaved_since = now
 
@@ -65,14 +68,16 @@ class DeferredSave:
                 if self.unsaved_since is None:
                     return True
                 started = self._clock()
+                scope = self.unsaved
             try:
-                self._save()
+                self._save(scope)
             except DeviceError as exc:
                 self._log.warning("save or config-sync failed; will retry", error=str(exc))
                 self._on_saved(False)
                 return False
             self._on_saved(True)
             with self._lock:
+                self.unsaved = self.unsaved.without(scope)
                 if self.last_write < started:
                     self.unsaved_since = None
                 else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import unquote
 
@@ -29,6 +29,7 @@ class FakeDevice:
         self.refuse: dict[str, str] = {}  # name → message: writes naming it are refused
         self.active = active
         self.saves = 0
+        self.saved_partitions: list[tuple[str, ...] | None] = []  # each save's partitions
         self._pending: list[tuple[str, str, dict[str, Any] | None]] | None = None
         self.put("sys/folder", {"name": "Common", "partition": "Common", "subPath": "/"})
 
@@ -82,8 +83,9 @@ class FakeDevice:
             self._pending = None
         self._commit(pending)
 
-    def save_config(self) -> None:
+    def save_config(self, partitions: Sequence[str] | None = None) -> None:
         self.saves += 1
+        self.saved_partitions.append(tuple(partitions) if partitions else None)
 
     def upload(self, name: str, data: bytes) -> None:
         pass

@@ -190,3 +190,17 @@ def test_a_deletion_guard_refusal_is_terminal_until_the_input_changes() -> None:
     allowed = replace(req, guard=replace(guard, allow=True))  # the operator's say-so
     assert reconciler.run(allowed).verdict is Verdict.DONE
     assert len(bigip.names("ltm/virtual", P)) == 1
+
+
+def test_a_pass_saves_only_the_partitions_it_wrote() -> None:
+    """A whole ``save sys config`` holds a large device for seconds: a change in one
+    project's partition saves that partition alone."""
+    world = World()
+    _lb, _listener, pool = world.service()
+    bigip = device()
+    reconciler = SetReconciler(FakeContrail(), [Target(bigip)])  # type: ignore[arg-type]
+    reconciler.run(request(world))
+    assert P in (bigip.saved_partitions[-1] or ())
+    world.member(pool, "10.0.0.99")
+    reconciler.run(request(world, read_devices=True))
+    assert bigip.saved_partitions[-1] == (P,)

@@ -7,6 +7,9 @@ from typing import Any
 
 from reconciler.bigip.client import DeviceError
 from reconciler.daemon.saver import DeferredSave
+from reconciler.plan.saves import SaveScope
+
+P = SaveScope(frozenset({"P"}))  # a write to one project's partition
 
 
 class Clock:
@@ -14,6 +17,14 @@ class Clock:
         self.now = 100.0
 
     def __call__(self) -> float:
+        return self.now
+
+
+class Ticking(Clock):
+    """Time moves on between any two readings."""
+
+    def __call__(self) -> float:
+        self.now += 0.01
         return self.now
 
 
@@ -27,16 +38,18 @@ class Log:
 
 def test_a_save_is_due_after_a_quiet_moment_or_at_the_latest_after_the_maximum() -> None:
     clock, saves = Clock(), []
-    saver = DeferredSave(lambda: saves.append(clock.now), Log(), idle=1.0, most=30.0, clock=clock)
+    saver = DeferredSave(
+        lambda _scope: saves.append(clock.now), Log(), idle=1.0, most=30.0, clock=clock
+    )
     assert not saver.due()  # nothing written
-    saver.wrote()
+    saver.wrote(P)
     clock.now += 0.5
     assert not saver.due()  # still writing
     clock.now += 0.6
     assert saver.due() and saver.flush() and saves == [101.1]
     assert not saver.due()
     for _ in range(70):  # a write every half second, for thirty-five seconds
-        saver.wrote()
+        saver.wrote(P)
         clock.now += 0.5
         if saver.due():
             saver.flush()
@@ -47,24 +60,59 @@ def test_a_write_during_the_save_keeps_the_device_unsaved() -> None:
     clock = Clock()
     saver: DeferredSave
 
-    def save() -> None:
+    def save(_scope: SaveScope) -> None:
         clock.now += 2.0  # a large device takes seconds
-        saver.wrote()  # the worker wrote meanwhile
+        saver.wrote(P)  # the worker wrote meanwhile
 
     saver = DeferredSave(save, Log(), clock=clock)
-    saver.wrote()
+    saver.wrote(P)
     assert saver.flush() is False and saver.unsaved_since is not None
 
 
 def test_a_failed_save_is_said_and_stays_due() -> None:
     log = Log()
 
-    def save() -> None:
+    def save(_scope: SaveScope) -> None:
         raise DeviceError("connection reset")
 
     results: list[bool] = []
     saver = DeferredSave(save, log, idle=0.0, clock=Clock(), on_saved=results.append)
-    saver.wrote()
+    saver.wrote(P)
     assert saver.flush() is False and saver.due()
     assert log.warnings and "connection reset" in log.warnings[0]["error"]
     assert results == [False]  # counted (contrail_f5_device_saves_total) and an event
+
+
+def test_a_save_names_the_partitions_written_since_the_last_one() -> None:
+    """A save of a large device holds it for seconds: only what changed is saved, and a
+    partition written while a save runs is saved by the next one."""
+    clock, saved = Ticking(), []
+    saver: DeferredSave
+
+    def save(scope: SaveScope) -> None:
+        saved.append(scope.partitions)
+        if len(saved) == 1:
+            saver.wrote(SaveScope(frozenset({"C"})))  # written during the first save
+
+    saver = DeferredSave(save, Log(), idle=0.0, clock=clock)
+    saver.wrote(SaveScope(frozenset({"A"})))
+    saver.wrote(SaveScope(frozenset({"Common", "B"})))
+    assert saver.flush() is False  # C came in meanwhile
+    assert saver.flush() is True
+    assert saved == [("Common", "A", "B"), ("C",)]
+
+
+def test_a_failed_save_keeps_its_partitions_for_the_next_one() -> None:
+    saved: list[tuple[str, ...]] = []
+    fail = [False, True]  # popped from the end: the first save fails
+
+    def save(scope: SaveScope) -> None:
+        if fail.pop():
+            raise DeviceError("connection reset")
+        saved.append(scope.partitions)
+
+    saver = DeferredSave(save, Log(), idle=0.0, clock=Ticking())
+    saver.wrote(SaveScope(frozenset({"A"})))
+    assert saver.flush() is False
+    saver.wrote(SaveScope(frozenset({"B"})))
+    assert saver.flush() is True and saved == [("A", "B")]

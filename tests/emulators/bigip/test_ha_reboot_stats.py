@@ -87,6 +87,33 @@ def test_save_via_util_bash(server, mgmt):
     assert mgmt.tm.ltm.pools.pool.exists(name="p", partition="Common")
 
 
+def test_a_partitioned_save_keeps_only_the_named_partitions(server, mgmt, partition):
+    """``save sys config partitions { P }`` writes P's file alone: after a reboot P's
+    objects are as saved, Common's as at the last save that named it."""
+    mgmt.tm.sys.config.exec_cmd("save")
+    mgmt.tm.ltm.pools.pool.create(name="in_p", partition=partition)
+    mgmt.tm.ltm.pools.pool.create(name="in_common", partition="Common")
+    mgmt.tm.sys.config.exec_cmd("save", options=[{"partitions": f"{{ {partition} }}"}])
+    control(server, "reboot", {"mode": "saved"})
+    assert mgmt.tm.ltm.pools.pool.exists(name="in_p", partition=partition)
+    assert not mgmt.tm.ltm.pools.pool.exists(name="in_common", partition="Common")
+
+
+@pytest.mark.parametrize(
+    "options, says",
+    [
+        ([{"partitions": "{ Nowhere }"}], "Nowhere"),
+        ([{"partitions": "Common"}], "expected"),
+        ([{"file": "/var/tmp/x.scf"}], "unexpected option"),
+    ],
+)
+def test_a_save_with_a_bad_option_is_refused(mgmt, options, says):
+    response = mgmt.icrs.session.post(
+        mgmt._meta_data["uri"] + "tm/sys/config", json={"command": "save", "options": options}
+    )
+    assert response.status_code == 400 and says in response.json()["message"]
+
+
 def test_dump_load_round_trip(server, mgmt, partition):
     pool = mgmt.tm.ltm.pools.pool.create(name="p", partition=partition)
     pool.members_s.members.create(name="10.0.0.1:80", partition=partition)
