@@ -5,7 +5,7 @@ The pass itself is :class:`reconciler.reconcile.SetReconciler`, the same code th
 runs. This module adds what only a one-shot run does: read Contrail once for all sets (a
 failed read stops the pass before anything is planned, so an outage never turns into
 deletes), take each set's turn beside running replicas (ZooKeeper), collect every set's
-plan into one, and write every load balancer's status at the end.
+plan into one, and write each load balancer's statuses as soon as it is on the device.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from reconciler.coordination import OneShotClaims
 from reconciler.logs import get_logger
 from reconciler.model.contrail import ContrailSnapshot
 from reconciler.plan.model import Plan
-from reconciler.plan.status import STATUS_TYPES, plan_status
+from reconciler.plan.status import StatusUpdate, expected_operating, plan_status
 from reconciler.progress import Progress
 from reconciler.reconcile import (
     Request,
@@ -44,7 +44,6 @@ from reconciler.settings import DeviceSettings, SetSettings, SettingsError, sett
 log = get_logger("once")
 
 LB_ONLY = frozenset({"loadbalancer"})
-BELOW_LB = STATUS_TYPES - LB_ONLY
 
 ClientFactory = Callable[[DeviceSettings], DeviceClient]
 
@@ -136,15 +135,22 @@ class Reconciler:
         result = PassResult(Plan())
         operating: dict[str, str] = {}
         progress = Progress("reconcile --once") if not dry_run else None
-        # Pools' and members' statuses go out as their load balancers land on the device,
-        # while the rest is still applied; load balancers' own (with the operating status
-        # the device reports once everything is applied) at the end.
+        # A load balancer's statuses go out as soon as it is on the device, its own first,
+        # while the rest is still applied (over the Contrail connections, off the device's
+        # path); at the end only what the device's answer changed: the operating status it
+        # reports, or an ERROR found after (a VIP route).
         statuses = StatusWriter(self.vnc, snapshot, self.contrail)
         early: set[str] = set()
+        written: dict[str, tuple[tuple[str, Any], ...]] = {}
+
+        def submit(updates: list[StatusUpdate]) -> None:
+            written.update((update.uuid, update.values) for update in updates)
+            statuses.submit(updates)
 
         def settled(lbs: frozenset[str]) -> None:
             early.update(lbs)
-            statuses.submit(plan_status(snapshot, dict.fromkeys(lbs), types=BELOW_LB))
+            expected = expected_operating(snapshot, lbs)
+            submit(plan_status(snapshot, dict.fromkeys(lbs), expected, written=written))
 
         sets = sorted(snapshot.appliance_sets.values(), key=lambda s: s.name)
         if sas_name and not any(s.name == sas_name for s in sets):
@@ -174,11 +180,12 @@ class Reconciler:
             return result
         if progress is not None:
             progress.finish()
-        # What was written early is not planned again: those load balancers' own status only.
+        # What was written early is not planned again: those load balancers' own status,
+        # where the operating status differs from what was written.
         later = {lb: r for lb, r in result.lb_results.items() if r is not None or lb not in early}
         done = {lb: r for lb, r in result.lb_results.items() if lb not in later}
-        statuses.submit(plan_status(snapshot, later, operating))
-        statuses.submit(plan_status(snapshot, done, operating, types=LB_ONLY))
+        submit(plan_status(snapshot, later, operating, written=written))
+        submit(plan_status(snapshot, done, operating, types=LB_ONLY, written=written))
         result.status_failures += statuses.close()
         log.info(
             "pass done",

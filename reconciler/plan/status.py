@@ -9,7 +9,7 @@ A status that already holds the right value is no update, so a no-op pass writes
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,15 +44,20 @@ def plan_status(
     operating: Mapping[str, str] | None = None,
     degraded: Mapping[str, str] | None = None,
     types: frozenset[str] = STATUS_TYPES,
+    written: Mapping[str, tuple[tuple[str, Any], ...]] | None = None,
 ) -> list[StatusUpdate]:
     """``lb_results``: lb uuid → None when it converged, else the reason it is in ERROR;
     ``operating``: lb uuid → operating status read from the device (``operating``), where
     known — otherwise a converged load balancer keeps the one it has (or ONLINE);
     ``degraded``: lb uuid → why its device has not answered for longer than the grace period
     (its configuration is in place: ACTIVE stays, OFFLINE and the reason show it);
-    ``types``: the object types to plan for (``--once`` writes pools' and members' early)."""
+    ``types``: the object types to plan for; ``written``: object uuid → the values this
+    pass already wrote (``--once`` writes each load balancer's statuses as soon as it is on
+    the device, and again at the end only where the device's answer changed them): they
+    stand for the snapshot's."""
     operating = operating or {}
     degraded = degraded or {}
+    written = written or {}
     updates: list[StatusUpdate] = []
     # Only these load balancers' subtrees are indexed: a daemon's one-load-balancer report
     # does not map every pool and member of the snapshot.
@@ -67,7 +72,8 @@ def plan_status(
             "operating_status": running,
             "status": text[:1000],
         }
-        if "loadbalancer" in types and any(lb.raw_properties.get(k) != v for k, v in want.items()):
+        has = dict(written[lb.uuid]) if lb.uuid in written else lb.raw_properties
+        if "loadbalancer" in types and any(has.get(k) != v for k, v in want.items()):
             updates.append(StatusUpdate("loadbalancer", lb.uuid, lb.name, tuple(want.items())))
         if walk is None:
             continue
@@ -80,17 +86,31 @@ def plan_status(
         }
         for pool_uuid in sorted(pools):
             pool = pools[pool_uuid]
-            current = (pool.status, pool.status_description or "")
+            current = _has(written, pool.uuid, pool.status, pool.status_description)
             if "loadbalancer-pool" in types and current != wanted_status:
                 updates.append(StatusUpdate("loadbalancer-pool", pool.uuid, pool.name, values))
             if "loadbalancer-member" not in types:
                 continue
             for member in walk.members_of.get(pool_uuid, ()):
-                if (member.status, member.status_description or "") != wanted_status:
+                has = _has(written, member.uuid, member.status, member.status_description)
+                if has != wanted_status:
                     updates.append(
                         StatusUpdate("loadbalancer-member", member.uuid, member.name, values)
                     )
     return updates
+
+
+def _has(
+    written: Mapping[str, tuple[tuple[str, Any], ...]],
+    uuid: str,
+    status: str | None,
+    description: str | None,
+) -> tuple[str | None, str]:
+    """A pool's or member's (status, description): as this pass wrote it, else as read."""
+    if uuid in written:
+        values = dict(written[uuid])
+        return values.get("status"), values.get("status_description") or ""
+    return status, description or ""
 
 
 def lb_status(
@@ -122,12 +142,20 @@ def pool_status(health: PoolHealth) -> str:
 
 
 def operating_statuses(
-    snapshot: ContrailSnapshot, health: Mapping[str, PoolHealth]
+    snapshot: ContrailSnapshot,
+    health: Mapping[str, PoolHealth],
+    lbs: Iterable[str] | None = None,
 ) -> dict[str, str]:
-    """Load balancer uuid → operating status, for those whose pools the device reported."""
+    """Load balancer uuid → operating status, for those whose pools the device reported
+    (``lbs``: only those load balancers)."""
     links = snapshot.links()
     result: dict[str, str] = {}
-    for lb in snapshot.load_balancers.values():
+    chosen = (
+        snapshot.load_balancers.values()
+        if lbs is None
+        else [snapshot.load_balancers[u] for u in lbs if u in snapshot.load_balancers]
+    )
+    for lb in chosen:
         if not lb.admin_state:
             result[lb.uuid] = "DISABLED"
             continue
@@ -145,3 +173,19 @@ def operating_statuses(
         else:
             result[lb.uuid] = "ONLINE"
     return result
+
+
+def expected_operating(snapshot: ContrailSnapshot, lbs: Iterable[str]) -> dict[str, str]:
+    """The operating status the device will most likely report for load balancers just put
+    in place: a pool with a health monitor comes up (ONLINE), one without has nobody
+    checking (NO_MONITOR). An initial sync's first status write says this; the device's
+    answer at the end corrects it only where it differs."""
+    links = snapshot.links()
+    lbs = list(lbs)
+    health = {
+        pool_uuid: PoolHealth("available" if pool.monitor_uuids else "unknown", 1, 1)
+        for lb_uuid in lbs
+        for pool_uuid in links.pools_under(lb_uuid)
+        if (pool := snapshot.pools.get(pool_uuid)) is not None
+    }
+    return operating_statuses(snapshot, health, lbs)

@@ -133,9 +133,11 @@ def test_a_refused_partition_among_parallel_ones_holds_only_its_load_balancer(
 
 
 def test_statuses_are_written_as_partitions_land(bigip, vnc, topo, cli, contrail, monkeypatch):
-    """An operator waiting through an initial sync sees pools and members go ACTIVE
-    partition by partition, while the device is still being written — not all at once at
-    the end. One connection, so the partitions land one after another."""
+    """An operator waiting through an initial sync sees load balancers, their pools and
+    members go ACTIVE partition by partition, while the device is still being written
+    — not all at once at the end — and each status is written once when the device's
+    operating status is the one expected. One connection, so the partitions land one after
+    another."""
     made = tenants(vnc, topo)
     monkeypatch.setenv("CONTRAIL_F5_DEVICE_CONNECTIONS", "1")
     control(bigip, "latency", {"fixed": 0.03}, "PUT")
@@ -149,6 +151,9 @@ def test_statuses_are_written_as_partitions_land(bigip, vnc, topo, cli, contrail
     assert len(member_statuses) == TENANTS * MEMBERS
     # the first members' statuses were written before the last partition was committed
     assert min(member_statuses) < commits[-1]
+    lb_statuses = [w["end"] for w in writes if w["path"].startswith("/loadbalancer/")]
+    assert min(lb_statuses) < commits[-1]
+    assert len(lb_statuses) == TENANTS  # monitored and up, as first written: not again
     for _tenant, ids in made:  # and in the end every one of them is there
         assert status(vnc, ids.loadbalancer)[0] == "ACTIVE"
         for member in ids.listeners[0].members:
