@@ -17,7 +17,7 @@ from typing import Any
 
 from reconciler.contrail.changes import Change
 from reconciler.model.contrail import ContrailSnapshot
-from reconciler.model.values import FrozenDict
+from reconciler.model.values import Edits, FrozenDict
 
 FULL_RESYNC = "*"
 RELEVANT = frozenset(
@@ -92,21 +92,21 @@ class Index:
         old = Index.of(_subtree(previous, lb_uuid))
         keys = [k for k in old.lbs_of if k in self.lbs_of]
         fq_names = [k for k in old.lbs_of_pool_fq_name if k in self.lbs_of_pool_fq_name]
-        lbs_of = dict(self.lbs_of)
+        lbs_of = Edits(self.lbs_of)  # no copy of the index: only these entries change
         for key in keys:
             lbs_of[key] = lbs_of[key] - {lb_uuid}
             if not lbs_of[key]:
                 del lbs_of[key]
         for key, lbs in sub.lbs_of.items():
             lbs_of[key] = lbs_of.get(key, frozenset()) | lbs
-        by_fq = dict(self.lbs_of_pool_fq_name)
+        by_fq = Edits(self.lbs_of_pool_fq_name)
         for fq_name in fq_names:
             by_fq[fq_name] = by_fq[fq_name] - {lb_uuid}
             if not by_fq[fq_name]:
                 del by_fq[fq_name]
         for fq_name, lbs in sub.lbs_of_pool_fq_name.items():
             by_fq[fq_name] = by_fq.get(fq_name, frozenset()) | lbs
-        return Index(lbs_of, by_fq)
+        return Index(lbs_of.done(), by_fq.done())
 
     def lookup(self, uuid: str | None) -> frozenset[str]:
         return self.lbs_of.get(uuid or "", frozenset())

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.model.contrail import ObjectRef
-from reconciler.model.values import FrozenDict, ValueTable, freeze, shared
+from reconciler.model.values import Edits, FrozenDict, ValueTable, freeze, shared, updated
 
 ObjectKey = tuple[str, str, str, str]  # (kind, partition, parent, name)
 _KIND, _PARTITION = 0, 1  # positions in an ObjectKey
-_Index = dict[str, dict[ObjectKey, "BigIPObject"]]
+_Index = Mapping[str, dict[ObjectKey, "BigIPObject"]]
 
 
 def full_path(partition: str, name: str) -> str:
@@ -90,9 +90,7 @@ class ObjectSet(Mapping[ObjectKey, BigIPObject]):
     """BIG-IP objects keyed by ``key``: a desired or live configuration of one device."""
 
     def __init__(self, objects: Iterable[BigIPObject] = ()) -> None:
-        self._by_key: dict[ObjectKey, BigIPObject] = {}
-        for obj in objects:
-            self._by_key[obj.key] = obj
+        self._by_key: Mapping[ObjectKey, BigIPObject] = {obj.key: obj for obj in objects}
         # Made on first use and carried through ``replaced``: the daemon's one-load-balancer
         # reconcile looks at one partition's objects, and at every virtual and virtual
         # address, of a 120,000-object cache on each change (key[1], key[0]).
@@ -131,12 +129,9 @@ class ObjectSet(Mapping[ObjectKey, BigIPObject]):
         """A copy with some objects put (by key) and some keys dropped, without re-keying
         every object (the daemon's cache update after a one-object write)."""
         copy = ObjectSet()
-        copy._by_key = dict(self._by_key)
         put, drop = list(put), list(drop)
-        for key in drop:
-            copy._by_key.pop(key, None)
-        for obj in put:
-            copy._by_key[obj.key] = obj
+        # a layer over the objects, not a copy of them (``values.updated``)
+        copy._by_key = updated(self._by_key, drop, ((obj.key, obj) for obj in put))
         for position, groups in self._groups.items():  # touched groups copied, others shared
             if position == _KIND:
                 # Kinds are asked for by full passes only (which read the device anew): a
@@ -154,21 +149,21 @@ class ObjectSet(Mapping[ObjectKey, BigIPObject]):
             copy._groups[position] = groups
         touched = (*drop, *(obj.key for obj in put))
         for keyfn, index in self._indexes.items():  # touched entries copied, others shared
-            index = dict(index)
+            edits = Edits(index)
             for key in touched:
                 # the old object leaves its group, the new one joins its own
                 for item, joins in ((self._by_key.get(key), False), (copy._by_key.get(key), True)):
                     label = keyfn(item) if item is not None else None
                     if item is None or label is None:
                         continue
-                    group = index[label] = dict(index.get(label, {}))
+                    group = edits[label] = dict(edits.get(label, {}))
                     if joins:
                         group[key] = item
                     else:
                         group.pop(key, None)
                     if not group:
-                        del index[label]
-            copy._indexes[keyfn] = index
+                        del edits[label]
+            copy._indexes[keyfn] = edits.done()
         return copy
 
     def by(
@@ -200,8 +195,10 @@ class ObjectSet(Mapping[ObjectKey, BigIPObject]):
     def in_partitions(self, partitions: Iterable[str]) -> ObjectSet:
         """The objects of these partitions."""
         part = ObjectSet()
+        objects: dict[ObjectKey, BigIPObject] = {}
         for name in partitions:
-            part._by_key.update(self._group(_PARTITION, name))
+            objects.update(self._group(_PARTITION, name))
+        part._by_key = objects
         return part
 
     def of_kind(self, kind: str) -> Iterable[BigIPObject]:

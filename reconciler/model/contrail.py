@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from reconciler.model.values import FrozenDict, Secret
+from reconciler.model.values import FrozenDict, Secret, updated
 from reconciler.model.vips import Vips
 
 EMPTY: FrozenDict[str, str] = FrozenDict()
@@ -343,20 +343,22 @@ class Links:
             (self.pools_of, gone[1], new[1], _listeners_of),
             (self.members_of, gone[2], new[2], _pool_of),
         ):
-            updated = dict(links)  # one C-level copy; only the touched entries change
+            touched: dict[str, tuple[str, ...]] = {}  # only the touched entries change
             dropped_uuids = {obj.uuid for obj in dropped}
             for parent in {p for obj in dropped for p in parents_of(obj)}:
-                children = tuple(c for c in updated.get(parent, ()) if c not in dropped_uuids)
-                if children:
-                    updated[parent] = children
-                else:
-                    updated.pop(parent, None)
+                touched[parent] = tuple(c for c in links.get(parent, ()) if c not in dropped_uuids)
             for obj in added:
                 for parent in parents_of(obj):
-                    have = updated.get(parent, ())
+                    have = touched.get(parent, links.get(parent, ()))
                     if obj.uuid not in have:
-                        updated[parent] = (*have, obj.uuid)
-            maps.append(updated)
+                        touched[parent] = (*have, obj.uuid)
+            maps.append(
+                updated(
+                    links,
+                    [parent for parent, children in touched.items() if not children],
+                    [(parent, children) for parent, children in touched.items() if children],
+                )
+            )
         return Links(maps[0], maps[1], maps[2], made_from)
 
 

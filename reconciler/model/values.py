@@ -9,8 +9,8 @@ back into plain dicts and lists for the wire.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, TypeVar
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
+from typing import Any, Generic, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -52,17 +52,13 @@ class FrozenDict(Mapping[K, V]):
         return self._data.values()
 
     def updated(self, drop: Iterable[K] = (), put: Iterable[tuple[K, V]] = ()) -> FrozenDict[K, V]:
-        """A copy without the keys in ``drop`` and with ``put`` set: one C-level copy of the
-        dict (the daemon's per-change snapshot update of 50,000 members)."""
-        data = dict(self._data)
-        for key in drop:
-            data.pop(key, None)
-        data.update(put)
-        copy: FrozenDict[K, V] = FrozenDict()
-        copy._data = data
-        return copy
+        """Without the keys in ``drop`` and with ``put`` set (``updated``: a layer over a
+        large mapping rather than a copy of it)."""
+        return updated(self, drop, put)
 
     def __eq__(self, other: object) -> bool:
+        if type(other) is _Layered:
+            return other == self
         if isinstance(other, FrozenDict):  # the dicts' own comparison, not Mapping's copies
             return self is other or self._data == other._data
         return super().__eq__(other)
@@ -74,6 +70,201 @@ class FrozenDict(Mapping[K, V]):
 
     def __repr__(self) -> str:
         return f"FrozenDict({self._data!r})"
+
+
+_GONE: Any = object()  # a key a layer drops
+_ABSENT: Any = object()
+
+#: A mapping this large is updated through a layer: copying it costs ~10 ms per 100,000
+#: entries (each value's reference count is touched), per change, at 50,000 load balancers
+#: the live cache's 1.2 million objects alone ~200 ms.
+LAYER_FROM = 2048
+
+
+class _Layered(FrozenDict[K, V]):
+    """A large FrozenDict that is a shared base dict (never changed once shared) and a small
+    overlay of the keys changed since (``_GONE``: dropped). An update copies the overlay,
+    not the base; once the overlay grows past a fraction of the base the two are merged
+    into a new base, so a long run of changes costs O(1) amortised per changed key.
+    Iteration keeps the base's order, changed keys in place and new keys at the end."""
+
+    __slots__ = ("_over", "_len")
+    _over: dict[K, V]
+    _len: int
+
+    @classmethod
+    def _make(cls, base: dict[K, V], over: dict[K, V], length: int) -> _Layered[K, V]:
+        made: _Layered[K, V] = object.__new__(cls)
+        made._data, made._over, made._len, made._hash = base, over, length, None
+        return made
+
+    def __getitem__(self, key: K) -> V:
+        value = self._over.get(key, _ABSENT)
+        if value is _ABSENT:
+            return self._data[key]
+        if value is _GONE:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        value = self._over.get(key, _ABSENT)  # type: ignore[arg-type]
+        return key in self._data if value is _ABSENT else value is not _GONE
+
+    def get(self, key: K, default: Any = None) -> Any:
+        value = self._over.get(key, _ABSENT)
+        if value is _ABSENT:
+            return self._data.get(key, default)
+        return default if value is _GONE else value
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[K]:
+        over, base = self._over, self._data
+        for key in base:
+            if over.get(key, _ABSENT) is not _GONE:
+                yield key
+        for key, value in over.items():
+            if value is not _GONE and key not in base:
+                yield key
+
+    def keys(self) -> Any:
+        return KeysView(self)
+
+    def items(self) -> Any:
+        return _LayeredItems(self)
+
+    def values(self) -> Any:
+        return ValuesView(self)
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, Mapping) or len(other) != len(self):
+            return False
+        return all(other.get(key, _ABSENT) == value for key, value in self.items())
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(frozenset(self.items()))
+        return self._hash
+
+    def __repr__(self) -> str:
+        return f"FrozenDict({dict(self.items())!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return FrozenDict, (dict(self.items()),)
+
+
+class _LayeredItems(ItemsView[K, V]):
+    """Pairs without a second lookup per key (Mapping's generic view makes one)."""
+
+    _mapping: _Layered[K, V]
+
+    def __iter__(self) -> Iterator[tuple[K, V]]:
+        layered = self._mapping
+        over, base = layered._over, layered._data
+        for key, value in base.items():
+            changed = over.get(key, _ABSENT)
+            if changed is _ABSENT:
+                yield key, value
+            elif changed is not _GONE:
+                yield key, changed
+        for key, value in over.items():
+            if value is not _GONE and key not in base:
+                yield key, value
+
+
+def updated(
+    mapping: Mapping[K, V], drop: Iterable[K] = (), put: Iterable[tuple[K, V]] = ()
+) -> FrozenDict[K, V]:
+    """``mapping`` without the keys in ``drop`` and with ``put`` set, as a FrozenDict; a
+    plain dict given here must never be changed after. A small mapping is copied; a large
+    one gets a layer over it (``_Layered``), so the daemon's per-change update of a
+    50,000-load-balancer snapshot, live cache or index costs what the change touches."""
+    if isinstance(mapping, _Layered):
+        base, over, length = mapping._data, dict(mapping._over), mapping._len
+    elif isinstance(mapping, dict) or type(mapping) is FrozenDict:
+        base = mapping if isinstance(mapping, dict) else mapping._data
+        if len(base) < LAYER_FROM:
+            data = dict(base)
+            for key in drop:
+                data.pop(key, None)
+            data.update(put)
+            small: FrozenDict[K, V] = FrozenDict()
+            small._data = data
+            return small
+        over, length = {}, len(base)
+    else:
+        base, over, length = dict(mapping.items()), {}, len(mapping)
+    for key in drop:
+        held = over.get(key, _ABSENT)
+        if held is _ABSENT:
+            if key in base:
+                over[key], length = _GONE, length - 1
+        elif held is not _GONE:
+            length -= 1
+            if key in base:
+                over[key] = _GONE
+            else:
+                del over[key]
+    for key, value in put:
+        held = over.get(key, _ABSENT)
+        if held is _GONE or (held is _ABSENT and key not in base):
+            length += 1
+        over[key] = value
+    if len(over) * 16 > len(base):  # merge: the overlay would slow every lookup down
+        merged = dict(_LayeredItems(_Layered._make(base, over, length)))
+        return updated(merged) if len(merged) >= LAYER_FROM else FrozenDict(merged)
+    return _Layered._make(base, over, length)
+
+
+class Edits(Generic[K, V]):
+    """Changes to a mapping written as to a dict, made a FrozenDict at the end by
+    ``updated``: the per-change update of a large index in the words of a dict's, without
+    copying it first."""
+
+    __slots__ = ("base", "changed")
+
+    def __init__(self, base: Mapping[K, V]) -> None:
+        self.base = base
+        self.changed: dict[K, Any] = {}  # key → new value, or _GONE
+
+    def get(self, key: K, default: Any = None) -> Any:
+        value = self.changed.get(key, _ABSENT)
+        if value is _ABSENT:
+            return self.base.get(key, default)
+        return default if value is _GONE else value
+
+    def __contains__(self, key: K) -> bool:
+        return self.get(key, _ABSENT) is not _ABSENT
+
+    def __getitem__(self, key: K) -> V:
+        value = self.get(key, _ABSENT)
+        if value is _ABSENT:
+            raise KeyError(key)
+        return value
+
+    def __setitem__(self, key: K, value: V) -> None:
+        self.changed[key] = value
+
+    def __delitem__(self, key: K) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self.changed[key] = _GONE
+
+    def pop(self, key: K, default: Any = None) -> Any:
+        value = self.get(key, _ABSENT)
+        self.changed[key] = _GONE
+        return default if value is _ABSENT else value
+
+    def done(self) -> FrozenDict[K, V]:
+        changed = self.changed
+        return updated(
+            self.base,
+            [key for key, value in changed.items() if value is _GONE],
+            [(key, value) for key, value in changed.items() if value is not _GONE],
+        )
 
 
 T = TypeVar("T")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from reconciler.model import addresses
+from reconciler.model.values import Edits
 
 if TYPE_CHECKING:
     from reconciler.model.contrail import LoadBalancer
@@ -116,10 +117,10 @@ class Vips:
         load_balancers: Mapping[str, Any],
         ports: Mapping[str, Any],
     ) -> Vips:
-        """This index with the entries of ``lbs`` made again from the new maps: one C-level
-        copy of each map, then only those load balancers' entries change."""
-        of_lb = dict(self.of_lb)
-        maps = (dict(self.at), dict(self.routed), dict(self.by_port))
+        """This index with the entries of ``lbs`` made again from the new maps: only those
+        load balancers' entries change (``values.Edits``: no copy of the maps)."""
+        of_lb = Edits(self.of_lb)
+        maps = (Edits(self.at), Edits(self.routed), Edits(self.by_port))
         for uuid in lbs:
             old = of_lb.pop(uuid, _NONE)
             lb = load_balancers.get(uuid)
@@ -133,7 +134,8 @@ class Vips:
                 for key in after:
                     if key not in before:
                         index[key] = (*index.get(key, ()), uuid)
-        return Vips(of_lb, *maps, made_from=(load_balancers, ports))
+        at, routed, by_port = (index.done() for index in maps)
+        return Vips(of_lb.done(), at, routed, by_port, made_from=(load_balancers, ports))
 
 
 def _entry(lb: Any, ports: Mapping[str, Any]) -> _Entry:
@@ -145,7 +147,7 @@ def _keys(entry: _Entry) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, .
     return ((entry.vip,) if entry.vip else ()), entry.prefixes, entry.ports
 
 
-def _remove(index: dict[str, tuple[str, ...]], key: str, uuid: str) -> None:
+def _remove(index: Edits[str, tuple[str, ...]], key: str, uuid: str) -> None:
     left = tuple(u for u in index.get(key, ()) if u != uuid)
     if left:
         index[key] = left
