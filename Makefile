@@ -57,9 +57,11 @@ bench: $(STAMP)
 bench-http: $(STAMP)
 	$(PY) scripts/bench_http.py $(BENCH_HTTP_ARGS)
 
-# Replicas (a real ZooKeeper, the broker, one emulated BIG-IP per set): each replica's Contrail
-# reads, snapshot and peak RSS against one daemon's, and the takeover after kill -9 (~1 minute
-# at the defaults; BENCH_REPLICAS_ARGS="--sets 12 --lbs 200 --session-timeout 20" for more).
+# Replicas (issue 25 item 5: a real ZooKeeper, RabbitMQ, 12 sets x 2,000 LBs on 12 emulated
+# BIG-IPs, 3 replicas): each replica's Contrail reads and RSS against one daemon's, change
+# p50/p99, kill -9 in a burst of 200 changes, a fourth replica joining, device write logs
+# checked for two writers at once → build/bench-replicas/ (--out docs/ for docs/BENCHMARKS.md).
+# The full run takes most of an hour (an estimate); BENCH_REPLICAS_ARGS=--quick is ~1 minute.
 bench-replicas: $(STAMP)
 	$(PY) scripts/bench_replicas.py $(BENCH_REPLICAS_ARGS)
 
