@@ -172,10 +172,25 @@ class Cluster:
         )
 
     def owners(self) -> dict[str, str]:
-        return owners_in_zookeeper(self.zk, self.root, self.names)
+        """Set -> the replica holding its owner node now."""
+        from kazoo.exceptions import NoNodeError
+
+        while True:
+            try:
+                return owners_in_zookeeper(self.zk, self.root, self.names)
+            except NoNodeError:  # a node went between its exists and its get: a handover
+                time.sleep(0.05)
 
     def live(self) -> list[str]:
         return [r for r, d in self.daemons.items() if d.process and d.process.poll() is None]
+
+    def mark(self) -> dict[str, int]:
+        """Where each device's write log read so far ends: ``since`` gives what follows."""
+        self.drain_writes()
+        return {name: len(self.writes.get(name, [])) for name in self.names}
+
+    def since(self, mark: dict[str, int], name: str) -> list[dict[str, Any]]:
+        return self.writes.get(name, [])[mark[name] :]
 
     def drain_writes(self) -> None:
         """Move each device's write log (configuration writes only) into ``writes``: a
@@ -231,9 +246,11 @@ def seed(cluster: Cluster, lbs_per_set: int) -> dict[str, list[LbIds]]:
     20 per project where ``lbs_per_set`` divides so."""
     started = time.monotonic()
     template = bench_seed.build_template({}, members=1)
-    per_set = max(d for d in range(1, max(1, lbs_per_set // 20) + 1) if lbs_per_set % d == 0)
+    divisors = range(1, max(1, lbs_per_set // 20) + 1)
+    projects_per_set = max(d for d in divisors if lbs_per_set % d == 0)
     names = cluster.names
-    state = bench_seed.generate(template, lbs_per_set * len(names), per_set * len(names))
+    projects = projects_per_set * len(names)
+    state = bench_seed.generate(template, lbs_per_set * len(names), projects)
     kv = {"address": "127.0.0.1", "user": USER, "password": PASSWORD}
     bench_seed.spread_over_sets(
         state, {n: {**kv, "port": str(d.port)} for n, d in cluster.devices.items()}
@@ -253,7 +270,7 @@ def seed(cluster: Cluster, lbs_per_set: int) -> dict[str, list[LbIds]]:
     counts = sorted({len(v) for v in by_set.values()})
     print(
         f"seeded {len(names)} sets x {counts} load balancers ({len(state['objects'])} Contrail "
-        f"objects, {per_set * len(names)} projects) in {time.monotonic() - started:.1f} s",
+        f"objects, {projects} projects) in {time.monotonic() - started:.1f} s",
         flush=True,
     )
     return by_set
@@ -347,6 +364,14 @@ def overlapping_writes(log: list[dict[str, Any]]) -> list[str]:
                 )
         latest_end[mine] = max(latest_end.get(mine, 0.0), write["end"])
     return found
+
+
+def handover_gap(log: list[dict[str, Any]], giver: str | None, taker: str | None) -> float | None:
+    """Seconds from the end of ``giver``'s last write in ``log`` to the start of ``taker``'s
+    first (negative: their windows on the device overlapped); None if one did not write."""
+    gave = [w["end"] for w in log if writer(w) == giver]
+    took = [w["start"] for w in log if writer(w) == taker]
+    return round(min(took) - max(gave), 2) if gave and took else None
 
 
 def writers_in_turn(log: list[dict[str, Any]]) -> list[str]:
@@ -509,8 +534,9 @@ def kill_in_burst(
     cluster: Cluster, changes: MemberChanges, victim: str, burst: int, timeout: float
 ) -> dict[str, Any]:
     """``burst`` changes spread over the sets, ``victim`` killed with SIGKILL after half of
-    them: when each of its sets is owned again and its changes are on its device."""
-    cluster.drain_writes()
+    them: when each of its sets is owned again and its changes are on its device, and the
+    gap on each of its devices between its last write and its successor's first."""
+    mark = cluster.mark()
     theirs = [n for n, o in cluster.owners().items() if o == victim]
     session_timeout = cluster.session_timeouts[victim]
     make = changes.spread(cluster.names)
@@ -542,6 +568,8 @@ def kill_in_burst(
     except TimeoutError as exc:
         print(f"  {exc}; {len(pending)} changes not on their device", flush=True)
     cluster.daemons[victim].stop()
+    checked = write_check(cluster)
+    owners = cluster.owners()
     per_set = {}
     for name in theirs:
         ours = [seen[lb] - killed for lb, s in made.items() if s.sas == name and lb in seen]
@@ -549,6 +577,8 @@ def kill_in_burst(
             "owned_again_s": round(owned_again.get(name, float("nan")), 2),
             "changes": sum(1 for s in made.values() if s.sas == name),
             "last_on_device_s": round(max(ours), 2) if ours else None,
+            "new_owner": owners.get(name),
+            "handover_gap_s": handover_gap(cluster.since(mark, name), victim, owners.get(name)),
         }
     result = {
         "victim": victim,
@@ -562,7 +592,7 @@ def kill_in_burst(
         "owned_again_max_s": round(max(owned_again.values(), default=float("nan")), 2),
         "all_on_device_s": round(max(seen.values()) - killed, 2) if seen else None,
         "lost": [f"{s.sas} {s.lb} weight {s.weight}" for s in pending.values()],
-        "write_check": write_check(cluster),
+        "write_check": checked,
     }
     print(f"  takeover: {summary(result)}", flush=True)
     return result
@@ -573,8 +603,9 @@ def join(
 ) -> dict[str, Any]:
     """Start ``replica`` while a change is made every ``MOVE_PACE`` s over all sets, until
     the sets rendezvous hashing gives it are its and it is ready; then every change of the
-    move on its device, and the write logs checked."""
-    cluster.drain_writes()
+    move on its device, and the write logs checked: on each moved set the giver's last write
+    ended before the taker's first began, and no other replica wrote any set."""
+    mark = cluster.mark()
     before = cluster.owners()
     live = [*cluster.live(), replica]
     expected = {n: rendezvous(n, live) for n in cluster.names}
@@ -619,7 +650,17 @@ def join(
         )
     except TimeoutError as exc:
         print(f"  {exc}; {len(pending)} changes not on their device", flush=True)
+    checked = write_check(cluster)
     owned = Counter(cluster.owners().values())
+    strangers = {
+        n: others
+        for n in cluster.names
+        if (
+            others := sorted(
+                {writer(w) for w in cluster.since(mark, n)} - {before.get(n), expected[n]}
+            )
+        )
+    }
     result = {
         "replica": replica,
         "session_timeout_s": session_timeout,
@@ -628,15 +669,17 @@ def join(
                 "from": before.get(n),
                 "to": expected[n],
                 "at_s": round(moved.get(n, float("nan")), 2),
+                "handover_gap_s": handover_gap(cluster.since(mark, n), before.get(n), expected[n]),
             }
             for n in moving
         },
+        "written_by_others": strangers,
         "move_s": round(move_s, 2),
         "changes": i,
         "distinct_lbs": made,
         "all_on_device_s": round(max(seen.values()) - started, 2) if seen else None,
         "lost": [f"{s.sas} {s.lb} weight {s.weight}" for s in pending.values()],
-        "write_check": write_check(cluster),
+        "write_check": checked,
         "memory": {
             r: {"sets_owned": owned[r], **memory_mb(cluster.daemons[r].process.pid)}  # type: ignore[union-attr]
             for r in cluster.live()
@@ -742,7 +785,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def seconds(value: float | None) -> str:
-    return "–" if value is None or value != value else f"{value:.1f} s"
+    return (
+        "–"
+        if value is None or value != value
+        else f"{value:.2g} s"
+        if abs(value) < 1
+        else f"{value:.1f} s"
+    )
+
+
+def within(value: float | None, target: float) -> str:
+    return "yes" if value is not None and value == value and value < target else "**no**"
 
 
 def render(results: dict[str, Any]) -> str:
@@ -783,20 +836,25 @@ def render(results: dict[str, Any]) -> str:
         "every device's write log since the replicas started):",
         "",
         "| killed | zk_session_timeout | its sets | every set owned again | its changes on "
-        "device | whole burst on device | lost | overlapping writes |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "device | whole burst on device | within 30 s | lost | its last write to the "
+        "successor's first (min) | overlapping writes |",
+        "|---|---:|---:|---:|---:|---:|:---:|---:|---:|---:|",
     ]
     for t in results["takeovers"]:
         last = [v["last_on_device_s"] for v in t["sets"].values() if v["last_on_device_s"]]
+        gaps = [v["handover_gap_s"] for v in t["sets"].values() if v["handover_gap_s"] is not None]
         lines.append(
             f"| {t['victim']} | {t['session_timeout_s']:g} s | {t['victim_sets']} "
             f"| {seconds(t['owned_again_max_s'])} | {seconds(max(last, default=None))} "
-            f"| {seconds(t['all_on_device_s'])} | {len(t['lost'])} of {t['distinct_lbs']} "
+            f"| {seconds(t['all_on_device_s'])} | {within(t['all_on_device_s'], 30)} "
+            f"| {len(t['lost'])} of {t['distinct_lbs']} | {seconds(min(gaps, default=None))} "
             f"| {t['write_check']['overlaps']} |"
         )
     j = results["join"]
     moves = ", ".join(
-        f"{n} ({v['from']} → {v['to']}, {seconds(v['at_s'])})" for n, v in j["moved"].items()
+        f"{n} ({v['from']} → {v['to']} after {seconds(v['at_s'])}; the giver's last write to "
+        f"the taker's first: {seconds(v['handover_gap_s'])})"
+        for n, v in j["moved"].items()
     )
     lines += [
         "",
@@ -805,7 +863,8 @@ def render(results: dict[str, Any]) -> str:
         f"started. {j['changes']} member changes made meanwhile (one every {MOVE_PACE:g} s "
         f"over every set, {j['distinct_lbs']} load balancers): the last on its device "
         f"{seconds(j['all_on_device_s'])} after the start; never on its device: "
-        f"{len(j['lost'])}; overlapping writes: {j['write_check']['overlaps']}.",
+        f"{len(j['lost'])}; overlapping writes: {j['write_check']['overlaps']}; sets written "
+        f"by a replica that neither gave nor took them: {len(j['written_by_others'])}.",
         "",
         "| after the join | sets owned | RSS (MB) | peak RSS (MB) |",
         "|---|---:|---:|---:|",
