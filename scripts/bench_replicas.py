@@ -1,7 +1,7 @@
 """``make bench-replicas``: replicas that split a cloud (issue 25 item 5), measured.
 
     python scripts/bench_replicas.py                  # the full run: 12 sets x 2,000 LBs
-    python scripts/bench_replicas.py --quick          # 4 sets x 30 LBs: a smoke run (~3 min)
+    python scripts/bench_replicas.py --quick          # 4 sets x 30 LBs: a smoke run (1-2 min)
     python scripts/bench_replicas.py --sets 4 --lbs 30 --session-timeout 4
     python scripts/bench_replicas.py --out docs/      # the block in docs/BENCHMARKS.md
     python scripts/bench_replicas.py --render --out docs/   # again from the saved JSON
@@ -21,13 +21,16 @@ when a GET of the member on its BIG-IP shows the new ratio.
 2. **Three replicas** (``--replicas``), ``zk_session_timeout = --session-timeout``: the same
    figures per replica, with the sets it owns.
 3. **Steady state**: ``--steady`` changes one after another over all sets, each clocked from
-   just before the vnc_api update to the device showing it (p50/p99).
+   just before its vnc_api read-and-update to the device showing it (p50/p99), as
+   ``make bench`` clocks a single change.
 4. **kill -9 in a burst**: ``--burst`` changes spread over the sets, the replica owning most
    sets killed after half of them: per set of its, the time from the kill until another
-   replica owns it (ZooKeeper) and until its changes are on its device; changes never seen.
+   replica owns it (ZooKeeper) and until its changes are on its device; changes never seen;
+   on each of its devices, the gap from its last write to its successor's first.
 5. **A fourth replica joins** (``zk_session_timeout = --short-session-timeout``): sets move
    to it while a change is made every ``MOVE_PACE`` s; when each moved set changed owner,
-   and whether every change made during the move reached its device.
+   the gap from the giver's last write to the taker's first, whether any other replica wrote
+   a set meanwhile, and whether every change made during the move reached its device.
 6. **kill -9 of the fourth** in a second burst: the takeover once more, with the shorter
    session timeout (only the dead replica's own timeout decides when its sets are free).
 
@@ -245,6 +248,7 @@ def seed(cluster: Cluster, lbs_per_set: int) -> dict[str, list[LbIds]]:
     (creating 24,000 through vnc_api would take most of an hour); each project's on one set,
     20 per project where ``lbs_per_set`` divides so."""
     started = time.monotonic()
+    print(f"seeding {lbs_per_set * len(cluster.names):,} load balancers ...", flush=True)
     template = bench_seed.build_template({}, members=1)
     divisors = range(1, max(1, lbs_per_set // 20) + 1)
     projects_per_set = max(d for d in divisors if lbs_per_set % d == 0)
@@ -827,7 +831,7 @@ def render(results: dict[str, Any]) -> str:
     lines += [
         "",
         f"**Steady state**, {s['changes']} member changes one at a time over every set, from "
-        f"the vnc_api update to the BIG-IP showing it (polled every 5 ms): p50 "
+        f"the vnc_api read-and-update to the BIG-IP showing it (polled every 5 ms): p50 "
         f"{s['p50_ms']} ms, p99 {s['p99_ms']} ms, max {s['max_ms']} ms.",
         "",
         "**kill -9 in a burst of member changes spread over the sets** (the replica killed "
