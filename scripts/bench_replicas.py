@@ -370,11 +370,15 @@ def overlapping_writes(log: list[dict[str, Any]]) -> list[str]:
     return found
 
 
-def handover_gap(log: list[dict[str, Any]], giver: str | None, taker: str | None) -> float | None:
-    """Seconds from the end of ``giver``'s last write in ``log`` to the start of ``taker``'s
-    first (negative: their windows on the device overlapped); None if one did not write."""
-    gave = [w["end"] for w in log if writer(w) == giver]
-    took = [w["start"] for w in log if writer(w) == taker]
+def handover_gap(
+    before: list[dict[str, Any]], after: list[dict[str, Any]], giver: str | None, taker: str | None
+) -> float | None:
+    """Seconds from the end of ``giver``'s last write in ``before`` (a device's whole log so
+    far: it may not have written in this phase) to the start of ``taker``'s first in
+    ``after`` (this phase's writes); negative: their windows overlapped; None if one of them
+    did not write."""
+    gave = [w["end"] for w in before if writer(w) == giver]
+    took = [w["start"] for w in after if writer(w) == taker]
     return round(min(took) - max(gave), 2) if gave and took else None
 
 
@@ -582,7 +586,9 @@ def kill_in_burst(
             "changes": sum(1 for s in made.values() if s.sas == name),
             "last_on_device_s": round(max(ours), 2) if ours else None,
             "new_owner": owners.get(name),
-            "handover_gap_s": handover_gap(cluster.since(mark, name), victim, owners.get(name)),
+            "handover_gap_s": handover_gap(
+                cluster.writes[name], cluster.since(mark, name), victim, owners.get(name)
+            ),
         }
     result = {
         "victim": victim,
@@ -673,7 +679,9 @@ def join(
                 "from": before.get(n),
                 "to": expected[n],
                 "at_s": round(moved.get(n, float("nan")), 2),
-                "handover_gap_s": handover_gap(cluster.since(mark, n), before.get(n), expected[n]),
+                "handover_gap_s": handover_gap(
+                    cluster.writes[n], cluster.since(mark, n), before.get(n), expected[n]
+                ),
             }
             for n in moving
         },
