@@ -88,6 +88,7 @@ FULL_READS = "contrail_f5_contrail_reads_total"
 SETS_OWNED = "contrail_f5_sets_owned"
 MOVE_PACE = 0.1  # seconds between two changes while sets move to a joining replica
 MOVE_MAX_CHANGES = 1000
+MOVE_TAIL = 3.0  # seconds the changes go on once the move is done
 QUICK = {
     "sets": 4,
     "lbs": 30,
@@ -515,6 +516,26 @@ def start_replicas(cluster: Cluster, count: int, session_timeout: float, timeout
     return {"ready_s": round(ready, 1), "replicas": figures}
 
 
+def wait_idle(cluster: Cluster, timeout: float) -> None:
+    """Until nothing is left to do: every live daemon's work queues empty and no device
+    asked anything for 2 s (a full pass in progress keeps reading its device, and its
+    queue does not count the key being worked). A measure begun earlier would also time
+    the step before it (at 24,000 load balancers, minutes of full passes after a resync)."""
+
+    def asked() -> int:
+        return sum(int(d.counters()["total"]) for d in cluster.devices.values())
+
+    def quiet() -> bool:
+        live = [cluster.daemons[r] for r in cluster.live()]
+        if any(d.metric_sum("contrail_f5_workqueue_depth") for d in live):
+            return False
+        before = asked()
+        time.sleep(2)
+        return asked() == before
+
+    wait_for("the replicas to have nothing left to do", quiet, timeout)
+
+
 def rendezvous(sas: str, replicas: list[str]) -> str:
     from reconciler.coordination import rendezvous_owner
 
@@ -612,7 +633,8 @@ def join(
     cluster: Cluster, changes: MemberChanges, replica: str, session_timeout: float, timeout: float
 ) -> dict[str, Any]:
     """Start ``replica`` while a change is made every ``MOVE_PACE`` s over all sets, until
-    the sets rendezvous hashing gives it are its and it is ready; then every change of the
+    the sets rendezvous hashing gives it are its and it is ready (and ``MOVE_TAIL`` s
+    more, so that the taker has writes of its own to make); then every change of the
     move on its device, and the write logs checked: on each moved set the giver's last write
     ended before the taker's first began, and no other replica wrote any set."""
     mark = cluster.mark()
@@ -640,7 +662,11 @@ def join(
 
     i = 0
     polled = started
-    while not moved_and_ready() and time.monotonic() < started + timeout:
+    done_at: float | None = None
+    while time.monotonic() < (done_at or started + timeout):
+        if done_at is None and moved_and_ready():
+            move_s = time.monotonic() - started
+            done_at = time.monotonic() + MOVE_TAIL  # the takers write too, not only givers
         if i < MOVE_MAX_CHANGES:
             sent = make(i)
             pending[sent.lb] = sent
@@ -649,7 +675,9 @@ def join(
             poll_round(cluster.devices, pending, seen)
             polled = time.monotonic()
         time.sleep(max(0.0, started + i * MOVE_PACE - time.monotonic()))
-    move_s = time.monotonic() - started
+    if done_at is None:
+        move_s = time.monotonic() - started
+        print(f"  the move was not done within {timeout:.0f} s", flush=True)
     made = len(pending) + len(seen)
     try:
         wait_for(
@@ -756,16 +784,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print(f"2. {args.replicas} replicas", flush=True)
         results.update(start_replicas(cluster, args.replicas, args.session_timeout, timeout))
         print(f"3. {args.steady} changes at steady state", flush=True)
+        wait_idle(cluster, timeout)
         results["steady"] = steady(cluster, changes, args.steady)
         print(f"  steady: {results['steady']}", flush=True)
         print(f"4. kill -9 in a burst of {args.burst} changes", flush=True)
         owned = Counter(cluster.owners().values())
         victim = max(cluster.live(), key=lambda r: owned[r])
+        wait_idle(cluster, timeout)
         results["takeovers"] = [kill_in_burst(cluster, changes, victim, args.burst, timeout)]
         fourth = f"replica-{args.replicas}"
         print(f"5. {fourth} joins", flush=True)
+        wait_idle(cluster, timeout)
         results["join"] = join(cluster, changes, fourth, args.short_session_timeout, timeout)
         print(f"6. kill -9 of {fourth} in a burst of {args.burst} changes", flush=True)
+        wait_idle(cluster, timeout)
         results["takeovers"].append(kill_in_burst(cluster, changes, fourth, args.burst, timeout))
         results["final"] = {**final_check(cluster, changes), **write_check(cluster)}
         shown = {k: v for k, v in results["final"].items() if k != "writers"}
@@ -872,7 +904,8 @@ def render(results: dict[str, Any]) -> str:
         "",
         f"**{j['replica']} joins**: sets moved to it ({len(j['moved'])}): {moves}; the move "
         f"was done (its sets owned, {j['replica']} ready) {seconds(j['move_s'])} after it was "
-        f"started. {j['changes']} member changes made meanwhile (one every {MOVE_PACE:g} s "
+        f"started. {j['changes']} member changes made meanwhile and {MOVE_TAIL:g} s after "
+        f"(one every {MOVE_PACE:g} s "
         f"over every set, {j['distinct_lbs']} load balancers): the last on its device "
         f"{seconds(j['all_on_device_s'])} after the start; never on its device: "
         f"{len(j['lost'])}; overlapping writes: {j['write_check']['overlaps']}; sets written "
