@@ -104,11 +104,15 @@ QUICK = {
 
 def wait_for(what: str, predicate: Callable[[], Any], timeout: float, every: float = 0.5) -> Any:
     """The predicate's first truthy value; says every 30 s what it is still waiting for (a
-    full run's steps take minutes); TimeoutError after ``timeout``."""
+    full run's steps take minutes); TimeoutError after ``timeout``. A request that fails or
+    times out counts as "not yet": a daemon busy with a full pass may answer /metrics late."""
     started = time.monotonic()
     said = started
     while True:
-        value = predicate()
+        try:
+            value = predicate()
+        except requests.RequestException:
+            value = None
         if value:
             return value
         now = time.monotonic()
@@ -292,7 +296,7 @@ class Sent:
     sas: str
     weight: int
     path: str  # the member on the BIG-IP
-    made: float  # time.monotonic() just before the vnc_api update
+    made: float  # time.monotonic() just before the vnc_api read-and-update
 
 
 class MemberChanges:
