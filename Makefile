@@ -57,10 +57,14 @@ bench: $(STAMP)
 bench-http: $(STAMP)
 	$(PY) scripts/bench_http.py $(BENCH_HTTP_ARGS)
 
-# Replicas (a real ZooKeeper, the broker, one emulated BIG-IP per set): each replica's Contrail
-# reads, snapshot and peak RSS against one daemon's, and the takeover after kill -9 (~1 minute
-# at the defaults; BENCH_REPLICAS_ARGS="--sets 12 --lbs 200 --session-timeout 20" for more).
+# Replicas (issue 25 item 5: a real ZooKeeper, RabbitMQ, 12 sets x 2,000 LBs on 12 emulated
+# BIG-IPs, 3 replicas): each replica's Contrail reads and RSS against one daemon's, change
+# p50/p99, kill -9 in a burst of 200 changes, a fourth replica joining, device write logs
+# checked for two writers at once → build/bench-replicas/ (BENCH_REPLICAS_ARGS="--out docs/"
+# for docs/BENCHMARKS.md and its two plots; matplotlib is installed for them when missing).
+# The full run takes most of an hour (an estimate); BENCH_REPLICAS_ARGS=--quick 1-2 minutes.
 bench-replicas: $(STAMP)
+	@$(PY) -c 'import matplotlib' 2>/dev/null || $(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]' || echo "no matplotlib: no plots"
 	$(PY) scripts/bench_replicas.py $(BENCH_REPLICAS_ARGS)
 
 # The image, built with podman from the unchanged Dockerfile on a locally made Debian base

@@ -39,8 +39,9 @@ class Template:
     keep: frozenset[str]  # uuids that are never renamed (domain, ipam, set, ...)
 
 
-def build_template(sas_kv: dict[str, str]) -> Template:
-    """One project + one load balancer, made by the topology builders through vnc_api."""
+def build_template(sas_kv: dict[str, str], members: int = MEMBERS) -> Template:
+    """One project + one load balancer (``members`` members), made by the topology builders
+    through vnc_api."""
     import emulators.contrail as contrail_emulator
     from emulators.contrail.topology import (
         ListenerSpec,
@@ -58,7 +59,7 @@ def build_template(sas_kv: dict[str, str]) -> Template:
         after_topology = server.app.dump()
         pool = PoolSpec(
             "ROUND_ROBIN",
-            members=[(f"10.2.0.{i}", 8080, 1 + i % 3) for i in range(1, MEMBERS + 1)],
+            members=[(f"10.2.0.{i}", 8080, 1 + i % 3) for i in range(1, members + 1)],
             monitor=MonitorSpec("HTTP"),
         )
         add_load_balancer(vnc, topo, TEMPLATE_LB, listeners=[ListenerSpec("HTTP", 80, pool=pool)])
@@ -150,6 +151,41 @@ def generate(template: Template, n: int, projects: int) -> dict[str, Any]:
             objects.extend(lb_objects)
         first += count
     return {"objects": objects, "kv": kv}
+
+
+def spread_over_sets(state: dict[str, Any], sets: dict[str, dict[str, str]]) -> None:
+    """Replace the template's one service-appliance-set of ``state`` (from ``generate``) by
+    one per name in ``sets`` (name -> kv pairs: address, port, user, password), and give
+    each set an equal run of consecutive projects: a project's load balancers all go to one
+    set (its provider and its set ref), as a cloud whose tenants each use one F5 pair.
+
+    ``generate`` must have made a multiple of ``len(sets)`` projects of equal size for the
+    sets to hold equal numbers of load balancers."""
+    objects = state["objects"]
+    template = next(o for o in objects if o["type"] == "service-appliance-set")
+    made = []
+    for name, kv in sets.items():
+        sas = copy.deepcopy(template)
+        sas["uuid"] = str(uuidlib.uuid4())
+        sas["fq_name"] = [*template["fq_name"][:-1], name]
+        sas["props"]["display_name"] = name
+        pairs = [{"key": k, "value": v} for k, v in kv.items()]
+        sas["props"]["service_appliance_set_properties"] = {"key_value_pair": pairs}
+        made.append(sas)
+    _fix_id_perms(made)
+    projects = [  # generate's, in order (the template's defaults hold one more)
+        o["uuid"]
+        for o in objects
+        if o["type"] == "project" and o["fq_name"][-1].startswith("bench-")
+    ]
+    per_set = max(1, len(projects) // len(sets))
+    set_of = {p: made[min(i // per_set, len(made) - 1)] for i, p in enumerate(projects)}
+    for obj in objects:
+        if obj["type"] == "loadbalancer":
+            sas = set_of[obj["parent_uuid"]]
+            obj["props"]["loadbalancer_provider"] = sas["fq_name"][-1]
+            obj["refs"]["service_appliance_set_refs"] = [{"uuid": sas["uuid"], "attr": None}]
+    state["objects"] = [o for o in objects if o is not template] + made
 
 
 def summary(state: dict[str, Any]) -> dict[str, int]:
