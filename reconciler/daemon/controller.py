@@ -482,6 +482,7 @@ class Controller:
         return set() if wanted is None or scope is None else set(wanted.sets - scope.sets)
 
     def sync_contrail(self, key: str) -> bool:
+        regained = key == OWNERSHIP  # a full read for sets gained: see _after_takeover
         if key == OWNERSHIP:
             if self.snapshot is None:
                 return True  # the first full read installs the workers
@@ -541,8 +542,10 @@ class Controller:
                 self.index = self.index.with_load_balancer(previous, snapshot, lb)
         if scope == "full":
             freeze_heap()
-            self._install_sets(snapshot, offer=True)
-            for worker in self.workers.values():
+            started = self._install_sets(snapshot, offer=True)
+            for worker in (
+                self._after_takeover(snapshot, started) if regained else self.workers.values()
+            ):
                 worker.queue.add(FULL_RESYNC)
             self.contrail_synced = True
         else:
@@ -552,6 +555,23 @@ class Controller:
                         worker.queue.add(lb)
         self._gauge()
         return True
+
+    def _after_takeover(
+        self, snapshot: ContrailSnapshot, started: list[DeviceWorker]
+    ) -> list[DeviceWorker]:
+        """The workers a read made for a change of ownership sends to a full pass: those
+        just started (the sets gained) and those of sets sharing a device with them (their
+        claims now meet). The other sets are as they were, and their notifications keep
+        them current: a full pass of every device a replica holds after each takeover
+        made the wait for the gained sets grow with all it owns."""
+        gained = {self.sets[w.sas_uuid].sas_name for w in started if w.sas_uuid in self.sets}
+        near = sets_sharing_devices(snapshot, gained, self.config) if gained else set()
+        return [
+            worker
+            for worker in self.workers.values()
+            if worker in started
+            or (worker.sas_uuid in self.sets and self.sets[worker.sas_uuid].sas_name in near)
+        ]
 
     def _read_changes(
         self, lb_uuid: str, base: ContrailSnapshot
