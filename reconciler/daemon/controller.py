@@ -503,7 +503,11 @@ class Controller:
         read_scope = self.wanted_scope(self.snapshot) if scope == "full" else self.snapshot_scope
         try:
             if scope == "full":
-                snapshot = self.reader.read(read_scope)
+                gained = self._gained_scope(read_scope) if regained else None
+                if gained is not None and self.snapshot is not None:
+                    snapshot = self.snapshot.joined(self.reader.read(gained))
+                else:
+                    snapshot = self.reader.read(read_scope)
                 snapshot = with_set_overrides(snapshot, self.config.set_overrides)
             else:
                 assert self.snapshot is not None
@@ -555,6 +559,18 @@ class Controller:
                         worker.queue.add(lb)
         self._gauge()
         return True
+
+    def _gained_scope(self, wanted: ReadScope | None) -> ReadScope | None:
+        """When a change of ownership only added sets: the scope of those alone, whose read
+        joins the snapshot (``ContrailSnapshot.joined``) instead of a read of everything
+        this replica holds — the wait for a dead replica's sets then follows their size,
+        not the survivor's. None: read the whole wanted scope."""
+        held = self.snapshot_scope
+        if wanted is None or held is None or wanted.claims != held.claims:
+            return None
+        if not wanted.sets > held.sets:
+            return None
+        return ReadScope(wanted.sets - held.sets, wanted.claims)
 
     def _after_takeover(
         self, snapshot: ContrailSnapshot, started: list[DeviceWorker]

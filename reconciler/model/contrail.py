@@ -401,6 +401,24 @@ class ContrailSnapshot:
     # Who stands on which address (``vips()``), carried the same way.
     known_vips: Vips | None = field(default=None, compare=False, repr=False)
 
+    def joined(self, part: ContrailSnapshot) -> ContrailSnapshot:
+        """This snapshot and a read of more sets' subtrees (``part``: a takeover's read of
+        the sets gained): the global objects as ``part`` read them, both reads' subtrees
+        (``part``'s where both hold an object)."""
+        return ContrailSnapshot(
+            appliance_sets=part.appliance_sets,
+            load_balancers=self.load_balancers.updated((), part.load_balancers.items()),
+            listeners=self.listeners.updated((), part.listeners.items()),
+            pools=self.pools.updated((), part.pools.items()),
+            members=self.members.updated((), part.members.items()),
+            monitors=self.monitors.updated((), part.monitors.items()),
+            ports=self.ports.updated((), part.ports.items()),
+            networks=part.networks,
+            route_tables=part.route_tables,
+            owned_ips=part.owned_ips,
+            projects=part.projects,
+        )
+
     def with_load_balancer(
         self,
         lb_uuid: str,

@@ -230,6 +230,9 @@ def test_a_killed_replicas_set_is_taken_over_with_every_change_on_its_device(
         assert_never_two_writers_at_once(log, gained)
         read = served(contrail)["whole"]
         assert all(lb.loadbalancer in read for lb in lbs[gained]), "gained set not read"
+        # the survivor reads what it gained, not again what it held (the wait would grow
+        # with everything it owns)
+        assert not any(lb.loadbalancer in read for lb in lbs[names[survivor]])
         assert on_device(names[survivor], 1)  # the survivor's own set is untouched
         wait_until(lambda: daemons[survivor].metric_sum(SNAPSHOT_LBS) == 8)
         # ... and its device is not read whole again: only the gained set's device is (a
