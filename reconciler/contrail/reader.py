@@ -75,15 +75,6 @@ def _getter(props: Any) -> Any:
     return lambda name: shared(getattr(props, name, None))
 
 
-def _props(props: Any) -> FrozenDict[str, Any]:
-    """An xsd property struct as a plain mapping (every attribute, for a later status write)."""
-    if props is None:
-        return FrozenDict()
-    return FrozenDict(
-        (k, shared(getattr(props, k, None))) for k in getattr(props, "attr_fields", ())
-    )
-
-
 def _fq(obj: Any) -> tuple[str, ...]:
     """The fq_name, its parts shared between objects (50,000 members repeat their domain,
     project and pool names: one string each, not one per member)."""
@@ -434,8 +425,8 @@ class ContrailReader:
             provisioning_status=shared(props.get_provisioning_status()) if props else None,
             operating_status=shared(props.get_operating_status()) if props else None,
             fq_name=_fq(lb),
-            raw_properties=_props(props),
             created=shared(str(getattr(lb.get_id_perms(), "created", "") or "")),
+            status=shared(props.get_status()) if props else None,
         )
 
     def _listener(self, listener: Any) -> Listener:
@@ -476,7 +467,6 @@ class ContrailReader:
             status=get("status"),
             status_description=get("status_description"),
             fq_name=_fq(pool),
-            # no raw_properties: a status write reads the pool's properties fresh
         )
 
     def _member(self, member: Any) -> Member:
@@ -494,8 +484,6 @@ class ContrailReader:
             annotations=_annotations(member),
             status=get("status"),
             status_description=get("status_description"),
-            fq_name=_fq(member),
-            # no raw_properties: a status write reads the member's properties fresh
         )
 
     def _monitor(self, hm: Any) -> HealthMonitor:

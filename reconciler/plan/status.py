@@ -67,7 +67,8 @@ def plan_status(
             "operating_status": running,
             "status": text[:1000],
         }
-        if "loadbalancer" in types and any(lb.raw_properties.get(k) != v for k, v in want.items()):
+        have = (lb.provisioning_status, lb.operating_status, lb.status)
+        if "loadbalancer" in types and have != tuple(want.values()):
             updates.append(StatusUpdate("loadbalancer", lb.uuid, lb.name, tuple(want.items())))
         if walk is None:
             continue
