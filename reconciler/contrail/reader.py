@@ -425,7 +425,7 @@ class ContrailReader:
             provisioning_status=shared(props.get_provisioning_status()) if props else None,
             operating_status=shared(props.get_operating_status()) if props else None,
             fq_name=_fq(lb),
-            created=shared(str(getattr(lb.get_id_perms(), "created", "") or "")),
+            created=str(getattr(lb.get_id_perms(), "created", "") or ""),  # its own: not shared
             status=shared(props.get_status()) if props else None,
         )
 
@@ -473,7 +473,9 @@ class ContrailReader:
         props = member.get_loadbalancer_member_properties()
         get = _getter(props)
         return Member(
-            uuid=shared(member.uuid),
+            # Not shared: nothing else names a member (an interned string takes ~50 bytes of
+            # the interpreter's table, for 10 members a load balancer).
+            uuid=str(member.uuid),
             name=_name(member),
             pool_uuid=shared(str(getattr(member, "parent_uuid", "") or "")),
             address=get("address"),
@@ -533,7 +535,7 @@ class ContrailReader:
                     continue
                 instance_ips.append(
                     InstanceIp(
-                        uuid=shared(iip.uuid),
+                        uuid=str(iip.uuid),  # named by nothing else: not shared
                         address=shared(iip.get_instance_ip_address()),
                         subnet_uuid=shared(iip.get_subnet_uuid()),
                         network_uuids=_ref_uuids(iip.get_virtual_network_refs()),

@@ -38,19 +38,19 @@ def destination_host(destination: str) -> str:
 class BigIPObject:
     """One object: its ``key`` (kind, partition, parent, name) kept once — the very tuple
     an ``ObjectSet`` is keyed by — its managed ``fields``, and what is never compared
-    (``source``, ``wire_name``, ``payload``) in one slot that a live object leaves empty.
-    A device's cache holds ~24 of these per load balancer: three slots instead of eight,
-    and no key tuple made per lookup. Immutable, compared and hashed by key and fields."""
+    (``source``, ``wire_name``, ``payload``) only when it has any (a desired object, a live
+    one the device spells otherwise: ``_Described``). A device's cache holds ~24 of these
+    per load balancer: two slots instead of eight, and no key tuple made per lookup.
+    Immutable, compared and hashed by key and fields."""
 
-    __slots__ = ("key", "fields", "_extra")
+    __slots__ = ("key", "fields")
 
     key: ObjectKey  # (kind, partition, parent, name)
     fields: FrozenDict[str, Any]
-    # (source, wire_name, payload) when any is set, else None
-    _extra: tuple[ObjectRef | None, str | None, bytes | None] | None
+    _extra: tuple[ObjectRef | None, str | None, bytes | None] | None = None
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         kind: str,  # a key of resources.RESOURCE_TYPES, e.g. "ltm/pool"
         partition: str,
         name: str,  # canonical name (member names spell the route domain explicitly)
@@ -61,16 +61,13 @@ class BigIPObject:
         # File content a create/update uploads first (certificates, keys): never compared,
         # never rendered in a plan; the device's checksum field is what the diff compares.
         payload: bytes | None = None,
-    ) -> None:
-        setter = object.__setattr__
-        setter(self, "key", (kind, partition, parent, name))
-        setter(self, "fields", fields)
+    ) -> BigIPObject:
         extra = (
             None
             if source is None and wire_name is None and payload is None
             else (source, wire_name, payload)
         )
-        setter(self, "_extra", extra)
+        return _made((kind, partition, parent, name), fields, extra)
 
     @property
     def kind(self) -> str:
@@ -102,12 +99,7 @@ class BigIPObject:
 
     def with_fields(self, fields: FrozenDict[str, Any]) -> BigIPObject:
         """This object with other fields (the rest as it is)."""
-        copy = object.__new__(BigIPObject)
-        setter = object.__setattr__
-        setter(copy, "key", self.key)
-        setter(copy, "fields", fields)
-        setter(copy, "_extra", self._extra)
-        return copy
+        return _made(self.key, fields, self._extra)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise FrozenInstanceError(f"cannot assign to field {name!r}")
@@ -116,9 +108,8 @@ class BigIPObject:
         raise FrozenInstanceError(f"cannot delete field {name!r}")
 
     def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
+        if not isinstance(other, BigIPObject):
             return NotImplemented
-        assert isinstance(other, BigIPObject)
         return self is other or (self.key == other.key and self.fields == other.fields)
 
     def __hash__(self) -> int:
@@ -169,6 +160,26 @@ class BigIPObject:
             source,
             payload=payload,
         )
+
+
+class _Described(BigIPObject):
+    """A BigIPObject with a source, a wire name or a payload (the slot others go without)."""
+
+    __slots__ = ("_extra",)
+
+
+def _made(
+    key: ObjectKey,
+    fields: FrozenDict[str, Any],
+    extra: tuple[ObjectRef | None, str | None, bytes | None] | None,
+) -> BigIPObject:
+    made = object.__new__(BigIPObject if extra is None else _Described)
+    setter = object.__setattr__
+    setter(made, "key", key)
+    setter(made, "fields", fields)
+    if extra is not None:
+        setter(made, "_extra", extra)
+    return made
 
 
 class ObjectSet(Mapping[ObjectKey, BigIPObject]):
