@@ -8,8 +8,9 @@ back into plain dicts and lists for the wire.
 
 from __future__ import annotations
 
+import operator
 import sys
-from collections.abc import ItemsView, Iterable, Iterator, Mapping, ValuesView
+from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, ValuesView
 from typing import Any, TypeVar
 
 K = TypeVar("K")
@@ -63,7 +64,7 @@ class FrozenDict(Mapping[K, V]):
         return copy
 
     def __eq__(self, other: object) -> bool:
-        if type(other) is _Shaped:
+        if other.__class__ in _SHAPED_TYPES:
             return other == self
         if isinstance(other, FrozenDict):  # the dicts' own comparison, not Mapping's copies
             return self is other or self._data == other._data
@@ -98,43 +99,44 @@ SHAPED_KEYS_MAX = 16
 _MISSING = object()
 
 
+#: The slots a shaped mapping's values sit in, in its keys' order: the parent's ``_data``
+#: first, then those of its class (one class per number of keys).
+_VALUE_SLOTS = ("_data", *(f"_{at}" for at in range(1, SHAPED_KEYS_MAX)))
+
+
 class _Shaped(FrozenDict[K, V]):
-    """A FrozenDict stored as a tuple of values beside a shared ``_Shape`` (its keys):
-    ~60 bytes for a two-field node instead of ~280 for a dict of its own. Everything else
-    is FrozenDict's: equal to any mapping with the same items, the same hash, the same
-    iteration order. The parent's two slots are reused: ``_data`` holds the values,
-    ``_hash`` the shape (the hash is computed when asked: a field set is hashed when a
-    read or a translate shares equal ones, not again)."""
+    """A FrozenDict whose values sit in slots of its own beside a shared ``_Shape`` (its
+    keys): 56 bytes for a two-field node instead of ~280 for a dict of its own (or ~100
+    for a tuple of values beside the shape). Everything else is FrozenDict's: equal to any
+    mapping with the same items, the same hash, the same iteration order. The parent's
+    slots are reused: ``_data`` holds the first value, ``_hash`` the shape (the hash is
+    computed when asked: a field set is hashed when a read or a translate shares equal
+    ones, not again). One subclass per number of keys (``_shaped_class``) has the rest."""
 
     __slots__ = ()
-    _data: tuple[Any, ...]  # type: ignore[assignment]
+    _data: Any
     _hash: _Shape  # type: ignore[assignment]
+    _get: Callable[[Any], tuple[Any, ...]]  # the values in order (a class's attrgetter)
+    _same: Callable[[Any], Any]  # what equal mappings of one shape have equal: the values
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError("made by freeze(), not directly")
 
-    @classmethod
-    def _make(cls, shape: _Shape, values: tuple[Any, ...]) -> _Shaped[K, V]:
-        made: _Shaped[K, V] = object.__new__(cls)
-        object.__setattr__(made, "_data", values)
-        object.__setattr__(made, "_hash", shape)
-        return made
-
     def __getitem__(self, key: K) -> V:
-        return self._data[self._hash.index[key]]
+        return getattr(self, _VALUE_SLOTS[self._hash.index[key]])
 
     def __iter__(self) -> Iterator[K]:
         return iter(self._hash.keys)
 
     def __len__(self) -> int:
-        return len(self._data)
+        return len(self._hash.keys)
 
     def __contains__(self, key: object) -> bool:
         return key in self._hash.index
 
     def get(self, key: K, default: Any = None) -> Any:
         at = self._hash.index.get(key)
-        return default if at is None else self._data[at]
+        return default if at is None else getattr(self, _VALUE_SLOTS[at])
 
     def keys(self) -> Any:
         return self._hash.index.keys()
@@ -146,7 +148,7 @@ class _Shaped(FrozenDict[K, V]):
         return _ShapedValues(self)
 
     def updated(self, drop: Iterable[K] = (), put: Iterable[tuple[K, V]] = ()) -> FrozenDict[K, V]:
-        data = dict(zip(self._hash.keys, self._data, strict=True))
+        data = dict(zip(self._hash.keys, self._get(self), strict=True))
         for key in drop:
             data.pop(key, None)
         data.update(put)
@@ -155,30 +157,44 @@ class _Shaped(FrozenDict[K, V]):
     def __eq__(self, other: object) -> bool:
         if self is other:
             return True
-        if type(other) is _Shaped:
-            if other._hash is self._hash:
-                return self._data == other._data
+        if other.__class__ in _SHAPED_TYPES:
+            if other._hash is self._hash:  # one shape: same order
+                return self._same(self) == other._same(other)
             theirs: Mapping[Any, Any] = other
         elif isinstance(other, FrozenDict):
             theirs = other._data
         else:
             return Mapping.__eq__(self, other)
-        if len(theirs) != len(self._data):
+        if len(theirs) != len(self._hash.keys):
             return False
-        for key, mine in zip(self._hash.keys, self._data, strict=True):
+        for key, mine in zip(self._hash.keys, self._get(self), strict=True):
             found = theirs.get(key, _MISSING)
             if found is _MISSING or not (found is mine or found == mine):  # identity first,
                 return False  # as a dict's comparison
         return True
 
     def __hash__(self) -> int:
-        return hash(frozenset(zip(self._hash.keys, self._data, strict=True)))
+        return hash(frozenset(zip(self._hash.keys, self._get(self), strict=True)))
 
     def __repr__(self) -> str:
         return f"FrozenDict({dict(self.items())!r})"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return _frozen_mapping, (self._hash.keys, self._data)
+        return _frozen_mapping, (self._hash.keys, self._get(self))
+
+
+def _shaped_class(size: int) -> type[_Shaped[Any, Any]]:
+    """The shaped mappings of ``size`` keys: a slot per value after the first."""
+    names = _VALUE_SLOTS[:size]
+    same = operator.attrgetter(*names)  # a tuple of them, or the one value
+    get = same if size > 1 else staticmethod(lambda m: (m._data,))
+    namespace = {"__slots__": names[1:], "_get": get, "_same": same}
+    return type(f"_Shaped{size}", (_Shaped,), namespace)
+
+
+_SHAPED_CLASSES = {size: _shaped_class(size) for size in range(1, SHAPED_KEYS_MAX + 1)}
+# Asked by class, not by isinstance: a Mapping's isinstance goes through ABCMeta (slow)
+_SHAPED_TYPES = frozenset(_SHAPED_CLASSES.values())
 
 
 class _ShapedItems(ItemsView[K, V]):
@@ -189,14 +205,14 @@ class _ShapedItems(ItemsView[K, V]):
 
     def __iter__(self) -> Iterator[tuple[K, V]]:
         shaped = self._mapping
-        return zip(shaped._hash.keys, shaped._data, strict=True)
+        return zip(shaped._hash.keys, shaped._get(shaped), strict=True)
 
 
 class _ShapedValues(ValuesView[V]):
     _mapping: _Shaped[Any, V]
 
     def __iter__(self) -> Iterator[V]:
-        return iter(self._mapping._data)
+        return iter(self._mapping._get(self._mapping))
 
 
 def _frozen_mapping(keys: tuple[Any, ...], values: tuple[Any, ...]) -> FrozenDict[Any, Any]:
@@ -209,7 +225,11 @@ def _frozen_mapping(keys: tuple[Any, ...], values: tuple[Any, ...]) -> FrozenDic
             except TypeError:  # an unhashable key: let the dict say so
                 shape = None
         if shape is not None and len(shape.index) == len(keys):
-            return _Shaped._make(shape, values)
+            made: _Shaped[Any, Any] = object.__new__(_SHAPED_CLASSES[len(keys)])
+            made._hash = shape
+            for name, value in zip(_VALUE_SLOTS, values):  # noqa: B905 - slots outnumber
+                object.__setattr__(made, name, value)
+            return made
     return FrozenDict(zip(keys, values, strict=True))
 
 
