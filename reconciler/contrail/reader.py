@@ -331,13 +331,15 @@ class ContrailReader:
                 if prefix is None or not sub.subnet_uuid:
                     continue
                 cidr = f"{prefix.ip_prefix}/{prefix.ip_prefix_len}"
-                subnets.append(Subnet(sub.subnet_uuid, cidr, sub.default_gateway))
+                subnets.append(
+                    Subnet(shared(sub.subnet_uuid), shared(cidr), shared(sub.default_gateway))
+                )
         network_id = getattr(vn, "virtual_network_network_id", None)
         return VirtualNetwork(
             uuid=shared(vn.uuid),
             name=_name(vn),
-            fq_name=tuple(vn.get_fq_name()),
-            project_uuid=str(getattr(vn, "parent_uuid", "") or ""),
+            fq_name=_fq(vn),
+            project_uuid=shared(str(getattr(vn, "parent_uuid", "") or "")),
             subnets=tuple(subnets),
             network_id=int(network_id) if network_id is not None else None,
         )
@@ -364,7 +366,7 @@ class ContrailReader:
             uuid=shared(table.uuid),
             kind=kind,
             name=_name(table),
-            fq_name=tuple(table.get_fq_name()),
+            fq_name=_fq(table),
             routes=tuple(routes),
             attached=_ref_uuids(attached),
             annotations=FrozenDict(_kv(table.get_annotations())),
@@ -415,7 +417,7 @@ class ContrailReader:
             display_name=_display(lb),
             project_uuid=shared(str(getattr(lb, "parent_uuid", "") or "")),
             project_name=shared(str(fq[-2])) if len(fq) >= 2 else "",
-            provider=lb.get_loadbalancer_provider(),
+            provider=shared(lb.get_loadbalancer_provider()),
             sas_uuids=_ref_uuids(lb.get_service_appliance_set_refs()),
             admin_state=_bool(props.get_admin_state() if props else None),
             vip_address=shared(props.get_vip_address()) if props else None,

@@ -109,3 +109,10 @@ def test_shaped_mappings_survive_pickling_and_thaw_to_json() -> None:
         "sourceAddressTranslation": {"type": "automap"},
         "profiles": ["/Common/http"],
     }
+
+
+def test_a_port_number_is_one_object_wherever_it_is_read() -> None:
+    assert shared(int("8080")) is shared(int("8080")) and shared(8080) == 8080
+    big = int("1" * 30)
+    assert shared(big) is big  # beyond a port's range: left alone
+    assert shared(True) is True and shared(-5) == -5
