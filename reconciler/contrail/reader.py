@@ -59,6 +59,21 @@ def _ref_uuids(refs: Iterable[dict[str, Any]] | None) -> tuple[str, ...]:
     return tuple(sorted(shared(r["uuid"]) for r in refs or () if r.get("uuid")))
 
 
+#: Refs to objects a cloud has few of (service-appliance-sets, virtual networks), as one
+#: tuple per distinct value: every load balancer of a set named it in a tuple of its own,
+#: every port and instance-ip its network. Bounded, as values stay until the process ends.
+_SHARED_REFS: dict[tuple[str, ...], tuple[str, ...]] = {}
+SHARED_REFS_MAX = 4096
+
+
+def _shared_refs(refs: Iterable[dict[str, Any]] | None) -> tuple[str, ...]:
+    """``_ref_uuids`` for refs to sets or networks: equal tuples as one."""
+    uuids = _ref_uuids(refs)
+    if len(_SHARED_REFS) < SHARED_REFS_MAX:
+        return _SHARED_REFS.setdefault(uuids, uuids)
+    return _SHARED_REFS.get(uuids, uuids)
+
+
 def _name(obj: Any) -> str:
     return shared(str(obj.get_fq_name()[-1]))
 
@@ -418,7 +433,7 @@ class ContrailReader:
             project_uuid=shared(str(getattr(lb, "parent_uuid", "") or "")),
             project_name=shared(str(fq[-2])) if len(fq) >= 2 else "",
             provider=shared(lb.get_loadbalancer_provider()),
-            sas_uuids=_ref_uuids(lb.get_service_appliance_set_refs()),
+            sas_uuids=_shared_refs(lb.get_service_appliance_set_refs()),
             admin_state=_bool(props.get_admin_state() if props else None),
             vip_address=shared(props.get_vip_address()) if props else None,
             vip_subnet_id=shared(props.get_vip_subnet_id()) if props else None,
@@ -459,7 +474,7 @@ class ContrailReader:
             project_uuid=shared(str(getattr(pool, "parent_uuid", "") or "")),
             listener_uuids=_ref_uuids(pool.get_loadbalancer_listener_refs()),
             monitor_uuids=_ref_uuids(pool.get_loadbalancer_healthmonitor_refs()),
-            sas_uuids=_ref_uuids(pool.get_service_appliance_set_refs()),
+            sas_uuids=_shared_refs(pool.get_service_appliance_set_refs()),
             protocol=get("protocol"),
             method=get("loadbalancer_method"),
             session_persistence=get("session_persistence"),
@@ -540,7 +555,7 @@ class ContrailReader:
                         uuid=str(iip.uuid),  # named by nothing else: not shared
                         address=shared(iip.get_instance_ip_address()),
                         subnet_uuid=shared(iip.get_subnet_uuid()),
-                        network_uuids=_ref_uuids(iip.get_virtual_network_refs()),
+                        network_uuids=_shared_refs(iip.get_virtual_network_refs()),
                     )
                 )
             floating = tuple(
@@ -556,7 +571,7 @@ class ContrailReader:
                     name=_name(vmi),
                     instance_ips=tuple(sorted(instance_ips, key=lambda i: i.uuid)),
                     floating_ips=floating,
-                    network_uuids=_ref_uuids(vmi.get_virtual_network_refs()),
+                    network_uuids=_shared_refs(vmi.get_virtual_network_refs()),
                     fq_name=_fq(vmi),
                 )
             )
