@@ -59,6 +59,21 @@ def _ref_uuids(refs: Iterable[dict[str, Any]] | None) -> tuple[str, ...]:
     return tuple(sorted(shared(r["uuid"]) for r in refs or () if r.get("uuid")))
 
 
+#: Refs to objects a cloud has few of (service-appliance-sets, virtual networks), as one
+#: tuple per distinct value: every load balancer of a set named it in a tuple of its own,
+#: every port and instance-ip its network. Bounded, as values stay until the process ends.
+_SHARED_REFS: dict[tuple[str, ...], tuple[str, ...]] = {}
+SHARED_REFS_MAX = 4096
+
+
+def _shared_refs(refs: Iterable[dict[str, Any]] | None) -> tuple[str, ...]:
+    """``_ref_uuids`` for refs to sets or networks: equal tuples as one."""
+    uuids = _ref_uuids(refs)
+    if len(_SHARED_REFS) < SHARED_REFS_MAX:
+        return _SHARED_REFS.setdefault(uuids, uuids)
+    return _SHARED_REFS.get(uuids, uuids)
+
+
 def _name(obj: Any) -> str:
     return shared(str(obj.get_fq_name()[-1]))
 
@@ -73,15 +88,6 @@ def _getter(props: Any) -> Any:
     if props is None:
         return lambda name: None
     return lambda name: shared(getattr(props, name, None))
-
-
-def _props(props: Any) -> FrozenDict[str, Any]:
-    """An xsd property struct as a plain mapping (every attribute, for a later status write)."""
-    if props is None:
-        return FrozenDict()
-    return FrozenDict(
-        (k, shared(getattr(props, k, None))) for k in getattr(props, "attr_fields", ())
-    )
 
 
 def _fq(obj: Any) -> tuple[str, ...]:
@@ -340,13 +346,15 @@ class ContrailReader:
                 if prefix is None or not sub.subnet_uuid:
                     continue
                 cidr = f"{prefix.ip_prefix}/{prefix.ip_prefix_len}"
-                subnets.append(Subnet(sub.subnet_uuid, cidr, sub.default_gateway))
+                subnets.append(
+                    Subnet(shared(sub.subnet_uuid), shared(cidr), shared(sub.default_gateway))
+                )
         network_id = getattr(vn, "virtual_network_network_id", None)
         return VirtualNetwork(
             uuid=shared(vn.uuid),
             name=_name(vn),
-            fq_name=tuple(vn.get_fq_name()),
-            project_uuid=str(getattr(vn, "parent_uuid", "") or ""),
+            fq_name=_fq(vn),
+            project_uuid=shared(str(getattr(vn, "parent_uuid", "") or "")),
             subnets=tuple(subnets),
             network_id=int(network_id) if network_id is not None else None,
         )
@@ -373,7 +381,7 @@ class ContrailReader:
             uuid=shared(table.uuid),
             kind=kind,
             name=_name(table),
-            fq_name=tuple(table.get_fq_name()),
+            fq_name=_fq(table),
             routes=tuple(routes),
             attached=_ref_uuids(attached),
             annotations=FrozenDict(_kv(table.get_annotations())),
@@ -424,8 +432,8 @@ class ContrailReader:
             display_name=_display(lb),
             project_uuid=shared(str(getattr(lb, "parent_uuid", "") or "")),
             project_name=shared(str(fq[-2])) if len(fq) >= 2 else "",
-            provider=lb.get_loadbalancer_provider(),
-            sas_uuids=_ref_uuids(lb.get_service_appliance_set_refs()),
+            provider=shared(lb.get_loadbalancer_provider()),
+            sas_uuids=_shared_refs(lb.get_service_appliance_set_refs()),
             admin_state=_bool(props.get_admin_state() if props else None),
             vip_address=shared(props.get_vip_address()) if props else None,
             vip_subnet_id=shared(props.get_vip_subnet_id()) if props else None,
@@ -434,8 +442,8 @@ class ContrailReader:
             provisioning_status=shared(props.get_provisioning_status()) if props else None,
             operating_status=shared(props.get_operating_status()) if props else None,
             fq_name=_fq(lb),
-            raw_properties=_props(props),
-            created=shared(str(getattr(lb.get_id_perms(), "created", "") or "")),
+            created=str(getattr(lb.get_id_perms(), "created", "") or ""),  # its own: not shared
+            status=shared(props.get_status()) if props else None,
         )
 
     def _listener(self, listener: Any) -> Listener:
@@ -466,7 +474,7 @@ class ContrailReader:
             project_uuid=shared(str(getattr(pool, "parent_uuid", "") or "")),
             listener_uuids=_ref_uuids(pool.get_loadbalancer_listener_refs()),
             monitor_uuids=_ref_uuids(pool.get_loadbalancer_healthmonitor_refs()),
-            sas_uuids=_ref_uuids(pool.get_service_appliance_set_refs()),
+            sas_uuids=_shared_refs(pool.get_service_appliance_set_refs()),
             protocol=get("protocol"),
             method=get("loadbalancer_method"),
             session_persistence=get("session_persistence"),
@@ -476,14 +484,15 @@ class ContrailReader:
             status=get("status"),
             status_description=get("status_description"),
             fq_name=_fq(pool),
-            # no raw_properties: a status write reads the pool's properties fresh
         )
 
     def _member(self, member: Any) -> Member:
         props = member.get_loadbalancer_member_properties()
         get = _getter(props)
         return Member(
-            uuid=shared(member.uuid),
+            # Not shared: nothing else names a member (an interned string takes ~50 bytes of
+            # the interpreter's table, for 10 members a load balancer).
+            uuid=str(member.uuid),
             name=_name(member),
             pool_uuid=shared(str(getattr(member, "parent_uuid", "") or "")),
             address=get("address"),
@@ -494,8 +503,6 @@ class ContrailReader:
             annotations=_annotations(member),
             status=get("status"),
             status_description=get("status_description"),
-            fq_name=_fq(member),
-            # no raw_properties: a status write reads the member's properties fresh
         )
 
     def _monitor(self, hm: Any) -> HealthMonitor:
@@ -545,10 +552,10 @@ class ContrailReader:
                     continue
                 instance_ips.append(
                     InstanceIp(
-                        uuid=shared(iip.uuid),
+                        uuid=str(iip.uuid),  # named by nothing else: not shared
                         address=shared(iip.get_instance_ip_address()),
                         subnet_uuid=shared(iip.get_subnet_uuid()),
-                        network_uuids=_ref_uuids(iip.get_virtual_network_refs()),
+                        network_uuids=_shared_refs(iip.get_virtual_network_refs()),
                     )
                 )
             floating = tuple(
@@ -564,7 +571,7 @@ class ContrailReader:
                     name=_name(vmi),
                     instance_ips=tuple(sorted(instance_ips, key=lambda i: i.uuid)),
                     floating_ips=floating,
-                    network_uuids=_ref_uuids(vmi.get_virtual_network_refs()),
+                    network_uuids=_shared_refs(vmi.get_virtual_network_refs()),
                     fq_name=_fq(vmi),
                 )
             )

@@ -24,7 +24,7 @@ from vnc_api.gen.resource_xsd import (
 from reconciler import concurrency
 from reconciler.contrail.connect import Connections
 from reconciler.logs import get_logger
-from reconciler.model.contrail import ContrailSnapshot, LoadBalancer, Member, Pool
+from reconciler.model.contrail import ContrailSnapshot, LoadBalancer, Member, Pool, member_fq_name
 from reconciler.plan.status import StatusUpdate
 
 log = get_logger("contrail.status")
@@ -139,6 +139,13 @@ def _read_fresh(vnc: Any, page: list[StatusUpdate]) -> dict[str, dict[str, Any] 
     return {item["uuid"]: item.get(prop) for item in listed.get(f"{kind}s", ())}
 
 
+def _as_read(current: LoadBalancer | Pool | Member) -> dict[str, Any]:
+    """An object's property struct as the snapshot knows it, for when it cannot be read
+    fresh: a load balancer's from its fields; a pool's or member's is not kept (only the
+    status keys are known), so nothing."""
+    return current.properties() if isinstance(current, LoadBalancer) else {}
+
+
 def _write_page(vnc: Any, snapshot: ContrailSnapshot, page: list[StatusUpdate]) -> list[str]:
     failures: list[str] = []
     sources: dict[str, Mapping[str, LoadBalancer | Pool | Member]] = {
@@ -158,21 +165,25 @@ def _write_page(vnc: Any, snapshot: ContrailSnapshot, page: list[StatusUpdate]) 
         method = update.type.replace("-", "_")
         try:
             if update.uuid in fresh_structs:
-                props = dict(fresh_structs.pop(update.uuid) or current.raw_properties)
+                props = dict(fresh_structs.pop(update.uuid) or _as_read(current))
             else:  # not listed: gone since, or a server that lists lazily; read it alone
                 fresh = getattr(vnc, f"{method}_read")(id=update.uuid, fields=[prop])
                 struct = getattr(fresh, f"get_{prop}")()
                 props = (
                     {k: getattr(struct, k, None) for k in struct.attr_fields}
                     if struct is not None
-                    else dict(current.raw_properties)
+                    else _as_read(current)
                 )
             known = _FIELDS.setdefault(prop, frozenset(props_cls().attr_fields))
             props = {k: v for k, v in props.items() if k in known}  # a newer server's extras
             props.update(update.values)
             obj = cls()
             obj.uuid = update.uuid
-            obj.fq_name = list(current.fq_name)
+            obj.fq_name = list(
+                member_fq_name(current, snapshot.pools.get(current.pool_uuid))
+                if isinstance(current, Member)
+                else current.fq_name
+            )
             getattr(obj, f"set_{prop}")(props_cls(**props))
             getattr(vnc, f"{method}_update")(obj)
         except NoIdError:  # deleted since the snapshot: nothing to say a status on

@@ -161,7 +161,7 @@ class StatusBoard:
                 source = "reconciled by this replica"
             else:  # another replica's set, or not reconciled yet: what Contrail holds
                 provisioning, operating = lb.provisioning_status, lb.operating_status
-                text = str(lb.raw_properties.get("status") or "")
+                text = str(lb.status or "")
                 why = "" if text in ("", provisioning) else text
                 source = "as Contrail has it"
             for name in names:

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError
 from typing import Any
 
 from reconciler.model.contrail import ObjectRef
@@ -35,22 +35,98 @@ def destination_host(destination: str) -> str:
     return split_path(str(destination))[1]
 
 
-@dataclass(frozen=True, slots=True)
 class BigIPObject:
-    kind: str  # a key of resources.RESOURCE_TYPES, e.g. "ltm/pool"
-    partition: str
-    name: str  # canonical name (member names spell the route domain explicitly)
+    """One object: its ``key`` (kind, partition, parent, name) kept once — the very tuple
+    an ``ObjectSet`` is keyed by — its managed ``fields``, and what is never compared
+    (``source``, ``wire_name``, ``payload``) only when it has any (a desired object, a live
+    one the device spells otherwise: ``_Described``). A device's cache holds ~24 of these
+    per load balancer: two slots instead of eight, and no key tuple made per lookup.
+    Immutable, compared and hashed by key and fields."""
+
+    __slots__ = ("key", "fields")
+
+    key: ObjectKey  # (kind, partition, parent, name)
     fields: FrozenDict[str, Any]
-    parent: str = ""  # the pool of a pool member
-    source: ObjectRef | None = field(default=None, compare=False)
-    wire_name: str | None = field(default=None, compare=False)  # as the device spells it
-    # File content a create/update uploads first (certificates, keys): never compared, never
-    # rendered in a plan; the device's checksum field is what the diff compares instead.
-    payload: bytes | None = field(default=None, compare=False, repr=False)
+    _extra: tuple[ObjectRef | None, str | None, bytes | None] | None = None
+
+    def __new__(
+        cls,
+        kind: str,  # a key of resources.RESOURCE_TYPES, e.g. "ltm/pool"
+        partition: str,
+        name: str,  # canonical name (member names spell the route domain explicitly)
+        fields: FrozenDict[str, Any],
+        parent: str = "",  # the pool of a pool member
+        source: ObjectRef | None = None,
+        wire_name: str | None = None,  # as the device spells it
+        # File content a create/update uploads first (certificates, keys): never compared,
+        # never rendered in a plan; the device's checksum field is what the diff compares.
+        payload: bytes | None = None,
+    ) -> BigIPObject:
+        extra = (
+            None
+            if source is None and wire_name is None and payload is None
+            else (source, wire_name, payload)
+        )
+        return _made((kind, partition, parent, name), fields, extra)
 
     @property
-    def key(self) -> ObjectKey:
-        return (self.kind, self.partition, self.parent, self.name)
+    def kind(self) -> str:
+        return self.key[0]
+
+    @property
+    def partition(self) -> str:
+        return self.key[1]
+
+    @property
+    def parent(self) -> str:
+        return self.key[2]
+
+    @property
+    def name(self) -> str:
+        return self.key[3]
+
+    @property
+    def source(self) -> ObjectRef | None:
+        return None if self._extra is None else self._extra[0]
+
+    @property
+    def wire_name(self) -> str | None:
+        return None if self._extra is None else self._extra[1]
+
+    @property
+    def payload(self) -> bytes | None:
+        return None if self._extra is None else self._extra[2]
+
+    def with_fields(self, fields: FrozenDict[str, Any]) -> BigIPObject:
+        """This object with other fields (the rest as it is)."""
+        return _made(self.key, fields, self._extra)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BigIPObject):
+            return NotImplemented
+        return self is other or (self.key == other.key and self.fields == other.fields)
+
+    def __hash__(self) -> int:
+        return hash((self.key, self.fields))
+
+    def __repr__(self) -> str:
+        kind, partition, parent, name = self.key
+        return (
+            f"BigIPObject(kind={kind!r}, partition={partition!r}, name={name!r}, "
+            f"fields={self.fields!r}, parent={parent!r}, source={self.source!r}, "
+            f"wire_name={self.wire_name!r})"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        kind, partition, parent, name = self.key
+        args = (kind, partition, name, self.fields, parent, *(self._extra or ()))
+        return BigIPObject, args
 
     @property
     def path(self) -> str:
@@ -84,6 +160,26 @@ class BigIPObject:
             source,
             payload=payload,
         )
+
+
+class _Described(BigIPObject):
+    """A BigIPObject with a source, a wire name or a payload (the slot others go without)."""
+
+    __slots__ = ("_extra",)
+
+
+def _made(
+    key: ObjectKey,
+    fields: FrozenDict[str, Any],
+    extra: tuple[ObjectRef | None, str | None, bytes | None] | None,
+) -> BigIPObject:
+    made = object.__new__(BigIPObject if extra is None else _Described)
+    setter = object.__setattr__
+    setter(made, "key", key)
+    setter(made, "fields", fields)
+    if extra is not None:
+        setter(made, "_extra", extra)
+    return made
 
 
 class ObjectSet(Mapping[ObjectKey, BigIPObject]):

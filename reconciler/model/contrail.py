@@ -101,12 +101,28 @@ class LoadBalancer:
     provisioning_status: str | None = None
     operating_status: str | None = None
     fq_name: tuple[str, ...] = ()
-    raw_properties: FrozenDict[str, Any] = EMPTY  # loadbalancer_properties, for status writes
     created: str = ""  # id_perms.created: of two load balancers wanting one VIP, the older wins
+    # loadbalancer_properties.status: the text beside the statuses (a reason, or the state)
+    status: str | None = None
 
     @property
     def ref(self) -> ObjectRef:
         return ObjectRef("loadbalancer", self.uuid, self.name)
+
+    def properties(self) -> dict[str, Any]:
+        """``loadbalancer_properties`` as read (empty if it had none): what a status write
+        starts from when it cannot read them fresh. Kept as the fields above, not as the
+        struct a second time."""
+        known = {
+            "status": self.status,
+            "provisioning_status": self.provisioning_status,
+            "operating_status": self.operating_status,
+            "vip_subnet_id": self.vip_subnet_id,
+            "vip_address": self.vip_address,
+        }
+        if all(value is None for value in known.values()):
+            return {}
+        return {**known, "admin_state": self.admin_state}
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +164,6 @@ class Pool:
     status: str | None = None
     status_description: str | None = None
     fq_name: tuple[str, ...] = ()
-    raw_properties: FrozenDict[str, Any] = EMPTY
 
     @property
     def ref(self) -> ObjectRef:
@@ -168,12 +183,18 @@ class Member:
     annotations: FrozenDict[str, str] = EMPTY
     status: str | None = None
     status_description: str | None = None
-    fq_name: tuple[str, ...] = ()
-    raw_properties: FrozenDict[str, Any] = EMPTY
+    # No fq_name: a member's is its pool's and its own name (``member_fq_name``), and
+    # 10 members a load balancer each kept a tuple of it.
 
     @property
     def ref(self) -> ObjectRef:
         return ObjectRef("loadbalancer-member", self.uuid, self.name)
+
+
+def member_fq_name(member: Member, pool: Pool | None) -> tuple[str, ...]:
+    """A member's fq_name: its pool's and its name (Contrail names a child so); empty
+    without its pool."""
+    return (*pool.fq_name, member.name) if pool is not None and pool.fq_name else ()
 
 
 @dataclass(frozen=True, slots=True)

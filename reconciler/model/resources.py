@@ -181,6 +181,8 @@ class ResourceType:
 
     def differences(self, desired: BigIPObject, live: BigIPObject) -> dict[str, tuple[Any, Any]]:
         """Managed fields whose values differ: field → (live, desired)."""
+        if desired.fields == live.fields:  # the usual answer, in one comparison
+            return {}
         changed = {}
         for name in desired.fields:
             want, have = desired.fields.get(name), live.fields.get(name)

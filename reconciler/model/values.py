@@ -8,8 +8,17 @@ back into plain dicts and lists for the wire.
 
 from __future__ import annotations
 
+import operator
 import sys
-from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
+from collections.abc import (
+    Callable,
+    ItemsView,
+    Iterable,
+    Iterator,
+    KeysView,
+    Mapping,
+    ValuesView,
+)
 from typing import Any, Generic, TypeVar
 
 K = TypeVar("K")
@@ -57,7 +66,7 @@ class FrozenDict(Mapping[K, V]):
         return updated(self, drop, put)
 
     def __eq__(self, other: object) -> bool:
-        if type(other) is _Layered:
+        if other.__class__ in _SHAPED_TYPES or type(other) is _Layered:
             return other == self
         if isinstance(other, FrozenDict):  # the dicts' own comparison, not Mapping's copies
             return self is other or self._data == other._data
@@ -70,6 +79,162 @@ class FrozenDict(Mapping[K, V]):
 
     def __repr__(self) -> str:
         return f"FrozenDict({self._data!r})"
+
+
+class _Shape:
+    """The keys of a shaped FrozenDict, in order, and where each one's value is: one per
+    distinct key sequence, shared by every mapping that has it."""
+
+    __slots__ = ("keys", "index")
+
+    def __init__(self, keys: tuple[Any, ...]) -> None:
+        self.keys = keys
+        self.index = {key: at for at, key in enumerate(keys)}
+
+
+#: Key sequence → its shape. A device's and a translate's field sets have a few dozen; the
+#: table is bounded so that mappings keyed by data (uuids) cannot grow it without end: past
+#: ``SHAPES_MAX`` shapes, or with more than ``SHAPED_KEYS_MAX`` keys, a mapping keeps a dict.
+_SHAPES: dict[tuple[Any, ...], _Shape] = {}
+SHAPES_MAX = 1024
+SHAPED_KEYS_MAX = 16
+_MISSING = object()
+
+
+#: The slots a shaped mapping's values sit in, in its keys' order: the parent's ``_data``
+#: first, then those of its class (one class per number of keys).
+_VALUE_SLOTS = ("_data", *(f"_{at}" for at in range(1, SHAPED_KEYS_MAX)))
+
+
+class _Shaped(FrozenDict[K, V]):
+    """A FrozenDict whose values sit in slots of its own beside a shared ``_Shape`` (its
+    keys): 56 bytes for a two-field node instead of ~280 for a dict of its own (or ~100
+    for a tuple of values beside the shape). Everything else is FrozenDict's: equal to any
+    mapping with the same items, the same hash, the same iteration order. The parent's
+    slots are reused: ``_data`` holds the first value, ``_hash`` the shape (the hash is
+    computed when asked: a field set is hashed when a read or a translate shares equal
+    ones, not again). One subclass per number of keys (``_shaped_class``) has the rest."""
+
+    __slots__ = ()
+    _data: Any
+    _hash: _Shape  # type: ignore[assignment]
+    _get: Callable[[Any], tuple[Any, ...]]  # the values in order (a class's attrgetter)
+    _same: Callable[[Any], Any]  # what equal mappings of one shape have equal: the values
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("made by freeze(), not directly")
+
+    def __getitem__(self, key: K) -> V:
+        return getattr(self, _VALUE_SLOTS[self._hash.index[key]])
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._hash.keys)
+
+    def __len__(self) -> int:
+        return len(self._hash.keys)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._hash.index
+
+    def get(self, key: K, default: Any = None) -> Any:
+        at = self._hash.index.get(key)
+        return default if at is None else getattr(self, _VALUE_SLOTS[at])
+
+    def keys(self) -> Any:
+        return self._hash.index.keys()
+
+    def items(self) -> Any:
+        return _ShapedItems(self)
+
+    def values(self) -> Any:
+        return _ShapedValues(self)
+
+    def updated(self, drop: Iterable[K] = (), put: Iterable[tuple[K, V]] = ()) -> FrozenDict[K, V]:
+        data = dict(zip(self._hash.keys, self._get(self), strict=True))
+        for key in drop:
+            data.pop(key, None)
+        data.update(put)
+        return _frozen_mapping(tuple(data), tuple(data.values()))
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if other.__class__ in _SHAPED_TYPES:
+            if other._hash is self._hash:  # one shape: same order
+                return self._same(self) == other._same(other)
+            theirs: Mapping[Any, Any] = other
+        elif type(other) is _Layered:
+            theirs = other
+        elif isinstance(other, FrozenDict):
+            theirs = other._data
+        else:
+            return Mapping.__eq__(self, other)
+        if len(theirs) != len(self._hash.keys):
+            return False
+        for key, mine in zip(self._hash.keys, self._get(self), strict=True):
+            found = theirs.get(key, _MISSING)
+            if found is _MISSING or not (found is mine or found == mine):  # identity first,
+                return False  # as a dict's comparison
+        return True
+
+    def __hash__(self) -> int:
+        return hash(frozenset(zip(self._hash.keys, self._get(self), strict=True)))
+
+    def __repr__(self) -> str:
+        return f"FrozenDict({dict(self.items())!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _frozen_mapping, (self._hash.keys, self._get(self))
+
+
+def _shaped_class(size: int) -> type[_Shaped[Any, Any]]:
+    """The shaped mappings of ``size`` keys: a slot per value after the first."""
+    names = _VALUE_SLOTS[:size]
+    same = operator.attrgetter(*names)  # a tuple of them, or the one value
+    get = same if size > 1 else staticmethod(lambda m: (m._data,))
+    namespace = {"__slots__": names[1:], "_get": get, "_same": same}
+    return type(f"_Shaped{size}", (_Shaped,), namespace)
+
+
+_SHAPED_CLASSES = {size: _shaped_class(size) for size in range(1, SHAPED_KEYS_MAX + 1)}
+# Asked by class, not by isinstance: a Mapping's isinstance goes through ABCMeta (slow)
+_SHAPED_TYPES = frozenset(_SHAPED_CLASSES.values())
+
+
+class _ShapedItems(ItemsView[K, V]):
+    """A shaped FrozenDict's items: pairs zipped from its keys and values (not a lookup of
+    each key, as Mapping's generic view does)."""
+
+    _mapping: _Shaped[K, V]
+
+    def __iter__(self) -> Iterator[tuple[K, V]]:
+        shaped = self._mapping
+        return zip(shaped._hash.keys, shaped._get(shaped), strict=True)
+
+
+class _ShapedValues(ValuesView[V]):
+    _mapping: _Shaped[Any, V]
+
+    def __iter__(self) -> Iterator[V]:
+        return iter(self._mapping._get(self._mapping))
+
+
+def _frozen_mapping(keys: tuple[Any, ...], values: tuple[Any, ...]) -> FrozenDict[Any, Any]:
+    """A FrozenDict of these keys and values (already frozen): shaped when it can be."""
+    if 0 < len(keys) <= SHAPED_KEYS_MAX:
+        shape = _SHAPES.get(keys)
+        if shape is None and len(_SHAPES) < SHAPES_MAX:
+            try:
+                shape = _SHAPES[keys] = _Shape(keys)
+            except TypeError:  # an unhashable key: let the dict say so
+                shape = None
+        if shape is not None and len(shape.index) == len(keys):
+            made: _Shaped[Any, Any] = object.__new__(_SHAPED_CLASSES[len(keys)])
+            made._hash = shape
+            for name, value in zip(_VALUE_SLOTS, values):  # noqa: B905 - slots outnumber
+                object.__setattr__(made, name, value)
+            return made
+    return FrozenDict(zip(keys, values, strict=True))
 
 
 _GONE: Any = object()  # a key a layer drops
@@ -302,10 +467,22 @@ def shared(value: Any) -> Any:
     differ (a project's subnet uuid in each member, a status, a uuid again in every
     reference to it), and a device's 120,000 objects each had their own partition, pool and
     ``/Common/http``. Sharing them also lets a desired value and the live one it equals be
-    the same object."""
-    if type(value) is str and len(value) <= SHARED_TEXT_MAX:
+    the same object.
+
+    A number up to ``SHARED_NUMBER_MAX`` is shared too (Python keeps one copy of each only
+    up to 256): 10,000 members' ``protocol_port`` 8080 were 10,000 ints of 28 bytes."""
+    kind = type(value)
+    if kind is str and len(value) <= SHARED_TEXT_MAX:
         return sys.intern(value)
+    if kind is int and 256 < value <= SHARED_NUMBER_MAX:
+        return _NUMBERS.setdefault(value, value)
     return value
+
+
+#: Numbers shared by ``shared``: a port's range, so the table holds at most 65,279 of them
+#: (a few dozen in practice: the ports a cloud's members listen on).
+SHARED_NUMBER_MAX = 65535
+_NUMBERS: dict[int, int] = {}
 
 
 def freeze(value: Any) -> Any:
@@ -315,7 +492,9 @@ def freeze(value: Any) -> Any:
     if isinstance(value, FrozenDict):
         return value
     if isinstance(value, Mapping):
-        return FrozenDict((shared(k), freeze(v)) for k, v in value.items())
+        return _frozen_mapping(
+            tuple(shared(k) for k in value), tuple(freeze(v) for v in value.values())
+        )
     if isinstance(value, list | tuple):
         return tuple(freeze(v) for v in value)
     if isinstance(value, set | frozenset):

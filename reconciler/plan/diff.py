@@ -239,7 +239,7 @@ def _retyped_monitors(
             if path not in _type(pool).monitors_of(pool):
                 continue
             monitor = str(pool.fields.get("monitor") or "")
-            detached = replace(pool, fields=freeze({**pool.fields, "monitor": ""}))
+            detached = pool.with_fields(freeze({**pool.fields, "monitor": ""}))
             detach.append(
                 Operation(
                     "update",

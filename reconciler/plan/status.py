@@ -72,8 +72,11 @@ def plan_status(
             "operating_status": running,
             "status": text[:1000],
         }
-        has = dict(written[lb.uuid]) if lb.uuid in written else lb.raw_properties
-        if "loadbalancer" in types and any(has.get(k) != v for k, v in want.items()):
+        if lb.uuid in written:  # what this pass wrote stands for what was read
+            have = tuple(dict(written[lb.uuid]).get(k) for k in want)
+        else:
+            have = (lb.provisioning_status, lb.operating_status, lb.status)
+        if "loadbalancer" in types and have != tuple(want.values()):
             updates.append(StatusUpdate("loadbalancer", lb.uuid, lb.name, tuple(want.items())))
         if walk is None:
             continue

@@ -51,3 +51,35 @@ def test_a_replacement_leaves_the_original_alone() -> None:
     assert set(original.in_partitions(["P1"]).keys()) == {("ltm/pool", "P1", "", "a")}
     assert [o.name for o in original.of_kind("ltm/pool")] == ["a", "b"]
     assert sorted(o.name for o in changed.of_kind("ltm/pool")) == ["b", "c"]
+
+
+def test_an_object_keeps_its_key_once_and_compares_by_key_and_fields() -> None:
+    import pickle
+    from dataclasses import FrozenInstanceError
+
+    from reconciler.model.contrail import ObjectRef
+
+    ref = ObjectRef("loadbalancer-member", "u1", "m1")
+    obj = BigIPObject.make("ltm/pool/members", "P", "10.0.0.1:80", {"ratio": 1}, "pool", ref)
+    assert obj.key == ("ltm/pool/members", "P", "pool", "10.0.0.1:80")
+    assert (obj.kind, obj.partition, obj.parent, obj.name) == obj.key
+    assert obj.source == ref and obj.wire_name is None and obj.payload is None
+    assert next(iter(ObjectSet([obj]))) is obj.key  # the set is keyed by the object's tuple
+    # source, wire_name and payload are never compared
+    same = BigIPObject(obj.kind, "P", obj.name, obj.fields, "pool", wire_name="x", payload=b"1")
+    assert same == obj and hash(same) == hash(obj) and same.wire_name == "x"
+    assert same.payload == b"1" and same.source is None
+    assert obj != BigIPObject(obj.kind, "P", obj.name, obj.fields, "other-pool")
+    assert obj != obj.with_fields(BigIPObject.make("k", "P", "n", {"ratio": 2}).fields)
+    assert obj.with_fields(obj.fields).source == ref
+    try:
+        obj.name = "other"  # type: ignore[misc]
+    except FrozenInstanceError:
+        pass
+    else:
+        raise AssertionError("a BigIPObject must not change")
+    assert pickle.loads(pickle.dumps(same)) == same and pickle.loads(pickle.dumps(same)).payload
+    assert repr(obj) == (
+        "BigIPObject(kind='ltm/pool/members', partition='P', name='10.0.0.1:80', "
+        f"fields=FrozenDict({{'ratio': 1}}), parent='pool', source={ref!r}, wire_name=None)"
+    )
