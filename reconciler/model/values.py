@@ -227,8 +227,9 @@ def _frozen_mapping(keys: tuple[Any, ...], values: tuple[Any, ...]) -> FrozenDic
         if shape is not None and len(shape.index) == len(keys):
             made: _Shaped[Any, Any] = object.__new__(_SHAPED_CLASSES[len(keys)])
             made._hash = shape
+            setter = object.__setattr__
             for name, value in zip(_VALUE_SLOTS, values):  # noqa: B905 - slots outnumber
-                object.__setattr__(made, name, value)
+                setter(made, name, value)
             return made
     return FrozenDict(zip(keys, values, strict=True))
 
@@ -286,20 +287,29 @@ SHARED_NUMBER_MAX = 65535
 _NUMBERS: dict[int, int] = {}
 
 
+#: Values ``freeze`` gives back as they are, by exact type (no isinstance on the way).
+_ATOMS = frozenset({int, float, bool, type(None), bytes})
+
+
 def freeze(value: Any) -> Any:
     """Deeply convert dicts to FrozenDict and lists/sets to tuples (strings shared)."""
-    if type(value) is str:
+    kind = type(value)
+    if kind is str:
         return shared(value)
+    if kind in _ATOMS:
+        return value
+    if kind is dict:  # JSON's and the field sets': the usual case, first
+        return _frozen_mapping(tuple(map(shared, value)), tuple(map(freeze, value.values())))
+    if kind is tuple or kind is list:
+        return tuple(map(freeze, value))
     if isinstance(value, FrozenDict):
         return value
     if isinstance(value, Mapping):
-        return _frozen_mapping(
-            tuple(shared(k) for k in value), tuple(freeze(v) for v in value.values())
-        )
+        return _frozen_mapping(tuple(map(shared, value)), tuple(map(freeze, value.values())))
     if isinstance(value, list | tuple):
-        return tuple(freeze(v) for v in value)
+        return tuple(map(freeze, value))
     if isinstance(value, set | frozenset):
-        return tuple(sorted(freeze(v) for v in value))
+        return tuple(sorted(map(freeze, value)))
     return value
 
 
