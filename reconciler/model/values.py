@@ -106,7 +106,7 @@ _VALUE_SLOTS = ("_data", *(f"_{at}" for at in range(1, SHAPED_KEYS_MAX)))
 
 class _Shaped(FrozenDict[K, V]):
     """A FrozenDict whose values sit in slots of its own beside a shared ``_Shape`` (its
-    keys): 56 bytes for a two-field node instead of ~280 for a dict of its own (or ~100
+    keys): 56 bytes for a two-field node instead of ~270 for a dict of its own (or ~100
     for a tuple of values beside the shape). Everything else is FrozenDict's: equal to any
     mapping with the same items, the same hash, the same iteration order. The parent's
     slots are reused: ``_data`` holds the first value, ``_hash`` the shape (the hash is
