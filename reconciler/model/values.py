@@ -108,7 +108,7 @@ _VALUE_SLOTS = ("_data", *(f"_{at}" for at in range(1, SHAPED_KEYS_MAX)))
 
 class _Shaped(FrozenDict[K, V]):
     """A FrozenDict whose values sit in slots of its own beside a shared ``_Shape`` (its
-    keys): 56 bytes for a two-field node instead of ~280 for a dict of its own (or ~100
+    keys): 56 bytes for a two-field node instead of ~270 for a dict of its own (or ~100
     for a tuple of values beside the shape). Everything else is FrozenDict's: equal to any
     mapping with the same items, the same hash, the same iteration order. The parent's
     slots are reused: ``_data`` holds the first value, ``_hash`` the shape (the hash is
@@ -231,8 +231,9 @@ def _frozen_mapping(keys: tuple[Any, ...], values: tuple[Any, ...]) -> FrozenDic
         if shape is not None and len(shape.index) == len(keys):
             made: _Shaped[Any, Any] = object.__new__(_SHAPED_CLASSES[len(keys)])
             made._hash = shape
+            setter = object.__setattr__
             for name, value in zip(_VALUE_SLOTS, values):  # noqa: B905 - slots outnumber
-                object.__setattr__(made, name, value)
+                setter(made, name, value)
             return made
     return FrozenDict(zip(keys, values, strict=True))
 
@@ -485,20 +486,29 @@ SHARED_NUMBER_MAX = 65535
 _NUMBERS: dict[int, int] = {}
 
 
+#: Values ``freeze`` gives back as they are, by exact type (no isinstance on the way).
+_ATOMS = frozenset({int, float, bool, type(None), bytes})
+
+
 def freeze(value: Any) -> Any:
     """Deeply convert dicts to FrozenDict and lists/sets to tuples (strings shared)."""
-    if type(value) is str:
+    kind = type(value)
+    if kind is str:
         return shared(value)
+    if kind in _ATOMS:
+        return value
+    if kind is dict:  # JSON's and the field sets': the usual case, first
+        return _frozen_mapping(tuple(map(shared, value)), tuple(map(freeze, value.values())))
+    if kind is tuple or kind is list:
+        return tuple(map(freeze, value))
     if isinstance(value, FrozenDict):
         return value
     if isinstance(value, Mapping):
-        return _frozen_mapping(
-            tuple(shared(k) for k in value), tuple(freeze(v) for v in value.values())
-        )
+        return _frozen_mapping(tuple(map(shared, value)), tuple(map(freeze, value.values())))
     if isinstance(value, list | tuple):
-        return tuple(freeze(v) for v in value)
+        return tuple(map(freeze, value))
     if isinstance(value, set | frozenset):
-        return tuple(sorted(freeze(v) for v in value))
+        return tuple(sorted(map(freeze, value)))
     return value
 
 
