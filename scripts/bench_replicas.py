@@ -132,7 +132,6 @@ class Cluster:
     """What the run started, and the write logs read from the devices so far."""
 
     work: Path
-    procs: Procs
     contrail_url: str
     vhost: str
     zk_hosts: str
@@ -229,7 +228,6 @@ def start_cluster(
     )
     cluster = Cluster(
         work=work,
-        procs=procs,
         contrail_url=f"http://127.0.0.1:{contrail_port}",
         vhost=vhost,
         zk_hosts=zk_hosts,
