@@ -132,7 +132,6 @@ class Cluster:
     """What the run started, and the write logs read from the devices so far."""
 
     work: Path
-    procs: Procs
     contrail_url: str
     vhost: str
     zk_hosts: str
@@ -229,7 +228,6 @@ def start_cluster(
     )
     cluster = Cluster(
         work=work,
-        procs=procs,
         contrail_url=f"http://127.0.0.1:{contrail_port}",
         vhost=vhost,
         zk_hosts=zk_hosts,
@@ -430,7 +428,7 @@ def one_full_resync(cluster: Cluster, daemons: dict[str, Daemon], timeout: float
     update sends every daemon to a full read (``events.keys_for``)."""
     url = cluster.contrail_url
     wait_for("start-up's reads to end", lambda: settled(url), timeout)
-    before = {r: d.metric_sum(FULL_READS, scope="full", result="ok") for r, d in daemons.items()}
+    before = {r: metric(d, FULL_READS, scope="full", result="ok") for r, d in daemons.items()}
     served_by_client(url, reset=True)
     fq_name = ["default-global-system-config", cluster.names[0]]
     sas = cluster.vnc.service_appliance_set_read(fq_name=fq_name)
@@ -444,12 +442,28 @@ def one_full_resync(cluster: Cluster, daemons: dict[str, Daemon], timeout: float
         )
     by_client = wait_for("the resync's reads to end", lambda: settled(url), timeout)
     reads = {
-        r: d.metric_sum(FULL_READS, scope="full", result="ok") - before[r]
-        for r, d in daemons.items()
+        r: metric(d, FULL_READS, scope="full", result="ok") - before[r] for r, d in daemons.items()
     }
     if any(n != 1 for n in reads.values()):
         print(f"note: full reads during the resync: {reads}", flush=True)
     return {replica: replica_reads(by_client, replica) for replica in daemons}
+
+
+def ready(daemon: Daemon) -> bool:
+    """``daemon.ready()``, false while the daemon is too busy to answer in time."""
+    try:
+        return daemon.ready()
+    except requests.RequestException:
+        return False
+
+
+def metric(daemon: Daemon, name: str, **labels: str) -> float:
+    """``daemon.metric_sum``, asked again while the daemon is too busy to answer within the
+    2 s the test helper allows (a full sync on a loaded machine)."""
+    answer = wait_for(
+        f"{name} from {daemon.listen}", lambda: (daemon.metric_sum(name, **labels),), 300, 1
+    )
+    return float(answer[0])
 
 
 def memory_mb(pid: int) -> dict[str, float]:
@@ -471,7 +485,7 @@ def daemon_figures(
         "sets_owned": owned,
         "objects_read_startup": replica_reads(startup, replica),
         "objects_read_resync": resync[replica],
-        "snapshot_lbs": daemon.metric_sum("contrail_f5_snapshot_load_balancers"),
+        "snapshot_lbs": metric(daemon, "contrail_f5_snapshot_load_balancers"),
         **memory_mb(daemon.process.pid),
     }
 
@@ -660,8 +674,8 @@ def join(
                 moved[name] = now - started
         return (
             len(moved) == len(moving)
-            and daemon.ready()
-            and daemon.metric_sum(SETS_OWNED) == sum(1 for o in expected.values() if o == replica)
+            and ready(daemon)
+            and metric(daemon, SETS_OWNED) == sum(1 for o in expected.values() if o == replica)
         )
 
     i = 0

@@ -745,6 +745,8 @@ class Controller:
                 old.stopped = True
                 old.queue.close()
                 self._forget_series(old.name)
+                with contextlib.suppress(KeyError):  # _gauge sets it for live workers only
+                    self.metrics.queue_depth.remove(key)
                 if old.thread is not None:
                     retiring[key] = old.thread
                     if old.sas_uuid in previous:

@@ -259,3 +259,38 @@ def test_a_replica_reads_the_sets_sharing_its_device_and_keeps_their_vips(
         assert "vip_address" in reason and older.loadbalancer in reason
         assert daemon.metric_sum(SNAPSHOT_LBS) == 2
         assert not virtuals(shared)
+
+
+def test_a_set_given_up_leaves_no_queue_depth_behind(
+    vnc, contrail, two_devices, zookeeper, daemon_factory
+) -> None:
+    """A replica that hands a set over stops reporting that set's work queue: a depth left
+    at its last value would say forever that the replica has work waiting."""
+    replicas = ["replica-0", "replica-1"]
+    names = set_names(replicas)
+    topo = seed_topology(vnc, sas_name=None)
+    device_of = dict(zip(names.values(), two_devices, strict=True))
+    add_sets(vnc, device_of)
+    for n, name in enumerate(names.values()):
+        web(vnc, topo, f"web-{name}", name, f"10.2.3.{10 * n + 1}")
+    root = f"/cfr-{uuid.uuid4().hex[:8]}"
+    first = start_replica(daemon_factory, zookeeper, root, "replica-0")
+    with zookeeper_client(zookeeper) as zk:
+        wait_until(lambda: len(owners_in_zookeeper(zk, root, list(names.values()))) == 2)
+        wait_until(first.ready, timeout=60)
+        given = names["replica-1"]
+        port = str(device_of[given].port)
+        start_replica(daemon_factory, zookeeper, root, "replica-1")
+        wait_until(
+            lambda: owners_in_zookeeper(zk, root, [given]) == {given: "replica-1"}, timeout=60
+        )
+        wait_until(lambda: first.metric_sum("contrail_f5_sets_owned") == 1)
+
+        def queues() -> list[str]:
+            return [
+                dict(labels).get("queue", "")
+                for (name, labels) in first.metrics()
+                if name == "contrail_f5_workqueue_depth"
+            ]
+
+        wait_until(lambda: not [q for q in queues() if given in q or port in q], timeout=30)
