@@ -45,7 +45,7 @@ from reconciler.model.resources import CHILD_TYPES, resource_type
 from reconciler.model.values import FrozenDict
 from reconciler.naming import Naming
 from reconciler.plan.allocations import address_changes
-from reconciler.plan.conflicts import SetScope, find_conflicts, vips_of
+from reconciler.plan.conflicts import SetScope, find_conflicts, standing_on, vips_of
 from reconciler.plan.diff import DeleteGuard, Scope, diff
 from reconciler.plan.model import ContrailChange, DevicePlan, Plan
 from reconciler.plan.routes import set_route_changes, without_routes_of
@@ -666,6 +666,10 @@ class SetReconciler:
             log.warning("device not readable", device=target.settings.name, error=str(exc))
             return exc  # the cache stays forgotten: the next reconcile reads the device
         if not target.one_shot:
+            # What a one-load-balancer reconcile looks up, made now: made by the first
+            # change after a full read, it cost that change ~0.4 s at 10,000 load balancers.
+            objects.by(standing_on)
+            objects.in_partitions(["Common"])  # every partition's group at once
             target.cache.objects = objects
         return objects
 
