@@ -288,6 +288,13 @@ class ObjectSet(Mapping[ObjectKey, BigIPObject]):
             groups[name] = {key: obj for key, obj in self._by_key.items() if key[0] == name}
         return groups.get(name, {})
 
+    def prepare(self, *keyfns: Callable[[BigIPObject], str | None]) -> None:
+        """Make now what one-load-balancer passes look up — every partition's group and the
+        indexes of ``keyfns`` — rather than on the first of them (O(N) once)."""
+        self._group(_PARTITION, "")
+        for keyfn in keyfns:
+            self.by(keyfn)
+
     def in_partitions(self, partitions: Iterable[str]) -> ObjectSet:
         """The objects of these partitions."""
         part = ObjectSet()
