@@ -8,7 +8,8 @@ one), nodes auto-created for pool members, monitor timing rules, folder/partitio
 
 Every public write runs atomically: if it fails half way (say the node was auto-created but the
 member is then rejected) the store's journal undoes it. Callers hold ``lock`` (one writer at a
-time, like mcpd); reads need no lock because stored objects are never mutated.
+time, like mcpd); a collection read takes it only to gather its objects, which are never
+mutated once stored.
 """
 
 from __future__ import annotations
@@ -162,14 +163,18 @@ class Device:
         return None
 
     def items(self, t: ResourceType, partition: str | None, parent: Obj | None) -> list[Obj]:
-        objects = self.store.objects[t.path]
-        if parent is not None:
-            keys = list(self.store.children.get((t.path, parent["fullPath"]), ()))
-        elif partition is not None:
-            keys = list(self.store.by_partition[t.path].get(partition, ()))
-        else:
-            return list(objects.values())
-        return [objects[k] for k in keys if k in objects]
+        """The objects of a collection as one consistent view: taken under the writer's lock,
+        so a listing never shows a transaction half committed (mcpd commits it as one
+        change). Only the references are gathered under the lock; rendering needs none."""
+        with self.lock:
+            objects = self.store.objects[t.path]
+            if parent is not None:
+                keys = list(self.store.children.get((t.path, parent["fullPath"]), ()))
+            elif partition is not None:
+                keys = list(self.store.by_partition[t.path].get(partition, ()))
+            else:
+                return list(objects.values())
+            return [objects[k] for k in keys if k in objects]
 
     def children_of(self, t: ResourceType, parent: Obj) -> list[tuple[str, list[Obj]]]:
         return [(f, self.items(BY_PATH[c], None, parent)) for f, c in t.children]

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
+import requests
+import urllib3
 from f5.bigip.contexts import TransactionContextManager
 from f5.sdk_exception import TransactionSubmitException
 
+from emulators.bigip.types import BY_PATH
 from tests.emulators.bigip.conftest import raw
+
+urllib3.disable_warnings()
 
 
 def test_commit_applies_everything(mgmt, partition):
@@ -62,3 +70,50 @@ def test_commit_answers_completed_and_lists_commands(server, partition):
     commit = raw(server, "PATCH", f"/mgmt/tm/transaction/{trans_id}", json={"state": "VALIDATING"})
     assert commit.json()["state"] == "COMPLETED"
     assert raw(server, "GET", "/mgmt/tm/ltm/pool/~P~p").status_code == 200
+
+
+def test_a_reader_never_sees_a_transaction_half_committed(server, partition):
+    """mcpd commits a transaction as one change: a client listing the virtuals while another
+    swaps each of them (delete, then create at the same address) sees either every old one
+    or every new one, never an address without its virtual (the gap an adoption must not
+    open for live traffic). The commit is made long (1,200 swaps) so the reader lands inside
+    it."""
+    n = 1200
+    destination = [f"/{partition}/10.0.{i // 200}.{i % 200 + 1}:80" for i in range(n)]
+    virtual = BY_PATH["ltm/virtual"]
+    for i in range(n):
+        server.app.device.create(
+            virtual, {"name": f"old{i}", "partition": partition, "destination": destination[i]}
+        )
+    session = requests.Session()
+    session.auth, session.verify = ("admin", "admin"), False
+    trans_id = session.post(f"{server.url}/mgmt/tm/transaction", json={}).json()["transId"]
+    queue = {"X-F5-REST-Coordination-Id": str(trans_id)}
+    for i in range(n):
+        session.delete(f"{server.url}/mgmt/tm/ltm/virtual/~{partition}~old{i}", headers=queue)
+        body = {"name": f"new{i}", "partition": partition, "destination": destination[i]}
+        session.post(f"{server.url}/mgmt/tm/ltm/virtual", json=body, headers=queue)
+
+    counts: list[int] = []
+    committed = threading.Event()
+
+    def watch() -> None:
+        reader = requests.Session()
+        reader.auth, reader.verify = ("admin", "admin"), False
+        while not committed.is_set():
+            page = reader.get(f"{server.url}/mgmt/tm/ltm/virtual?$select=name", timeout=30)
+            counts.append(len(page.json().get("items", [])))
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    time.sleep(0.05)
+    commit = session.patch(
+        f"{server.url}/mgmt/tm/transaction/{trans_id}", json={"state": "VALIDATING"}
+    )
+    committed.set()
+    watcher.join(30)
+    assert commit.json()["state"] == "COMPLETED"
+    assert counts and set(counts) == {n}
+    assert {v["name"] for v in server.app.device.items(virtual, partition, None)} == {
+        f"new{i}" for i in range(n)
+    }
