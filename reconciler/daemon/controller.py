@@ -43,7 +43,7 @@ from reconciler.bigip.client import DeviceClient
 from reconciler.bigip.ha import push_to_group
 from reconciler.bigip.logins import LoginGate, LoginState
 from reconciler.config import Config
-from reconciler.contrail.changes import Change, change_for
+from reconciler.contrail.changes import Change, change_for, only_statuses
 from reconciler.contrail.connect import Connections
 from reconciler.contrail.reader import ContrailReader, ContrailReadError
 from reconciler.contrail.scope import ReadScope, in_scope, load_balancers_above
@@ -543,6 +543,17 @@ class Controller:
             # made now, not by the first change after the read (O(N): ~0.3 s at 10,000)
             snapshot.links()
             snapshot.vips()
+        elif (
+            previous is not None
+            and named
+            and lbs == {key}
+            and all(only_statuses(c, previous, snapshot) for c in named)
+        ):
+            # Statuses alone changed (our own write, read back): no device pass; written
+            # again only where they no longer say the last outcome.
+            self._restate(key)
+            self._gauge()
+            return True
         else:  # one subtree changed: update the index (5,000 LBs: ~25 ms, not 180-950)
             assert previous is not None  # a one-load-balancer read starts from a snapshot
             for lb in sorted(lbs):
@@ -562,6 +573,27 @@ class Controller:
                         worker.queue.add(lb)
         self._gauge()
         return True
+
+    def _restate(self, lb_uuid: str) -> None:
+        """After a change of statuses alone: the load balancer's statuses written again where
+        Contrail no longer holds what its last outcome says (someone else wrote them) —
+        nothing at all when the change was our own write coming back."""
+        snapshot = self.snapshot
+        if lb_uuid not in self.results or snapshot is None:
+            return  # not reported yet: its pass to come writes them
+        worker = next(
+            (w for w in self.workers.values() if self._concerns(w, lb_uuid, None, snapshot)),
+            None,
+        )
+        settings = self.sets.get(worker.sas_uuid) if worker is not None else None
+        if settings is None or not self.ownership.may_write(settings.sas_name):
+            return
+        outcome = {lb_uuid: self._combined(lb_uuid)}
+        updates = plan_status(snapshot, outcome, self.operating, self.degraded)
+        if updates:
+            log.info("statuses written again", lb=lb_uuid, objects=len(updates))
+            for failure in write_status(self.vnc, snapshot, updates, self.contrail):
+                log.warning("status write failed", error=failure)
 
     def _gained_scope(self, wanted: ReadScope | None) -> ReadScope | None:
         """When a change of ownership only added sets: the scope of those alone, whose read

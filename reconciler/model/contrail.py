@@ -9,7 +9,7 @@ per-object error instead of a crash in the reader.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from reconciler.model.values import FrozenDict, Secret, updated
@@ -189,6 +189,26 @@ class Member:
     @property
     def ref(self) -> ObjectRef:
         return ObjectRef("loadbalancer-member", self.uuid, self.name)
+
+
+#: The fields of load balancers, listeners, pools and members that are outcomes, not inputs:
+#: what ``contrail.status`` writes back. No translation reads them.
+STATUS_FIELDS = frozenset(
+    {"provisioning_status", "operating_status", "status", "status_description"}
+)
+
+
+def same_but_statuses(old: Any, new: Any) -> bool:
+    """Are two versions of one object equal but for their statuses? Such a change (nearly
+    always our own status write, read back from its notification) asks nothing of a
+    device."""
+    if type(old) is not type(new):
+        return False
+    return all(
+        getattr(old, f.name) == getattr(new, f.name)
+        for f in fields(old)
+        if f.name not in STATUS_FIELDS
+    )
 
 
 def member_fq_name(member: Member, pool: Pool | None) -> tuple[str, ...]:

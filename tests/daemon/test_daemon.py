@@ -213,3 +213,48 @@ def test_a_deletion_guard_refusal_is_reported_once_and_not_retried(
     key = lbs[0].loadbalancer
     retries = [line for line in lines if '"will retry"' in line and key in line]
     assert not retries  # terminal: no backoff retries (the resyncs still look every second)
+
+
+def test_its_own_status_writes_cost_no_device_pass(bigip, vnc, topo, daemon_factory) -> None:
+    """The API server notifies every update, the daemon's status writes too. Each echo was
+    a device pass: after an initial sync of 24,000 load balancers, ~73,000 of them kept the
+    daemon busy for minutes while a user's change waited in the queue behind them. A change
+    of statuses alone now passes no device; a status someone else overwrote is still put
+    back."""
+    lbs = [web(vnc, topo, f"web{i}", members=2) for i in range(3)]
+    daemon = daemon_factory(resync=300)
+    wait_until(daemon.ready, timeout=30)
+
+    def provisioning(lb: Any) -> str:
+        props = vnc.loadbalancer_read(id=lb.loadbalancer).get_loadbalancer_properties()
+        return str(props.provisioning_status)
+
+    wait_until(lambda: all(provisioning(lb) == "ACTIVE" for lb in lbs))
+    # The echoes of the initial sync's status writes (load balancers, pools, members) read
+    # back and merged: then nothing is queued.
+    wait_until(
+        lambda: (
+            daemon.metric_sum("contrail_f5_contrail_reads_total", scope="load-balancer") >= len(lbs)
+            and daemon.metric_sum("contrail_f5_workqueue_depth") == 0
+        ),
+        timeout=30,
+    )
+    time.sleep(2)
+    assert daemon.metric_sum("contrail_f5_reconciles_total", scope="load-balancer") == 0
+
+    # Someone else's status write is a change of statuses alone too: put back, no device pass.
+    counters(bigip, reset=True)
+    lb = vnc.loadbalancer_read(id=lbs[0].loadbalancer)
+    props = lb.get_loadbalancer_properties()
+    props.provisioning_status = "ERROR"
+    lb.set_loadbalancer_properties(props)
+    vnc.loadbalancer_update(lb)
+    wait_until(lambda: provisioning(lbs[0]) == "ACTIVE", timeout=20)
+    assert daemon.metric_sum("contrail_f5_reconciles_total", scope="load-balancer") == 0
+    assert counters(bigip)["writes"] == 0
+
+    # A user's change still goes to the device.
+    update_member(vnc, lbs[1].listeners[0].members[0], weight=7)
+    partition = f"Contrail_{topo.project}"
+    pool = lbs[1].listeners[0].pool
+    wait_until(lambda: pool_members(bigip, partition, pool)["10.2.3.1:8080"].ratio == 7)
