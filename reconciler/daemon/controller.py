@@ -50,7 +50,7 @@ from reconciler.contrail.scope import ReadScope, in_scope, load_balancers_above
 from reconciler.contrail.status import write_status
 from reconciler.coordination import Ownership, SoleOwnership
 from reconciler.daemon.board import StatusBoard
-from reconciler.daemon.events import FULL_RESYNC, Index, keys_for
+from reconciler.daemon.events import FULL_RESYNC, Index, changed_between, keys_for
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.prefetch import Prefetch
 from reconciler.daemon.saver import DeferredSave
@@ -537,6 +537,7 @@ class Controller:
             self.options = translate_options(self.config, snapshot)
         snapshot = self._install_snapshot(snapshot, read_started)
         self.metrics.snapshot_lbs.set(len(snapshot.load_balancers))
+        index_before = self.index
         if scope == "full":
             self.snapshot_scope = read_scope
             self.index = Index.of(snapshot)
@@ -561,10 +562,19 @@ class Controller:
         if scope == "full":
             freeze_heap()
             started = self._install_sets(snapshot, offer=True)
-            for worker in (
-                self._after_takeover(snapshot, started) if regained else self.workers.values()
-            ):
+            passed = self._after_takeover(snapshot, started) if regained else self.workers.values()
+            for worker in passed:
                 worker.queue.add(FULL_RESYNC)
+            rest = [w for w in self.workers.values() if w not in passed]
+            if rest and previous is not None:
+                # Their sets get no full pass: what the read changed under them (a change
+                # made while it ran, whose notification may then find nothing new) is
+                # passed load balancer by load balancer.
+                changed = changed_between(previous, snapshot, index_before, self.index)
+                for worker in rest:
+                    for lb in sorted(changed):
+                        if self._concerns(worker, lb, previous, snapshot):
+                            worker.queue.add(lb)
             self.contrail_synced = True
         else:
             for worker in self.workers.values():

@@ -131,6 +131,28 @@ class Index:
         return frozenset(lbs)
 
 
+#: The snapshot's maps whose objects hang under load balancers (``Index.of`` walks them).
+SUBTREE_MAPS = ("load_balancers", "listeners", "pools", "members", "monitors", "ports")
+
+
+def changed_between(
+    before: ContrailSnapshot, after: ContrailSnapshot, index_before: Index, index_after: Index
+) -> frozenset[str]:
+    """The load balancers whose subtree a full read changed (an object new, gone or not
+    equal), by either snapshot's index. Objects a joined read kept are the same instances:
+    compared by identity first, so only what was read again costs."""
+    lbs: set[str] = set()
+    for held_in in SUBTREE_MAPS:
+        old, new = getattr(before, held_in), getattr(after, held_in)
+        for uuid, obj in new.items():
+            was = old.get(uuid)
+            if was is not obj and was != obj:
+                lbs |= index_after.lookup(uuid) | index_before.lookup(uuid)
+        for uuid in old.keys() - new.keys():
+            lbs |= index_before.lookup(uuid)
+    return frozenset(lbs)
+
+
 def _subtree(snapshot: ContrailSnapshot, lb_uuid: str) -> ContrailSnapshot:
     """The part of ``snapshot`` ``Index.of`` looks at for one load balancer."""
     lb = snapshot.load_balancers.get(lb_uuid)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from reconciler.contrail.changes import Change, only_statuses
+from reconciler.daemon.events import Index, changed_between
 from tests.unit.builders import World
 
 
@@ -38,3 +39,22 @@ def test_a_change_of_statuses_alone_is_told_from_a_change_of_configuration() -> 
         before,
         before.with_object("members", member.uuid, None),
     )
+
+
+def test_a_full_read_names_the_load_balancers_whose_subtree_it_changed() -> None:
+    """A full read that sends a set's worker to no full pass (a replica that let another
+    set go) must still pass what it changed: the change's own notification then finds the
+    snapshot already holding it, and a change that looks like nothing asks for no pass."""
+    world = World()
+    lb1, _, pool1 = world.service(members=2)
+    lb2, _, _ = world.service(members=2)
+    lb3, _, pool3 = world.service(members=1)
+    before = world.snapshot()
+    member1 = next(m for m in before.members.values() if m.pool_uuid == pool1.uuid)
+    member3 = next(m for m in before.members.values() if m.pool_uuid == pool3.uuid)
+    after = before.with_object("members", member1.uuid, replace(member1, weight=9))
+    after = after.with_object("members", member3.uuid, None)
+    changed = changed_between(before, after, Index.of(before), Index.of(after))
+    assert changed == {lb1.uuid, lb3.uuid}
+    assert lb2.uuid not in changed
+    assert changed_between(before, before, Index.of(before), Index.of(before)) == set()
