@@ -423,9 +423,10 @@ class Controller:
             )
         uuid = event.get("uuid")
         change = change_for(kind, uuid if isinstance(uuid, str) else None)
-        with self._changes_lock:
+        with self._changes_lock:  # a resolve reads its own way: nothing kept for it
             for key in keys - {FULL_RESYNC}:
-                self._changes.setdefault(key, set()).add(change)
+                if not key.startswith(RESOLVE):
+                    self._changes.setdefault(key, set()).add(change)
         snapshot = self.snapshot
         if change is not None and snapshot is not None and self._prefetches(change, keys, snapshot):
             self.prefetch.notice(change)  # read while the burst settles
