@@ -33,7 +33,7 @@ import contextlib
 import gc
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -52,6 +52,7 @@ from reconciler.coordination import Ownership, SoleOwnership
 from reconciler.daemon.board import StatusBoard
 from reconciler.daemon.events import FULL_RESYNC, Index, changed_between, keys_for
 from reconciler.daemon.metrics import Metrics
+from reconciler.daemon.parked import ParkedMembers, PoolName
 from reconciler.daemon.prefetch import Prefetch
 from reconciler.daemon.saver import DeferredSave
 from reconciler.daemon.workqueue import (
@@ -375,6 +376,8 @@ class Controller:
         self.contrail = Connections(self.config, self.vnc)  # status write-back, side by side
         # Changed objects read while their burst settles (``daemon/prefetch.py``)
         self.prefetch = Prefetch(self._prefetch_read)
+        # Members of pools this replica does not hold, noticed (``daemon/parked.py``)
+        self.parked = ParkedMembers()
         self.queue: WorkQueue[str] = WorkQueue(base_delay=1.0, max_delay=30.0)
         self.results: dict[str, dict[str, str | None]] = {}  # lb → device → reason
         self._in_error: set[str] = set()  # load balancers with an error on some device
@@ -411,9 +414,14 @@ class Controller:
         keys = keys_for(event, self.index)
         uuid = event.get("uuid")
         if keys == {FULL_RESYNC} and self.scoped and kind in HANGS_UNDER_LB and uuid:
-            # Not in our snapshot: maybe another replica's, maybe new under one of ours. Find
-            # its load balancer rather than re-reading all we own for every foreign change.
-            keys = {f"{RESOLVE}{kind}/{uuid}"}
+            pool = _parent_pool(kind, event)
+            if pool is not None:  # a member of a pool we do not hold: not ours, or not yet
+                self.parked.park(pool, str(uuid))
+                keys = set()
+            else:
+                # Not in our snapshot: maybe another replica's, maybe new under one of ours.
+                # Find its load balancer rather than re-reading all we own.
+                keys = {f"{RESOLVE}{kind}/{uuid}"}
         if FULL_RESYNC in keys:
             log.info(
                 "notification needs a full resync",
@@ -542,6 +550,7 @@ class Controller:
         if scope == "full":
             self.snapshot_scope = read_scope
             self.index = Index.of(snapshot)
+            self._unpark(None)
             # made now, not by the first change after the read (O(N): ~0.3 s at 10,000)
             snapshot.links()
             snapshot.vips()
@@ -560,6 +569,13 @@ class Controller:
             assert previous is not None  # a one-load-balancer read starts from a snapshot
             for lb in sorted(lbs):
                 self.index = self.index.with_load_balancer(previous, snapshot, lb)
+            links = snapshot.links()
+            self._unpark(
+                snapshot.pools[p].fq_name
+                for lb in lbs
+                for p in links.pools_under(lb)
+                if p in snapshot.pools
+            )
         if scope == "full":
             freeze_heap()
             started = self._install_sets(snapshot, offer=True)
@@ -584,6 +600,19 @@ class Controller:
                         worker.queue.add(lb)
         self._gauge()
         return True
+
+    def _unpark(self, pools: Iterable[PoolName] | None) -> None:
+        """Members parked while their pool was unknown whose pool the index now holds (of
+        ``pools``, or any): their load balancers read them, as their notifications would
+        have had them read."""
+        by_fq_name = self.index.lbs_of_pool_fq_name
+        found = self.parked.take(lambda pool: pool in by_fq_name, pools)
+        for pool, members in found.items():
+            for lb in by_fq_name[pool]:
+                with self._changes_lock:
+                    changes = self._changes.setdefault(lb, set())
+                    changes.update(Change("loadbalancer_member", m) for m in members)
+                self.queue.add(lb)
 
     def _restate(self, lb_uuid: str) -> None:
         """After a change of statuses alone: the load balancer's statuses written again where
@@ -1038,6 +1067,15 @@ class Controller:
         self.metrics.queue_depth.labels("contrail").set(len(self.queue))
         for key, worker in self.workers.items():
             self.metrics.queue_depth.labels(key).set(len(worker.queue))
+
+
+def _parent_pool(kind: str, event: Mapping[str, Any]) -> PoolName | None:
+    """A member notification's pool, by fq_name (a member's is its pool's and its own name);
+    None for other types, or when the message does not say."""
+    given = event.get("fq_name")
+    if kind != "loadbalancer_member" or not isinstance(given, list) or len(given) < 2:
+        return None
+    return tuple(str(part) for part in given[:-1])
 
 
 def freeze_heap() -> None:

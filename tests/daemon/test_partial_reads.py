@@ -156,13 +156,20 @@ def test_a_replica_reads_only_its_own_set_and_sees_a_load_balancer_move_into_it(
             "the replica read objects of a set it does not own"
         )
 
-        # A change to the other set's member reaches us as a notification: we find whose it
-        # is from its links alone (its pool's listener refs, the listener's load balancer
-        # refs) and read none of it whole.
+        # A change to the other set's member reaches us as a notification: it names its
+        # pool (fq_name), which we do not hold, so it is not ours — and costs no read at all
+        # (``daemon/parked.py``). Our own change, notified after it, still goes through.
+        served_before = served(contrail)
         update_member(vnc, other.listeners[0].members[0], weight=5)
-        wait_until(lambda: other.listeners[0].listener in served(contrail)["fields"])
         update_member(vnc, ours.listeners[0].members[0], weight=3)
         wait_until(lambda: converged(my_device, topo, ours, "10.2.3.1", 3))
+        wait_until(lambda: daemon.metric_sum("contrail_f5_workqueue_depth") == 0)
+        fields_read = {
+            u
+            for u, n in served(contrail)["fields"].items()
+            if n > served_before["fields"].get(u, 0)
+        }
+        assert not fields_read & (subtree(other) | subtree(mover)), "a foreign member was looked up"
 
         read = served(contrail)["whole"]
         assert subtree(ours) <= set(read), "the replica's own load balancer was not read whole"
