@@ -65,8 +65,6 @@ def only_statuses(change: Change, before: ContrailSnapshot, after: ContrailSnaps
     their ~73,000 echoes each cost a device pass, for minutes in which a user's change
     waited behind them."""
     held_in = READABLE[change.kind].held_in
-    if held_in not in ("load_balancers", "listeners", "pools", "members"):
-        return False
     old = getattr(before, held_in).get(change.uuid)
     new = getattr(after, held_in).get(change.uuid)
     return old is not None and new is not None and same_but_statuses(old, new)

@@ -50,7 +50,7 @@ from reconciler.contrail.scope import ReadScope, in_scope, load_balancers_above
 from reconciler.contrail.status import write_status
 from reconciler.coordination import Ownership, SoleOwnership
 from reconciler.daemon.board import StatusBoard
-from reconciler.daemon.events import FULL_RESYNC, Index, changed_between, keys_for
+from reconciler.daemon.events import FULL_RESYNC, Index, changed_between, keys_for, member_pool
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.parked import ParkedMembers, PoolName
 from reconciler.daemon.prefetch import Prefetch
@@ -414,7 +414,7 @@ class Controller:
         keys = keys_for(event, self.index)
         uuid = event.get("uuid")
         if keys == {FULL_RESYNC} and self.scoped and kind in HANGS_UNDER_LB and uuid:
-            pool = _parent_pool(kind, event)
+            pool = member_pool(event)
             if pool is not None:  # a member of a pool we do not hold: not ours, or not yet
                 self.parked.park(pool, str(uuid))
                 keys = set()
@@ -626,14 +626,8 @@ class Controller:
             None,
         )
         settings = self.sets.get(worker.sas_uuid) if worker is not None else None
-        if settings is None or not self.ownership.may_write(settings.sas_name):
-            return
-        outcome = {lb_uuid: self._combined(lb_uuid)}
-        updates = plan_status(snapshot, outcome, self.operating, self.degraded)
-        if updates:
-            log.info("statuses written again", lb=lb_uuid, objects=len(updates))
-            for failure in write_status(self.vnc, snapshot, updates, self.contrail):
-                log.warning("status write failed", error=failure)
+        if settings is not None:
+            self._write_outcomes(settings, snapshot, {lb_uuid: self._combined(lb_uuid)})
 
     def _gained_scope(self, wanted: ReadScope | None) -> ReadScope | None:
         """When a change of ownership only added sets: the scope of those alone, whose read
@@ -962,6 +956,13 @@ class Controller:
         settings = self.sets.get(sas_uuid)
         if snapshot is None or settings is None or not (changed or gone):
             return
+        self._write_outcomes(settings, snapshot, changed)
+
+    def _write_outcomes(
+        self, settings: SetSettings, snapshot: ContrailSnapshot, changed: dict[str, str | None]
+    ) -> None:
+        """The statuses of these outcomes, written where Contrail does not hold them yet —
+        while the set is still ours."""
         if not self.ownership.may_write(settings.sas_name):
             log.info("outcome not written: set no longer ours", sas=settings.sas_name)
             return
@@ -1067,15 +1068,6 @@ class Controller:
         self.metrics.queue_depth.labels("contrail").set(len(self.queue))
         for key, worker in self.workers.items():
             self.metrics.queue_depth.labels(key).set(len(worker.queue))
-
-
-def _parent_pool(kind: str, event: Mapping[str, Any]) -> PoolName | None:
-    """A member notification's pool, by fq_name (a member's is its pool's and its own name);
-    None for other types, or when the message does not say."""
-    given = event.get("fq_name")
-    if kind != "loadbalancer_member" or not isinstance(given, list) or len(given) < 2:
-        return None
-    return tuple(str(part) for part in given[:-1])
 
 
 def freeze_heap() -> None:

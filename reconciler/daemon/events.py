@@ -175,6 +175,18 @@ def _subtree(snapshot: ContrailSnapshot, lb_uuid: str) -> ContrailSnapshot:
     )
 
 
+def member_pool(event: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """A member notification's pool, by fq_name (a member's is its pool's and its own name;
+    the message's, else its object's); None for another type, or when it does not say."""
+    if str(event.get("type", "")).replace("-", "_") != "loadbalancer_member":
+        return None
+    raw = event.get("obj_dict")
+    given = event.get("fq_name") or (raw.get("fq_name") if isinstance(raw, Mapping) else None)
+    if not isinstance(given, list) or len(given) < 2:
+        return None
+    return tuple(str(part) for part in given[:-1])
+
+
 def _text(value: Any) -> str | None:
     """A uuid as a notification should carry it; anything else (a malformed message) is None."""
     return value if isinstance(value, str) and value else None
@@ -225,9 +237,9 @@ def keys_for(event: Mapping[str, Any], index: Index) -> set[str]:
             keys |= index.lookup(listener)
     elif kind == "loadbalancer_member":
         keys |= index.lookup(_text(obj.get("parent_uuid")))
-        given = event.get("fq_name") or obj.get("fq_name")
-        fq_name = tuple(str(x) for x in given) if isinstance(given, list) else ()
-        keys |= index.lbs_of_pool_fq_name.get(fq_name[:-1], frozenset())
+        pool = member_pool(event)
+        if pool is not None:
+            keys |= index.lbs_of_pool_fq_name.get(pool, frozenset())
     elif kind == "instance_ip" or kind == "floating_ip":
         for vmi in _ref_uuids(obj, "virtual_machine_interface_refs"):
             keys |= index.lookup(vmi)
