@@ -11,7 +11,8 @@ controls every emulator offers:
   TCP_NODELAY (Nagle holds the body until the client's delayed ACK, ~40 ms on Linux — what
   a real Contrail API server does);
 - scripted faults: answer with a status code, reset the connection, or hang — for the next N
-  requests, or for every request whose path matches a regular expression (optionally one verb);
+  requests, or for every request whose path (and query string) matches a regular expression
+  (optionally one verb);
 - request counters by verb and path;
 - a log of writes (start and end time, verb, path, status, the client's User-Agent, the
   transaction id a command carries), to check who wrote when — e.g. that two reconciler
@@ -115,9 +116,16 @@ class Fault:
     path: re.Pattern[str] | None = None
     method: str | None = None
     seconds: float = 3600.0  # how long a hang lasts at most
+    # searched in the decoded query string (``$filter=partition eq P&...``): one partition's
+    # collection reads, say, which share their path with every other partition's
+    query: re.Pattern[str] | None = None
 
     def matches(self, request: Request) -> bool:
         if self.method and request.method != self.method:
+            return False
+        if self.query and not self.query.search(
+            "&".join(f"{k}={v}" for k, v in request.query.items())
+        ):
             return False
         return not (self.path and not self.path.search(request.path))
 
@@ -127,6 +135,7 @@ class Fault:
             "status": self.status,
             "remaining": self.remaining,
             "path": self.path.pattern if self.path else None,
+            "query": self.query.pattern if self.query else None,
             "method": self.method,
         }
 
@@ -285,6 +294,7 @@ def _fault_from(body: Mapping[str, Any]) -> Fault:
         body=body.get("body"),
         remaining=None if count is None else int(count),
         path=re.compile(body["path"]) if body.get("path") else None,
+        query=re.compile(body["query"]) if body.get("query") else None,
         method=body["method"].upper() if body.get("method") else None,
         seconds=float(body.get("seconds", 3600.0)),
     )

@@ -369,6 +369,9 @@ class Request:
     dry_run: bool = False
     save: bool = True  # False: the caller batches ``save sys config`` (the daemon)
     read_devices: bool = False  # re-read each device even when its cache holds its state
+    # A look-ahead (the daemon, a set just taken over): read only these partitions of each
+    # device and keep nothing of them, to plan ``lbs`` before the whole device is read.
+    partitions: frozenset[str] | None = None
     # The daemon's knowledge of the set's other load balancers (None: this pass sees the
     # whole set on every device, so its own outcomes are all there is).
     routes: RouteContext | None = None
@@ -657,6 +660,12 @@ class SetReconciler:
     def _live(self, target: Target, request: Request) -> ObjectSet | DeviceError:
         if target.cache.objects is not None and not request.read_devices:
             return target.cache.objects
+        if request.partitions is not None:  # a look-ahead: a part of the device, not kept
+            try:
+                return read_live(target.client, request.options.prefix, request.partitions).objects
+            except DeviceError as exc:
+                log.warning("device not readable", device=target.settings.name, error=str(exc))
+                return exc
         # The old copy is not needed while the new one is read: keeping both was the daemon's
         # peak at a full resync (120,000 objects each at 5,000 load balancers).
         target.cache.forget()

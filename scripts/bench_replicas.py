@@ -796,20 +796,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         cluster.zk.start(30)
         changes = MemberChanges(cluster.vnc, seed(cluster, args.lbs))
 
-        print("1. one daemon alone", flush=True)
-        results["alone"] = alone(cluster, timeout)
-        print(f"  alone: {results['alone']}", flush=True)
+        if not args.takeover_only:
+            print("1. one daemon alone", flush=True)
+            results["alone"] = alone(cluster, timeout)
+            print(f"  alone: {results['alone']}", flush=True)
         print(f"2. {args.replicas} replicas", flush=True)
         results.update(start_replicas(cluster, args.replicas, args.session_timeout, timeout))
-        print(f"3. {args.steady} changes at steady state", flush=True)
-        wait_idle(cluster, timeout)
-        results["steady"] = steady(cluster, changes, args.steady)
-        print(f"  steady: {results['steady']}", flush=True)
+        if not args.takeover_only:
+            print(f"3. {args.steady} changes at steady state", flush=True)
+            wait_idle(cluster, timeout)
+            results["steady"] = steady(cluster, changes, args.steady)
+            print(f"  steady: {results['steady']}", flush=True)
         print(f"4. kill -9 in a burst of {args.burst} changes", flush=True)
         owned = Counter(cluster.owners().values())
         victim = max(cluster.live(), key=lambda r: owned[r])
         wait_idle(cluster, timeout)
         results["takeovers"] = [kill_in_burst(cluster, changes, victim, args.burst, timeout)]
+        if args.takeover_only:
+            return results
         fourth = f"replica-{args.replicas}"
         print(f"5. {fourth} joins", flush=True)
         wait_idle(cluster, timeout)
@@ -1054,6 +1058,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--render", action="store_true", help="only the report again, from OUT/" + RESULTS
     )
+    parser.add_argument(
+        "--takeover-only",
+        action="store_true",
+        help="only phases 2 and 4 (replicas, one kill in a burst), printed, no report: to "
+        "work on the takeover",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         explicit = {a.split("=")[0].lstrip("-").replace("-", "_") for a in (argv or sys.argv[1:])}
@@ -1076,6 +1086,9 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _terminate)
     results = run(args)
+    if args.takeover_only:
+        print(json.dumps(results["takeovers"], indent=1))
+        return 0
     (args.out / RESULTS).write_text(json.dumps(results, indent=1) + "\n")
     write_report(results, args.out)
     print(render(results))

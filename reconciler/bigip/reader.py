@@ -36,10 +36,20 @@ class LiveState:
     default_rds: dict[str, int]
 
 
-def read_live(client: DeviceClient, prefix: str) -> LiveState:
+def read_live(
+    client: DeviceClient, prefix: str, partitions: frozenset[str] | None = None
+) -> LiveState:
+    """Our partitions' objects, the operator's ``/Common`` virtuals on them and the old
+    chain's addresses. ``partitions``: only these of ours (a look-ahead pass, which plans a
+    few load balancers before the whole device is read)."""
     naming = Naming(prefix)
     every = [f for f in client.collection(PARTITION_TYPE.path) if f.get("subPath", "/") == "/"]
-    folders = [f for f in every if naming.is_partition(str(f.get("name", "")))]
+    folders = [
+        f
+        for f in every
+        if naming.is_partition(name := str(f.get("name", "")))
+        and (partitions is None or name in partitions)
+    ]
     old_chain = [str(f["name"]) for f in every if old_chain_source(str(f.get("name", "")))]
     default_rds = {
         str(p["name"]): int(p.get("defaultRouteDomain", 0) or 0)

@@ -9,9 +9,9 @@ Two stages, each behind a coalescing, backing-off work queue:
    that GET starts when the notification arrives, while the burst settles
    (``daemon/prefetch.py``). Either way the new snapshot replaces the old one and the affected keys go to the device
    workers. A replica (ZooKeeper) reads only the sets it owns and their device neighbours
-   (``wanted_scope``): ownership changes re-read when the scope changes, and an object it
-   has not seen is checked (``_may_be_ours``) or followed up to its load balancer
-   (``_resolve``) first.
+   (``wanted_scope``): ownership changes re-read when the scope changes, and the objects
+   it has not seen are checked together, followed up to their load balancers
+   (``daemon/unheld.py``), before any is read.
 2. **Device workers** (one greenlet per device, so a slow device delays nobody else and
    writes to one device are naturally serialised). ``*`` reads the device's partitions and
    diffs everything; a uuid diffs only that load balancer's objects against the worker's
@@ -46,7 +46,12 @@ from reconciler.config import Config
 from reconciler.contrail.changes import Change, change_for, only_statuses
 from reconciler.contrail.connect import Connections
 from reconciler.contrail.reader import ContrailReader, ContrailReadError
-from reconciler.contrail.scope import ReadScope, in_scope, load_balancers_above
+from reconciler.contrail.scope import (
+    ReadScope,
+    in_scope,
+    in_scope_of,
+    load_balancers_under,
+)
 from reconciler.contrail.status import write_status
 from reconciler.coordination import Ownership, SoleOwnership
 from reconciler.daemon.board import StatusBoard
@@ -55,6 +60,7 @@ from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.parked import ParkedMembers, PoolName
 from reconciler.daemon.prefetch import Prefetch
 from reconciler.daemon.saver import DeferredSave
+from reconciler.daemon.unheld import UnheldChecks
 from reconciler.daemon.workqueue import (
     DONE,
     RETRY,
@@ -105,9 +111,15 @@ RESULT_LABELS = {
 }
 EVENT_SETTLE_SECONDS = 0.05  # events this close together become one reconcile
 OWNERSHIP = "#ownership"  # Contrail-stage key: the sets this replica owns changed
-#: Contrail-stage key prefix: find the load balancers above an object a notification named
-#: that a replica reading only its sets has not seen (``?<type>/<uuid>``).
-RESOLVE = "?"
+#: Device-worker key: plan the load balancers changed while a set had no owner (``ahead``)
+#: against their own partitions, before the worker's first full pass reads the device whole.
+LOOK_AHEAD = "#ahead"
+#: A look-ahead that would read more than this share of a set's partitions is left to the
+#: full pass, which reads them all anyway.
+LOOK_AHEAD_MAX_SHARE = 0.5
+#: Contrail-stage key: check the objects notifications named that a replica reading only
+#: its sets does not hold (``daemon/unheld.py``): whose they are, all at once.
+CHECK = "?"
 HANGS_UNDER_LB = frozenset(
     {
         "loadbalancer_listener",
@@ -168,6 +180,8 @@ class DeviceWorker:
         self.saver = DeferredSave(self._save, self.log, on_saved=self._saved)
         # lb uuid → its VIP route prefixes when last planned (``_remember_routes``)
         self.routed: dict[str, tuple[str, ...]] = {}
+        # Load balancers to plan ahead of the first full pass (``look_ahead``)
+        self.ahead: set[str] = set()
 
     @property
     def client(self) -> DeviceClient:
@@ -265,6 +279,15 @@ class DeviceWorker:
     def _written(self) -> list[Target]:
         return self.reconciler.written_targets()
 
+    def look_ahead(self, lbs: Iterable[str]) -> None:
+        """Queue the first full pass, with these load balancers planned before it against
+        their own partitions: changes made while a set had no owner (its replica died) reach
+        the device in a few reads of theirs, not after the whole device is read and planned."""
+        self.ahead.update(lbs)
+        if self.ahead and not self.whole_set:
+            self.queue.add(LOOK_AHEAD)
+        self.queue.add(FULL_RESYNC)
+
     # -- one reconcile --------------------------------------------------------------------
 
     def reconcile(self, key: str) -> Outcome:
@@ -273,12 +296,27 @@ class DeviceWorker:
         settings = controller.sets.get(self.sas_uuid)
         if snapshot is None or settings is None:
             return DONE  # the set is gone; the controller stops this worker
-        full = key == FULL_RESYNC or self.whole_set
-        scope_name = "set" if self.whole_set else "full" if full else "load-balancer"
+        partitions: frozenset[str] | None = None
+        lbs: frozenset[str] | None = None if key == FULL_RESYNC else frozenset({key})
+        if key == LOOK_AHEAD:
+            lbs, partitions = self._ahead(snapshot, settings)
+            if not lbs:
+                return DONE  # nothing to plan ahead: the full pass does it all
+        if self.whole_set:
+            lbs = None
+        scope_name = (
+            "set"
+            if self.whole_set
+            else "full"
+            if lbs is None
+            else "look-ahead"
+            if key == LOOK_AHEAD
+            else "load-balancer"
+        )
         started = time.monotonic()
         structlog.contextvars.bind_contextvars(device=self.name, key=key)
         try:
-            verdict = self._reconcile(key, full, snapshot, settings)
+            verdict = self._reconcile(key, lbs, snapshot, settings, partitions)
         finally:
             structlog.contextvars.unbind_contextvars("device", "key")
         result = RESULT_LABELS[verdict]
@@ -287,16 +325,45 @@ class DeviceWorker:
         metrics.reconcile_seconds.labels(scope_name, result).observe(time.monotonic() - started)
         return OUTCOMES[verdict]
 
-    def _reconcile(
-        self, key: str, full: bool, snapshot: ContrailSnapshot, settings: SetSettings
-    ) -> Verdict:
+    def _ahead(
+        self, snapshot: ContrailSnapshot, settings: SetSettings
+    ) -> tuple[frozenset[str], frozenset[str] | None]:
+        """The load balancers to plan ahead (those of the set), and the partitions to read
+        for them — None when the device is cached already (the look-ahead costs no read)."""
+        ahead, self.ahead = self.ahead, set()
         controller = self.controller
-        if not full and self.reconciler.targets[0].cache.objects is None:
-            full = True  # nothing cached (start, or after a failure): read the device
+        members = {
+            uuid
+            for uuid in ahead
+            if (lb := snapshot.load_balancers.get(uuid)) is not None
+            and controller._belongs(lb, settings, snapshot)
+        }
+        if not members or self.reconciler.targets[0].cache.objects is not None:
+            return frozenset(members), None
+        memory = self.reconciler.targets[0].memory
+        partitions = memory.scope(snapshot, frozenset(members), controller.options).partitions
+        projects = {lb.project_uuid for lb in controller._members(settings, snapshot)}
+        if len(partitions) > LOOK_AHEAD_MAX_SHARE * max(1, len(projects)):
+            return frozenset(), None  # most of the device: the full pass reads it anyway
+        return frozenset(members), partitions
+
+    def _reconcile(
+        self,
+        key: str,
+        request_lbs: frozenset[str] | None,
+        snapshot: ContrailSnapshot,
+        settings: SetSettings,
+        partitions: frozenset[str] | None = None,
+    ) -> Verdict:
+        """``request_lbs``: these load balancers, or None for the whole device; with
+        ``partitions``, a look-ahead that reads only those of the device."""
+        controller = self.controller
+        if partitions is None and self.reconciler.targets[0].cache.objects is None:
+            request_lbs = None  # nothing cached (start, or after a failure): read the device
+        full = request_lbs is None
         guard = delete_guard(controller.config, snapshot)
         if not full:  # one load balancer's reconcile: an empty Contrail is not its concern
             guard = replace(guard, contrail_empty=False)
-        request_lbs = None if full else frozenset({key})
         request = Request(
             snapshot,
             settings,
@@ -305,6 +372,7 @@ class DeviceWorker:
             lbs=request_lbs,
             save=False,
             read_devices=full,
+            partitions=partitions,
             # A device worker sees one device: the others' outcomes come from the controller.
             routes=None
             if self.whole_set
@@ -335,8 +403,12 @@ class DeviceWorker:
         gone: tuple[str, ...] = ()
         if full:  # load balancers deleted while we were not listening
             gone = tuple(lb for lb in controller.results if lb not in snapshot.load_balancers)
-        elif key not in results and key not in snapshot.load_balancers:
-            gone = (key,)
+        else:
+            gone = tuple(
+                lb
+                for lb in sorted(request_lbs or ())
+                if lb not in results and lb not in snapshot.load_balancers
+            )
         controller.report(self.sas_uuid, self.name, results, gone)
         self.state.reachable = result.reachable
         controller.metrics.device_up.labels(self.name).set(1 if result.reachable else 0)
@@ -378,6 +450,8 @@ class Controller:
         self.prefetch = Prefetch(self._prefetch_read)
         # Members of pools this replica does not hold, noticed (``daemon/parked.py``)
         self.parked = ParkedMembers()
+        # Other objects it does not hold, to check together (``daemon/unheld.py``)
+        self.unheld = UnheldChecks()
         self.queue: WorkQueue[str] = WorkQueue(base_delay=1.0, max_delay=30.0)
         self.results: dict[str, dict[str, str | None]] = {}  # lb → device → reason
         self._in_error: set[str] = set()  # load balancers with an error on some device
@@ -421,7 +495,11 @@ class Controller:
             else:
                 # Not in our snapshot: maybe another replica's, maybe new under one of ours.
                 # Find its load balancer rather than re-reading all we own.
-                keys = {f"{RESOLVE}{kind}/{uuid}"}
+                self.unheld.under_load_balancer(kind, str(uuid))
+                keys = {CHECK}
+        elif kind == "loadbalancer" and self._unheld_load_balancer(keys):
+            self.unheld.load_balancer(str(uuid))  # another replica's, or new in our scope
+            keys = {CHECK}
         if FULL_RESYNC in keys:
             log.info(
                 "notification needs a full resync",
@@ -431,10 +509,9 @@ class Controller:
             )
         uuid = event.get("uuid")
         change = change_for(kind, uuid if isinstance(uuid, str) else None)
-        with self._changes_lock:  # a resolve reads its own way: nothing kept for it
-            for key in keys - {FULL_RESYNC}:
-                if not key.startswith(RESOLVE):
-                    self._changes.setdefault(key, set()).add(change)
+        with self._changes_lock:  # a check reads its own way: nothing kept for it
+            for key in keys - {FULL_RESYNC, CHECK}:
+                self._changes.setdefault(key, set()).add(change)
         snapshot = self.snapshot
         if change is not None and snapshot is not None and self._prefetches(change, keys, snapshot):
             self.prefetch.notice(change)  # read while the burst settles
@@ -446,7 +523,7 @@ class Controller:
         """Is the changed object read at once (``daemon.prefetch``)? Only under load
         balancers the snapshot holds (never another replica's), and not a load balancer
         new to us (its whole subtree is read)."""
-        if not keys or any(k == FULL_RESYNC or k.startswith(RESOLVE) for k in keys):
+        if not keys or FULL_RESYNC in keys or CHECK in keys:
             return False
         if not all(k in snapshot.load_balancers for k in keys):
             return False
@@ -504,8 +581,8 @@ class Controller:
                 return True
             # Sets gained (read their subtrees, then start their workers) or let go of
             key = FULL_RESYNC
-        if key.startswith(RESOLVE):
-            return self._resolve(key)
+        if key == CHECK:
+            return self._check_unheld()
         scope = "full" if key == FULL_RESYNC or self.snapshot is None else "load-balancer"
         read_started = time.monotonic()
         named: set[Change] = set()  # the objects read on their own, if that is how
@@ -547,10 +624,11 @@ class Controller:
         snapshot = self._install_snapshot(snapshot, read_started)
         self.metrics.snapshot_lbs.set(len(snapshot.load_balancers))
         index_before = self.index
+        unparked: set[str] = set()  # load balancers whose members changed while not ours
         if scope == "full":
             self.snapshot_scope = read_scope
             self.index = Index.of(snapshot)
-            self._unpark(None)
+            unparked = self._unpark(None)
             # made now, not by the first change after the read (O(N): ~0.3 s at 10,000)
             snapshot.links()
             snapshot.vips()
@@ -581,7 +659,10 @@ class Controller:
             started = self._install_sets(snapshot, offer=True)
             passed = self._after_takeover(snapshot, started) if regained else self.workers.values()
             for worker in passed:
-                worker.queue.add(FULL_RESYNC)
+                # what changed while its set had no owner goes ahead of its full pass
+                worker.look_ahead(
+                    lb for lb in sorted(unparked) if self._concerns(worker, lb, previous, snapshot)
+                )
             rest = [w for w in self.workers.values() if w not in passed]
             if rest and previous is not None:
                 # Their sets get no full pass: what the read changed under them (a change
@@ -601,18 +682,21 @@ class Controller:
         self._gauge()
         return True
 
-    def _unpark(self, pools: Iterable[PoolName] | None) -> None:
+    def _unpark(self, pools: Iterable[PoolName] | None) -> set[str]:
         """Members parked while their pool was unknown whose pool the index now holds (of
         ``pools``, or any): their load balancers read them, as their notifications would
-        have had them read."""
+        have had them read. Returns those load balancers."""
         by_fq_name = self.index.lbs_of_pool_fq_name
         found = self.parked.take(lambda pool: pool in by_fq_name, pools)
+        lbs: set[str] = set()
         for pool, members in found.items():
             for lb in by_fq_name[pool]:
                 with self._changes_lock:
                     changes = self._changes.setdefault(lb, set())
                     changes.update(Change("loadbalancer_member", m) for m in members)
                 self.queue.add(lb)
+                lbs.add(lb)
+        return lbs
 
     def _restate(self, lb_uuid: str) -> None:
         """After a change of statuses alone: the load balancer's statuses written again where
@@ -689,21 +773,44 @@ class Controller:
         of a few fields): a load balancer that moves into one of our sets is read."""
         if scope is None or lb_uuid in snapshot.load_balancers:
             return True
+        if self.unheld.was_found(lb_uuid):  # just checked with others (``_check_unheld``)
+            return True
         f5_sets = {s.uuid: s.name for s in snapshot.appliance_sets.values()}
         try:
             return in_scope(self.vnc, lb_uuid, scope, f5_sets)
         except Exception as exc:
             raise ContrailReadError(f"reading loadbalancer {lb_uuid} failed: {exc}") from exc
 
-    def _resolve(self, key: str) -> bool:
-        """``?<type>/<uuid>``: queue the load balancers above an object we have not seen."""
-        kind, uuid = key[len(RESOLVE) :].split("/", 1)
-        try:
-            lbs = load_balancers_above(self.vnc, kind, uuid)
-        except Exception as exc:
-            log.warning("contrail read failed; will retry", key=key, error=str(exc))
+    def _unheld_load_balancer(self, keys: set[str]) -> bool:
+        """Is a load balancer's notification (``keys``: its uuid) about one this replica
+        does not hold, to be checked with the others (``daemon/unheld.py``)?"""
+        snapshot = self.snapshot
+        if not self.scoped or snapshot is None or len(keys) != 1 or FULL_RESYNC in keys:
             return False
-        for lb in lbs:
+        return next(iter(keys)) not in snapshot.load_balancers
+
+    def _check_unheld(self) -> bool:
+        """The objects notifications named that we do not hold, all at once: the load
+        balancers above them, and of those the ones in our scope, are queued to be read
+        (a pool just attached to one of our listeners, a load balancer made in or moved
+        into one of our sets); the others' are not ours and cost nothing more."""
+        snapshot, scope = self.snapshot, self.snapshot_scope
+        unheld = self.unheld.take()
+        if snapshot is None:
+            return True  # the first full read, still to come, reads whatever is ours
+        try:
+            lbs = unheld.load_balancers | load_balancers_under(self.vnc, sorted(unheld.objects))
+            held = {lb for lb in lbs if lb in snapshot.load_balancers}
+            found = lbs - held
+            if scope is not None:
+                f5_sets = {s.uuid: s.name for s in snapshot.appliance_sets.values()}
+                found = in_scope_of(self.vnc, found, scope, f5_sets)
+        except Exception as exc:
+            self.unheld.give_back(unheld)
+            log.warning("contrail read failed; will retry", key=CHECK, error=str(exc))
+            return False
+        self.unheld.found(found)
+        for lb in sorted(held | found):
             self.queue.add(lb)
         return True
 

@@ -30,7 +30,7 @@ from reconciler.coordination import rendezvous_owner
 from tests.daemon.conftest import update_member, wait_until
 from tests.daemon.test_daemon import pool_members
 from tests.daemon.test_replicas import assert_never_two_writers_at_once, owners_in_zookeeper, writes
-from tests.integration.conftest import DEVICE_PASSWORD, DEVICE_USER
+from tests.integration.conftest import DEVICE_PASSWORD, DEVICE_USER, control
 from tests.integration.test_multitenant import set_vip, status, virtuals
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.zookeeper, pytest.mark.slow]
@@ -132,6 +132,14 @@ def beside_a_phantom(zookeeper: Any, daemon_factory: Any, mine: str, theirs: str
         yield daemon
 
 
+def status_written(vnc: Any, lb: LoadBalancerIds) -> bool:
+    """Has the daemon written the load balancer's member status? A user's read-modify-write
+    of the member racing that write would lose one of the two (Contrail replaces the whole
+    property struct): a test changes a member only after it."""
+    member = vnc.loadbalancer_member_read(id=lb.listeners[0].members[0])
+    return member.get_loadbalancer_member_properties().status == "ACTIVE"
+
+
 def converged(device: Any, topo: Any, lb: LoadBalancerIds, member: str, weight: int = 1) -> bool:
     members = pool_members(device, f"Contrail_{topo.project}", lb.listeners[0].pool)
     return f"{member}:8080" in members and members[f"{member}:8080"].ratio == weight
@@ -159,6 +167,7 @@ def test_a_replica_reads_only_its_own_set_and_sees_a_load_balancer_move_into_it(
         # A change to the other set's member reaches us as a notification: it names its
         # pool (fq_name), which we do not hold, so it is not ours — and costs no read at all
         # (``daemon/parked.py``). Our own change, notified after it, still goes through.
+        wait_until(lambda: status_written(vnc, ours))
         served_before = served(contrail)
         update_member(vnc, other.listeners[0].members[0], weight=5)
         update_member(vnc, ours.listeners[0].members[0], weight=3)
@@ -216,6 +225,7 @@ def test_a_killed_replicas_set_is_taken_over_with_every_change_on_its_device(
             )
 
         wait_until(lambda: all(on_device(name, 1) for name in names.values()), timeout=60)
+        wait_until(lambda: all(status_written(vnc, lb) for ours in lbs.values() for lb in ours))
         victim, survivor = replicas
         gained = names[victim]
         # Each replica holds only its own set's load balancers (partial reads).
@@ -245,6 +255,65 @@ def test_a_killed_replicas_set_is_taken_over_with_every_change_on_its_device(
         # ... and its device is not read whole again: only the gained set's device is (a
         # full pass of everything a replica holds made each takeover's wait grow with it)
         assert requests.get(full_reads, verify=False, timeout=5).json()["total"] == 0
+
+
+def test_a_change_made_while_its_set_had_no_owner_lands_before_the_device_is_read_whole(
+    vnc, contrail, two_devices, zookeeper, daemon_factory
+) -> None:
+    """A member changed while its replica is dead reaches the device once another replica
+    owns the set, after a read of its own partition — not after every partition of the
+    device has been read and planned (at 2,000 load balancers per set that was most of a
+    takeover's wait). Here another project's partition cannot be read at all meanwhile."""
+    replicas = ["replica-0", "replica-1"]
+    names = set_names(replicas)
+    victim, survivor = replicas
+    gained = names[victim]
+    topo = seed_topology(vnc, sas_name=None)
+    other = seed_topology(
+        vnc,
+        project="other",
+        networks={"external": "10.5.0.0/16", "internal": "10.6.0.0/16"},
+        sas_name=None,
+    )
+    device_of = dict(zip(names.values(), two_devices, strict=True))
+    add_sets(vnc, device_of)
+    kept = web(vnc, topo, "web-kept", names[survivor], "10.2.3.1")
+    changed = web(vnc, topo, "web-changed", gained, "10.2.3.2")
+    elsewhere = web(vnc, other, "web-elsewhere", gained, "10.6.3.3")
+    root = f"/cfr-{uuid.uuid4().hex[:8]}"
+    device = device_of[gained]
+    with zookeeper_client(zookeeper) as zk:
+        # The victim first, alone: its start-up status writes are over before the survivor
+        # listens (their notifications would be changes to look ahead for, too).
+        dead = start_replica(daemon_factory, zookeeper, root, victim)
+        wait_until(lambda: converged(device, topo, changed, "10.2.3.2"), timeout=60)
+        wait_until(lambda: converged(device, other, elsewhere, "10.6.3.3"), timeout=60)
+        wait_until(lambda: status_written(vnc, changed) and status_written(vnc, elsewhere))
+        start_replica(daemon_factory, zookeeper, root, survivor)
+        wait_until(
+            lambda: owners_in_zookeeper(zk, root, [names[survivor]]) == {names[survivor]: survivor}
+        )
+        wait_until(
+            lambda: converged(device_of[names[survivor]], topo, kept, "10.2.3.1"), timeout=60
+        )
+        dead.process.kill()  # kill -9: its session has to expire
+        slow = f"partition eq Contrail_{other.project}"
+        control(device, "faults", {"kind": "hang", "count": None, "seconds": 60, "query": slow})
+        update_member(vnc, changed.listeners[0].members[0], weight=5)
+        try:
+            wait_until(
+                lambda: converged(device, topo, changed, "10.2.3.2", 5),
+                timeout=SESSION_TIMEOUT + 20,
+            )
+            assert owners_in_zookeeper(zk, root, [gained]) == {gained: survivor}
+            assert not [w for w in writes(device) if other.project in w["path"]]
+        finally:
+            control(device, "faults", {}, method="DELETE")
+        # the full pass follows, and leaves the other partition as it was
+        update_member(vnc, elsewhere.listeners[0].members[0], weight=7)
+        wait_until(lambda: converged(device, other, elsewhere, "10.6.3.3", 7), timeout=30)
+        assert converged(device, topo, changed, "10.2.3.2", 5)
+        assert_never_two_writers_at_once(writes(device), gained)
 
 
 def test_a_replica_reads_the_sets_sharing_its_device_and_keeps_their_vips(

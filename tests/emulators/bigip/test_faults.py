@@ -28,6 +28,18 @@ def test_reset_fault_is_connection_error(server):
     assert raw(server, "GET", "/mgmt/tm/ltm/pool").status_code == 200
 
 
+def test_a_fault_can_take_only_one_partitions_collection_reads(server):
+    """Every partition's collection shares one path: the query tells them apart."""
+    control(server, "faults", {"kind": "status", "count": None, "query": "partition eq Slow"})
+    filtered = "/mgmt/tm/ltm/pool?$filter=partition%20eq%20"
+    assert raw(server, "GET", filtered + "Slow").status_code == 500
+    assert raw(server, "GET", filtered + "Slow").status_code == 500  # until cleared
+    assert raw(server, "GET", filtered + "Common").status_code == 200
+    assert raw(server, "GET", "/mgmt/tm/ltm/pool").status_code == 200
+    control(server, "faults", method="DELETE")
+    assert raw(server, "GET", filtered + "Slow").status_code == 200
+
+
 def test_hang_fault_is_timeout(server):
     control(server, "faults", {"kind": "hang", "seconds": 5})
     with pytest.raises(requests.exceptions.ReadTimeout):
