@@ -86,7 +86,8 @@ def in_scope_of(
     """``in_scope`` for many load balancers at once: one listing of their few fields per
     page of ids (gone ones are simply not listed). Another replica's status write-backs
     notify every replica of thousands of load balancers it does not hold: one GET each
-    kept a replica's change thread busy for many minutes after a cold start."""
+    kept a replica's change thread busy for many minutes after a cold start
+    (``daemon/unheld.py``)."""
     found: set[str] = set()
     ids = sorted(set(lb_uuids))
     for start in range(0, len(ids), IDS_PER_PAGE):
