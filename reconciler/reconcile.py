@@ -660,21 +660,17 @@ class SetReconciler:
     def _live(self, target: Target, request: Request) -> ObjectSet | DeviceError:
         if target.cache.objects is not None and not request.read_devices:
             return target.cache.objects
-        if request.partitions is not None:  # a look-ahead: a part of the device, not kept
-            try:
-                return read_live(target.client, request.options.prefix, request.partitions).objects
-            except DeviceError as exc:
-                log.warning("device not readable", device=target.settings.name, error=str(exc))
-                return exc
-        # The old copy is not needed while the new one is read: keeping both was the daemon's
-        # peak at a full resync (120,000 objects each at 5,000 load balancers).
-        target.cache.forget()
+        whole = request.partitions is None  # else a look-ahead: a part of it, not kept
+        if whole:
+            # The old copy is not needed while the new one is read: keeping both was the
+            # daemon's peak at a full resync (120,000 objects each at 5,000 load balancers).
+            target.cache.forget()
         try:
-            objects = read_live(target.client, request.options.prefix).objects
+            objects = read_live(target.client, request.options.prefix, request.partitions).objects
         except DeviceError as exc:
             log.warning("device not readable", device=target.settings.name, error=str(exc))
             return exc  # the cache stays forgotten: the next reconcile reads the device
-        if not target.one_shot:
+        if whole and not target.one_shot:
             # What a one-load-balancer reconcile looks up, made now: made by the first
             # change after a full read, it cost that change ~0.4 s at 10,000 load balancers.
             objects.prepare(standing_on)

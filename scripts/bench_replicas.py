@@ -645,12 +645,9 @@ def kill_in_burst(
     cluster.daemons[victim].stop()
     checked = write_check(cluster)
     # when each change took effect, from its device's write log (the poll only found it)
+    logged = {lb: landed_at(cluster.since(mark, s.sas), s) for lb, s in made.items() if lb in seen}
     landed = {
-        lb: (at - killed_wall)
-        if (at := landed_at(cluster.since(mark, s.sas), s))
-        else seen[lb] - killed
-        for lb, s in made.items()
-        if lb in seen
+        lb: at - killed_wall if at is not None else seen[lb] - killed for lb, at in logged.items()
     }
     owners = cluster.owners()
     per_set = {}
@@ -677,9 +674,7 @@ def kill_in_burst(
         "owned_again_max_s": round(max(owned_again.values(), default=float("nan")), 2),
         "all_on_device_s": round(max(landed.values()), 2) if landed else None,
         "all_seen_by_poll_s": round(max(seen.values()) - killed, 2) if seen else None,
-        "landed_from_log": sum(
-            1 for lb, s in made.items() if lb in seen and landed_at(cluster.since(mark, s.sas), s)
-        ),
+        "landed_from_log": sum(1 for at in logged.values() if at is not None),
         "lost": [f"{s.sas} {s.lb} weight {s.weight}" for s in pending.values()],
         "write_check": checked,
     }

@@ -11,7 +11,8 @@ fields) and the same rule as ``translate.desired.sets_of`` picks them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +23,8 @@ from reconciler.translate.claims import claiming_set
 
 #: Ids per list call when reading objects by id (the client turns long lists into a POST).
 IDS_PER_PAGE = 500
-LISTENER_REFS = ["loadbalancer_listener_refs"]
-LB_REFS = ["loadbalancer_refs"]
+LISTENER_REFS = "loadbalancer_listener_refs"
+LB_REFS = "loadbalancer_refs"
 LIGHT_FIELDS = ["loadbalancer_provider", "service_appliance_set_refs", "annotations"]
 
 
@@ -72,26 +73,17 @@ def scoped_load_balancers(vnc: Any, scope: ReadScope, f5_sets: Mapping[str, str]
     return [found[uuid] for uuid in sorted(found)]
 
 
-def in_scope(vnc: Any, lb_uuid: str, scope: ReadScope, f5_sets: Mapping[str, str]) -> bool:
-    """Is the load balancer, as Contrail holds it now, one of the scope's? One listing of
-    its few fields: a replica asks this before reading the subtree of a load balancer it
-    has not seen (a notification may be for another replica's)."""
-    items = vnc.loadbalancers_list(obj_uuids=[lb_uuid], fields=LIGHT_FIELDS).get("loadbalancers")
-    return any(scope.takes(_light(item), f5_sets) for item in items or ())
-
-
 def in_scope_of(
     vnc: Any, lb_uuids: Iterable[str], scope: ReadScope, f5_sets: Mapping[str, str]
 ) -> set[str]:
-    """``in_scope`` for many load balancers at once: one listing of their few fields per
-    page of ids (gone ones are simply not listed). Another replica's status write-backs
-    notify every replica of thousands of load balancers it does not hold: one GET each
-    kept a replica's change thread busy for many minutes after a cold start
-    (``daemon/unheld.py``)."""
+    """Which of these load balancers, as Contrail holds them now, are the scope's: one
+    listing of their few fields per page of ids (gone ones are simply not listed). A
+    replica asks this before reading the subtree of a load balancer it has not seen, for
+    all it has heard of at once: another replica's status write-backs notify every replica
+    of thousands of load balancers it does not hold, and one GET each kept a replica's
+    change thread busy for many minutes after a cold start (``daemon/unheld.py``)."""
     found: set[str] = set()
-    ids = sorted(set(lb_uuids))
-    for start in range(0, len(ids), IDS_PER_PAGE):
-        page = ids[start : start + IDS_PER_PAGE]
+    for page in _pages(lb_uuids):
         listed = vnc.loadbalancers_list(obj_uuids=page, fields=LIGHT_FIELDS)
         found |= {
             str(item["uuid"])
@@ -102,77 +94,47 @@ def in_scope_of(
 
 
 def load_balancers_under(vnc: Any, objects: Iterable[tuple[str, str]]) -> set[str]:
-    """``load_balancers_above`` for many objects (``(kind, uuid)``) at once: pools and
-    listeners by one listing of their one link per page of ids, the rare others one by
-    one."""
-    pools, listeners, lbs = [], [], set()
+    """The load balancers these objects (``(kind, uuid)`` of listeners, pools, members,
+    monitors a replica has not seen) hang under, following only their links (another
+    replica's objects are not read whole): pools and listeners by one listing of their one
+    link per page of ids; a member's pool by its name, a monitor's by its back-refs, one
+    read each (rare: a member's notification names its pool and is parked instead)."""
+    from vnc_api.exceptions import NoIdError
+
+    pools, listeners = [], []
     for kind, uuid in objects:
         if kind == "loadbalancer_pool":
             pools.append(uuid)
         elif kind == "loadbalancer_listener":
             listeners.append(uuid)
         else:
-            lbs |= load_balancers_above(vnc, kind, uuid)
-    listeners += _listed_refs(vnc, "loadbalancer_pool", pools, LISTENER_REFS[0])
-    return lbs | set(_listed_refs(vnc, "loadbalancer_listener", listeners, LB_REFS[0]))
+            with contextlib.suppress(NoIdError):  # gone: were it ours, we would know it
+                pools += _pools_of(vnc, kind, uuid)
+    listeners += _listed_refs(vnc, "loadbalancer_pool", pools, LISTENER_REFS)
+    return set(_listed_refs(vnc, "loadbalancer_listener", listeners, LB_REFS))
+
+
+def _pools_of(vnc: Any, kind: str, uuid: str) -> list[str]:
+    """The pools a member (its parent, by its fq_name) or a monitor (its back-refs) is of."""
+    if kind == "loadbalancer_member":
+        fq_name = vnc.id_to_fq_name(uuid)
+        return [vnc.fq_name_to_id("loadbalancer-pool", fq_name[:-1])]
+    if kind == "loadbalancer_healthmonitor":
+        monitor = vnc.loadbalancer_healthmonitor_read(
+            id=uuid, fields=["loadbalancer_pool_back_refs"]
+        )
+        return _uuids(monitor.get_loadbalancer_pool_back_refs())
+    return []
 
 
 def _listed_refs(vnc: Any, kind: str, uuids: Iterable[str], refs: str) -> list[str]:
     """The uuids that these objects' ``refs`` name, one listing per page of ids."""
-    ids = sorted(set(uuids))
     found: list[str] = []
-    for start in range(0, len(ids), IDS_PER_PAGE):
-        page = ids[start : start + IDS_PER_PAGE]
+    for page in _pages(uuids):
         listed = getattr(vnc, f"{kind}s_list")(obj_uuids=page, fields=[refs])
         for item in listed.get(f"{kind.replace('_', '-')}s", ()) or ():
             found += _uuids(item.get(refs))
     return found
-
-
-def load_balancers_above(vnc: Any, kind: str, uuid: str) -> set[str]:
-    """The load balancers an object we have not seen hangs under (a listener, pool, member
-    or health monitor of a notification): up its parent and refs, one read per level, each
-    asking for that link alone (another replica's objects are not read whole)."""
-    from vnc_api.exceptions import NoIdError
-
-    try:
-        if kind == "loadbalancer_member":
-            # its parent pool by name: a member's fq_name is its pool's and its own name
-            fq_name = vnc.id_to_fq_name(uuid)
-            return _above_pools(vnc, [vnc.fq_name_to_id("loadbalancer-pool", fq_name[:-1])])
-        if kind == "loadbalancer_healthmonitor":
-            monitor = vnc.loadbalancer_healthmonitor_read(
-                id=uuid, fields=["loadbalancer_pool_back_refs"]
-            )
-            return _above_pools(vnc, _uuids(monitor.get_loadbalancer_pool_back_refs()))
-        if kind == "loadbalancer_pool":
-            return _above_pools(vnc, [uuid])
-        if kind == "loadbalancer_listener":
-            return _above_listeners(vnc, [uuid])
-    except NoIdError:
-        pass  # gone: had it been one of ours, its load balancer would be known
-    return set()
-
-
-def _above_pools(vnc: Any, pools: Iterable[str]) -> set[str]:
-    listeners = [
-        u
-        for p in pools
-        for u in _uuids(
-            vnc.loadbalancer_pool_read(id=p, fields=LISTENER_REFS).get_loadbalancer_listener_refs()
-        )
-    ]
-    return _above_listeners(vnc, listeners)
-
-
-def _above_listeners(vnc: Any, listeners: Iterable[str]) -> set[str]:
-    return {
-        u
-        for x in listeners
-        for u in _uuids(
-            vnc.loadbalancer_listener_read(id=x, fields=LB_REFS).get_loadbalancer_refs()
-        )
-    }
 
 
 def _uuids(refs: Iterable[Mapping[str, Any]] | None) -> list[str]:
@@ -181,11 +143,15 @@ def _uuids(refs: Iterable[Mapping[str, Any]] | None) -> list[str]:
 
 def by_ids(list_call: Any, key: str, ids: Iterable[str]) -> list[Any]:
     """``list_call(detail=True, <key>=[...])`` over ``ids`` a page at a time."""
-    ids = list(ids)
-    out: list[Any] = []
-    for start in range(0, len(ids), IDS_PER_PAGE):
-        out.extend(list_call(detail=True, **{key: ids[start : start + IDS_PER_PAGE]}))
-    return out
+    return [obj for page in _pages(ids) for obj in list_call(detail=True, **{key: page})]
+
+
+def _pages(ids: Iterable[str]) -> Iterator[list[str]]:
+    """The distinct ids, sorted, ``IDS_PER_PAGE`` at a time (the client turns a long list
+    into a POST)."""
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), IDS_PER_PAGE):
+        yield ordered[start : start + IDS_PER_PAGE]
 
 
 def _light(item: Mapping[str, Any]) -> LoadBalancer:

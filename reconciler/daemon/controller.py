@@ -46,12 +46,7 @@ from reconciler.config import Config
 from reconciler.contrail.changes import Change, change_for, only_statuses
 from reconciler.contrail.connect import Connections
 from reconciler.contrail.reader import ContrailReader, ContrailReadError
-from reconciler.contrail.scope import (
-    ReadScope,
-    in_scope,
-    in_scope_of,
-    load_balancers_under,
-)
+from reconciler.contrail.scope import ReadScope, in_scope_of, load_balancers_under
 from reconciler.contrail.status import write_status
 from reconciler.coordination import Ownership, SoleOwnership
 from reconciler.daemon.board import StatusBoard
@@ -304,15 +299,12 @@ class DeviceWorker:
                 return DONE  # nothing to plan ahead: the full pass does it all
         if self.whole_set:
             lbs = None
-        scope_name = (
-            "set"
-            if self.whole_set
-            else "full"
-            if lbs is None
-            else "look-ahead"
-            if key == LOOK_AHEAD
-            else "load-balancer"
-        )
+        if self.whole_set:
+            scope_name = "set"
+        elif lbs is None:
+            scope_name = "full"
+        else:
+            scope_name = "look-ahead" if key == LOOK_AHEAD else "load-balancer"
         started = time.monotonic()
         structlog.contextvars.bind_contextvars(device=self.name, key=key)
         try:
@@ -497,7 +489,7 @@ class Controller:
                 # Find its load balancer rather than re-reading all we own.
                 self.unheld.under_load_balancer(kind, str(uuid))
                 keys = {CHECK}
-        elif kind == "loadbalancer" and self._unheld_load_balancer(keys):
+        elif kind == "loadbalancer" and self._unheld(uuid):
             self.unheld.load_balancer(str(uuid))  # another replica's, or new in our scope
             keys = {CHECK}
         if FULL_RESYNC in keys:
@@ -598,10 +590,10 @@ class Controller:
             else:
                 assert self.snapshot is not None
                 if not self._may_be_ours(key, self.snapshot, read_scope):
-                    with self._changes_lock:  # another replica's: its changes are not kept
+                    with self._changes_lock:  # checked first: nothing kept for it meanwhile
                         dropped = self._changes.pop(key, None) or set()
                     self.prefetch.forget(c for c in dropped if c is not None)
-                    return True  # another replica's load balancer: its subtree is not read
+                    return True  # not known to be ours: its subtree is not read
                 snapshot, named = self._read_changes(key, self.snapshot)
                 snapshot = _within(snapshot, key, read_scope)
                 if self.snapshot is not None:  # route tables may have been re-read meanwhile
@@ -769,25 +761,25 @@ class Controller:
     def _may_be_ours(
         self, lb_uuid: str, snapshot: ContrailSnapshot, scope: ReadScope | None
     ) -> bool:
-        """A load balancer we hold, or one Contrail says is in our scope now (one listing
-        of a few fields): a load balancer that moves into one of our sets is read."""
-        if scope is None or lb_uuid in snapshot.load_balancers:
+        """A load balancer we hold, or one the last check of unheld objects found in our
+        scope (one that moved into one of our sets is read so). Any other is checked with
+        the others first (``daemon/unheld.py``), and read if it is ours."""
+        if scope is None or lb_uuid in snapshot.load_balancers or self.unheld.was_found(lb_uuid):
             return True
-        if self.unheld.was_found(lb_uuid):  # just checked with others (``_check_unheld``)
-            return True
-        f5_sets = {s.uuid: s.name for s in snapshot.appliance_sets.values()}
-        try:
-            return in_scope(self.vnc, lb_uuid, scope, f5_sets)
-        except Exception as exc:
-            raise ContrailReadError(f"reading loadbalancer {lb_uuid} failed: {exc}") from exc
+        self.unheld.load_balancer(lb_uuid)
+        self.queue.add(CHECK)
+        return False
 
-    def _unheld_load_balancer(self, keys: set[str]) -> bool:
-        """Is a load balancer's notification (``keys``: its uuid) about one this replica
-        does not hold, to be checked with the others (``daemon/unheld.py``)?"""
+    def _unheld(self, lb_uuid: Any) -> bool:
+        """Is this a load balancer a replica does not hold (checked with the others before
+        anything is kept for it or read)?"""
         snapshot = self.snapshot
-        if not self.scoped or snapshot is None or len(keys) != 1 or FULL_RESYNC in keys:
-            return False
-        return next(iter(keys)) not in snapshot.load_balancers
+        return (
+            self.scoped
+            and snapshot is not None
+            and isinstance(lb_uuid, str)
+            and lb_uuid not in snapshot.load_balancers
+        )
 
     def _check_unheld(self) -> bool:
         """The objects notifications named that we do not hold, all at once: the load
