@@ -16,7 +16,7 @@ from typing import Any
 
 from reconciler.contrail.changes import Change, read_change
 from reconciler.contrail.connect import describe
-from reconciler.contrail.scope import ReadScope, by_ids, scoped_load_balancers
+from reconciler.contrail.scope import ReadScope, by_ids, in_projects, scoped_load_balancers
 from reconciler.logs import get_logger
 from reconciler.model.contrail import (
     EMPTY,
@@ -158,8 +158,7 @@ class ContrailReader:
                 scoped_load_balancers(vnc, scope, f5_sets)
             )
 
-        port_uuids = {u for lb in lbs.values() for u in lb.vmi_uuids}
-        port_uuids |= {m.annotations["vmi"] for m in members.values() if m.annotations.get("vmi")}
+        port_uuids = _port_uuids(lbs.values(), members.values())
         port_uuids |= _external_vmis(sets, appliances)
         ports = self._ports(sorted(port_uuids))
         networks = vnc.virtual_networks_list(
@@ -228,6 +227,46 @@ class ContrailReader:
             self._monitor,
         )
         return lbs, listeners, pools, members, monitors
+
+    def read_in_projects(
+        self,
+        scope: ReadScope,
+        project_fq_names: Iterable[tuple[str, ...]],
+        base: ContrailSnapshot,
+        most: int,
+    ) -> ContrailSnapshot | None:
+        """The scope's load balancers in these projects and their subtrees, with ``base``'s
+        global objects: what a takeover plans ahead of the read of the sets it gained (the
+        projects whose members changed while the sets had no owner). None when there are
+        more than ``most`` of them (the whole read is then hardly longer)."""
+        try:
+            vnc = self.vnc
+            by_fq_name = {
+                tuple(p["fq_name"]): str(p["uuid"]) for p in vnc.projects_list().get("projects", ())
+            }
+            projects = sorted({by_fq_name[fq] for fq in project_fq_names if fq in by_fq_name})
+            f5_sets = {s.uuid: s.name for s in base.appliance_sets.values()}
+            uuids = in_projects(vnc, scope, f5_sets, projects) if projects else []
+            if len(uuids) > most:
+                return None
+            found = by_ids(vnc.loadbalancers_list, "obj_uuids", uuids)
+            lbs, listeners, pools, members, monitors = self._subtrees(found)
+            ports = self._ports(sorted(_port_uuids(lbs.values(), members.values())))
+        except Exception as exc:
+            raise ContrailReadError(f"reading projects ahead failed: {describe(exc)}") from exc
+        return ContrailSnapshot(  # not replace(): base's links would come along
+            appliance_sets=base.appliance_sets,
+            load_balancers=lbs,
+            listeners=listeners,
+            pools=pools,
+            members=members,
+            monitors=monitors,
+            ports=FrozenDict((p.uuid, p) for p in ports),
+            networks=base.networks,
+            route_tables=base.route_tables,
+            owned_ips=base.owned_ips,
+            projects=base.projects,
+        )
 
     def read_route_tables(self) -> FrozenDict[str, RouteTable]:
         """Route tables re-read (two calls), after we wrote some."""
@@ -328,10 +367,7 @@ class ContrailReader:
                     else []
                 )
             ]
-            port_ids = set(lb.vmi_uuids) | {
-                m.annotations["vmi"] for m in members if m.annotations.get("vmi")
-            }
-            ports = self._ports(sorted(port_ids))
+            ports = self._ports(sorted(_port_uuids([lb], members)))
 
         return base.with_load_balancer(lb_uuid, lb, listeners, pools, members, monitors, ports)
 
@@ -603,6 +639,13 @@ def _paged(
 
 def _converted(items: list[Any], convert: Callable[[Any], Any]) -> FrozenDict[str, Any]:
     return FrozenDict((item.uuid, convert(item)) for item in items)
+
+
+def _port_uuids(lbs: Iterable[LoadBalancer], members: Iterable[Member]) -> set[str]:
+    """The ports behind these load balancers' VIPs and these members (a pod's, named by
+    its ``vmi`` annotation)."""
+    found = {u for lb in lbs for u in lb.vmi_uuids}
+    return found | {m.annotations["vmi"] for m in members if m.annotations.get("vmi")}
 
 
 def _external_vmis(sets: list[Any], appliances: list[Any]) -> set[str]:

@@ -93,6 +93,23 @@ def in_scope_of(
     return found
 
 
+def in_projects(
+    vnc: Any, scope: ReadScope, f5_sets: Mapping[str, str], project_uuids: Iterable[str]
+) -> list[str]:
+    """The scope's load balancers in these projects, by one listing of their few fields per
+    page of projects (no detail): all of each project's that a set of the scope holds, so
+    a plan of those projects' partitions misses none of them (a takeover's look-ahead)."""
+    found: set[str] = set()
+    for page in _pages(project_uuids):
+        listed = vnc.loadbalancers_list(parent_id=page, fields=LIGHT_FIELDS)
+        found |= {
+            str(item["uuid"])
+            for item in listed.get("loadbalancers", ()) or ()
+            if scope.takes(_light(item), f5_sets)
+        }
+    return sorted(found)
+
+
 def load_balancers_under(vnc: Any, objects: Iterable[tuple[str, str]]) -> set[str]:
     """The load balancers these objects (``(kind, uuid)`` of listeners, pools, members,
     monitors a replica has not seen) hang under, following only their links (another

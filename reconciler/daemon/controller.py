@@ -112,6 +112,9 @@ LOOK_AHEAD = "#ahead"
 #: A look-ahead that would read more than this share of a set's partitions is left to the
 #: full pass, which reads them all anyway.
 LOOK_AHEAD_MAX_SHARE = 0.5
+#: At most this many load balancers are read for a look-ahead before a takeover's read of
+#: the sets gained (``Controller._look_ahead_of_read``); more, and it waits for that read.
+LOOK_AHEAD_OF_READ_MOST = 2000
 #: Contrail-stage key: check the objects notifications named that a replica reading only
 #: its sets does not hold (``daemon/unheld.py``): whose they are, all at once.
 CHECK = "?"
@@ -123,6 +126,16 @@ HANGS_UNDER_LB = frozenset(
         "loadbalancer_healthmonitor",
     }
 )
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """What a worker started ahead of its set's Contrail read plans against: a snapshot
+    holding only some projects of the set (``Controller._look_ahead_of_read``), and the
+    set's settings. Such a worker runs one look-ahead and never a full pass."""
+
+    snapshot: ContrailSnapshot
+    settings: SetSettings
 
 
 @dataclass
@@ -147,6 +160,7 @@ class DeviceWorker:
         clients: list[DeviceClient],
         config_sync: bool = False,
         whole_set: bool = False,
+        pinned: Pinned | None = None,
     ) -> None:
         self.controller = controller
         self.sas_uuid = sas_uuid
@@ -155,7 +169,8 @@ class DeviceWorker:
         # L3 mode: addresses and route-domain ids span the set's devices, so every key is
         # a whole-set reconcile on every device of the set.
         self.whole_set = whole_set
-        sas_name = controller.sets[sas_uuid].sas_name
+        self.pinned = pinned
+        sas_name = (pinned.settings if pinned else controller.sets[sas_uuid]).sas_name
         self.reconciler = SetReconciler(
             controller.vnc,
             [Target(c) for c in clients],
@@ -170,7 +185,7 @@ class DeviceWorker:
         self.degraded: set[str] = set()  # load balancers whose status says so
         self.stopped = False
         self.thread: threading.Thread | None = None
-        self.name = controller.sets[sas_uuid].sas_name if whole_set else clients[0].name
+        self.name = sas_name if whole_set else clients[0].name
         self.log = get_logger("worker", device=self.name)
         self.saver = DeferredSave(self._save, self.log, on_saved=self._saved)
         # lb uuid → its VIP route prefixes when last planned (``_remember_routes``)
@@ -274,6 +289,11 @@ class DeviceWorker:
     def _written(self) -> list[Target]:
         return self.reconciler.written_targets()
 
+    def run_ahead(self) -> None:
+        """A pinned worker's one look-ahead, saved before the set's own worker starts."""
+        self.reconcile(LOOK_AHEAD)
+        self.saver.flush()
+
     def look_ahead(self, lbs: Iterable[str]) -> None:
         """Queue the first full pass, with these load balancers planned before it against
         their own partitions: changes made while a set had no owner (its replica died) reach
@@ -287,8 +307,14 @@ class DeviceWorker:
 
     def reconcile(self, key: str) -> Outcome:
         controller = self.controller
-        snapshot = controller.snapshot
-        settings = controller.sets.get(self.sas_uuid)
+        snapshot: ContrailSnapshot | None
+        settings: SetSettings | None
+        if self.pinned is not None:
+            if key != LOOK_AHEAD:
+                return DONE  # a partial snapshot: never a pass that could delete
+            snapshot, settings = self.pinned.snapshot, self.pinned.settings
+        else:
+            snapshot, settings = controller.snapshot, controller.sets.get(self.sas_uuid)
         if snapshot is None or settings is None:
             return DONE  # the set is gone; the controller stops this worker
         partitions: frozenset[str] | None = None
@@ -334,6 +360,8 @@ class DeviceWorker:
             return frozenset(members), None
         memory = self.reconciler.targets[0].memory
         partitions = memory.scope(snapshot, frozenset(members), controller.options).partitions
+        if self.pinned is not None:  # its snapshot holds those partitions' projects alone
+            return frozenset(members), partitions
         projects = {lb.project_uuid for lb in controller._members(settings, snapshot)}
         if len(partitions) > LOOK_AHEAD_MAX_SHARE * max(1, len(projects)):
             return frozenset(), None  # most of the device: the full pass reads it anyway
@@ -368,7 +396,9 @@ class DeviceWorker:
             # A device worker sees one device: the others' outcomes come from the controller.
             routes=None
             if self.whole_set
-            else controller.route_context(settings, self.name, request_lbs, self.routed),
+            else controller.route_context(
+                settings, self.name, request_lbs, self.routed, snapshot=snapshot
+            ),
         )
         # A full pass (the initial sync above all) logs its progress every few seconds.
         self.reconciler.progress = Progress(f"sync {self.name}", tty=False) if full else None
@@ -464,6 +494,8 @@ class Controller:
         self._notes_said: dict[str, list[str]] = {}  # worker → its plan's notes, said
         self._retiring: dict[str, list[threading.Thread]] = {}  # set name → stopping workers
         self._releasing: set[str] = set()  # sets whose release waits for those
+        # Worker key → the look-ahead run for it before its set was read (the worker waits)
+        self._ahead_of_read: dict[str, threading.Thread] = {}
         # Owned sets whose settings cannot work (set name → SettingsError naming the key):
         # shown on the status page and counted, never waited for by /readyz.
         self.unusable: dict[str, str] = {}
@@ -583,6 +615,7 @@ class Controller:
             if scope == "full":
                 gained = self._gained_scope(read_scope) if regained else None
                 if gained is not None and self.snapshot is not None:
+                    self._look_ahead_of_read(gained, self.snapshot)
                     snapshot = self.snapshot.joined(self.reader.read(gained))
                 else:
                     snapshot = self.reader.read(read_scope)
@@ -716,6 +749,56 @@ class Controller:
         if not wanted.sets > held.sets:
             return None
         return ReadScope(wanted.sets - held.sets, wanted.claims)
+
+    def _look_ahead_of_read(self, gained: ReadScope, base: ContrailSnapshot) -> None:
+        """Before the read of the sets a takeover gained (a dead replica's: thousands of
+        load balancers, seconds of reading): the members changed while they had no owner,
+        parked by their pools' names, are read with the rest of their projects in those
+        sets — a few hundred load balancers — and planned ahead against those projects'
+        partitions by workers of their own while the whole read runs. A set's own worker
+        starts once that look-ahead is done (one writer per device); its full pass then
+        does all the rest, and whatever the look-ahead missed."""
+        projects = {pool[:-1] for pool in self.parked.pools()}  # a pool's fq_name: its project's
+        if not projects:
+            return
+        self._ahead_of_read = {k: t for k, t in self._ahead_of_read.items() if t.is_alive()}
+        try:
+            part = self.reader.read_in_projects(gained, projects, base, LOOK_AHEAD_OF_READ_MOST)
+        except ContrailReadError as exc:
+            log.warning("nothing planned ahead of the read of the sets gained", error=str(exc))
+            return
+        if part is None or not part.load_balancers:
+            return
+        by_pool = Index.of(part).lbs_of_pool_fq_name
+        ahead = {lb for pool in self.parked.take(lambda p: p in by_pool) for lb in by_pool[pool]}
+        snapshot = base.joined(part)
+        for sas in part.appliance_sets.values():
+            if sas.name not in gained.sets or not self.ownership.owns(sas.name):
+                continue
+            try:
+                settings = settings_for(sas, self.config.credentials_for(sas.name))
+            except SettingsError:
+                continue  # said when its worker is installed
+            lbs = {lb for lb in ahead if self._belongs(part.load_balancers[lb], settings, part)}
+            for key, (sas_uuid, devices, kind) in _worker_specs(sas.uuid, settings).items():
+                if not lbs or kind == "set" or key in self.workers or key in self._ahead_of_read:
+                    continue
+                worker = DeviceWorker(
+                    self,
+                    sas_uuid,
+                    [self._client(d, settings.sas_name) for d in devices],
+                    config_sync=kind == "active",
+                    pinned=Pinned(snapshot, settings),
+                )
+                worker.ahead = set(lbs)
+                self._ahead_of_read[key] = self._start(worker.run_ahead)
+                log.info(
+                    "planning ahead of the read of the sets gained",
+                    device=worker.name,
+                    set=settings.sas_name,
+                    load_balancers=len(lbs),
+                    read=len(part.load_balancers),
+                )
 
     def _after_takeover(
         self, snapshot: ContrailSnapshot, started: list[DeviceWorker]
@@ -889,13 +972,7 @@ class Controller:
                 unusable[sas.name] = str(exc)
                 continue
             sets[sas.uuid] = settings
-            if networking.is_l3(settings):
-                wanted[f"{settings.sas_name}/set"] = (sas.uuid, settings.devices, "set")
-            elif settings.sync_mode == "config-sync" and len(settings.devices) > 1:
-                wanted[f"{settings.sas_name}/active"] = (sas.uuid, settings.devices, "active")
-            else:
-                for device in settings.devices:
-                    wanted[_device_key(device)] = (sas.uuid, (device,), "device")
+            wanted.update(_worker_specs(sas.uuid, settings))
         previous, self.sets = self.sets, sets
         for name in sorted(unusable.keys() - self.unusable.keys()):
             self.event("settings", f"set {name} unusable: {unusable[name]}", "error", set=name)
@@ -923,7 +1000,7 @@ class Controller:
                 del self.workers[key]
         for key, (sas_uuid, devices, kind) in wanted.items():
             if key not in self.workers:
-                clients = [self._client(d, sas_uuid) for d in devices]
+                clients = [self._client(d, sets[sas_uuid].sas_name) for d in devices]
                 worker = DeviceWorker(
                     self,
                     sas_uuid,
@@ -932,7 +1009,9 @@ class Controller:
                     whole_set=kind == "set",
                 )
                 self.workers[key] = worker
-                worker.thread = self._start(worker.run, after=retiring.get(key))
+                # after the worker it replaces, or the look-ahead made for it before the read
+                after = retiring.get(key) or self._ahead_of_read.pop(key, None)
+                worker.thread = self._start(worker.run, after=after)
                 started.append(worker)
         self._release_when_stopped()
         self.metrics.sets_owned.set(len(self.ownership.owned))
@@ -965,11 +1044,10 @@ class Controller:
 
             self._start(release)
 
-    def _client(self, device: DeviceSettings, sas_uuid: str) -> DeviceClient:
+    def _client(self, device: DeviceSettings, sas_name: str) -> DeviceClient:
         if self.client_factory is not None:
             return self.client_factory(device)
         counter = self.metrics.rest_calls
-        sas_name = self.sets[sas_uuid].sas_name
         return DeviceClient(
             device,
             verify=self.config.device_verify,
@@ -1076,6 +1154,7 @@ class Controller:
         device: str,
         lbs: frozenset[str] | None = None,
         routed: Mapping[str, tuple[str, ...]] | None = None,
+        snapshot: ContrailSnapshot | None = None,
     ) -> RouteContext:
         """What a device worker's pass needs to plan the set's VIP route table: every load
         balancer's outcome over the devices so far, and the errors other devices said.
@@ -1083,8 +1162,9 @@ class Controller:
         ``lbs``: a one-load-balancer pass's, which plans only their routes — the prefixes
         they have now and those they had when the worker last planned them (``routed``) —
         so only the load balancers routing those prefixes are looked at (the snapshot's
-        VIP index), not the set."""
-        snapshot = self.snapshot
+        VIP index), not the set. ``snapshot``: the one the pass plans with (the
+        controller's by default)."""
+        snapshot = snapshot or self.snapshot
         only: frozenset[str] | None = None
         if snapshot is None:
             members = []
@@ -1207,6 +1287,18 @@ def _terminates_tls(snapshot: ContrailSnapshot, lb_uuid: str) -> bool:
         for x in snapshot.links().listeners_of.get(lb_uuid, ())
         if x in snapshot.listeners
     )
+
+
+def _worker_specs(
+    sas_uuid: str, settings: SetSettings
+) -> dict[str, tuple[str, tuple[DeviceSettings, ...], str]]:
+    """The workers a set needs, by key: one for the whole set in L3 mode, one for the
+    active member of a config-sync pair, else one per device."""
+    if networking.is_l3(settings):
+        return {f"{settings.sas_name}/set": (sas_uuid, settings.devices, "set")}
+    if settings.sync_mode == "config-sync" and len(settings.devices) > 1:
+        return {f"{settings.sas_name}/active": (sas_uuid, settings.devices, "active")}
+    return {_device_key(d): (sas_uuid, (d,), "device") for d in settings.devices}
 
 
 def _device_key(device: DeviceSettings) -> str:

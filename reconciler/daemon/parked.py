@@ -49,6 +49,11 @@ class ParkedMembers:
             if now - self._pruned > KEEP_SECONDS / 4:
                 self._prune(now)
 
+    def pools(self) -> set[PoolName]:
+        """The pools with members parked now (nothing is taken)."""
+        with self._lock:
+            return set(self._by_pool)
+
     def take(
         self, known: Callable[[PoolName], bool], pools: Iterable[PoolName] | None = None
     ) -> dict[PoolName, set[str]]:

@@ -316,6 +316,86 @@ def test_a_change_made_while_its_set_had_no_owner_lands_before_the_device_is_rea
         assert_never_two_writers_at_once(writes(device), gained)
 
 
+def test_a_change_made_while_its_set_had_no_owner_lands_before_the_set_is_read_from_contrail(
+    vnc, contrail, two_devices, zookeeper, daemon_factory
+) -> None:
+    """The survivor reads the project of a member changed while its set had no owner, and
+    plans it, before the read of everything the dead replica held (at 2,000 load balancers
+    per set, seconds that were most of a takeover's wait once the session had expired).
+    Here that read cannot finish at all meanwhile: the change lands all the same, and the
+    other project of the gained set is not read ahead."""
+    replicas = ["replica-0", "replica-1"]
+    names = set_names(replicas)
+    victim, survivor = replicas
+    gained = names[victim]
+    topo = seed_topology(vnc, sas_name=None)
+    other = seed_topology(
+        vnc,
+        project="other",
+        networks={"external": "10.5.0.0/16", "internal": "10.6.0.0/16"},
+        sas_name=None,
+    )
+    device_of = dict(zip(names.values(), two_devices, strict=True))
+    add_sets(vnc, device_of)
+    kept = web(vnc, topo, "web-kept", names[survivor], "10.2.3.1")
+    changed = web(vnc, topo, "web-changed", gained, "10.2.3.2")
+    neighbour = web(vnc, topo, "web-neighbour", gained, "10.2.3.4")
+    elsewhere = web(vnc, other, "web-elsewhere", gained, "10.6.3.3")
+    root = f"/cfr-{uuid.uuid4().hex[:8]}"
+    device = device_of[gained]
+    with zookeeper_client(zookeeper) as zk:
+        dead = start_replica(daemon_factory, zookeeper, root, victim)
+        for lb, project, address in (
+            (changed, topo, "10.2.3.2"),
+            (neighbour, topo, "10.2.3.4"),
+            (elsewhere, other, "10.6.3.3"),
+        ):
+            wait_until(lambda: converged(device, project, lb, address), timeout=60)
+            wait_until(lambda: status_written(vnc, lb))
+        alive = start_replica(daemon_factory, zookeeper, root, survivor)
+        wait_until(
+            lambda: owners_in_zookeeper(zk, root, [names[survivor]]) == {names[survivor]: survivor}
+        )
+        wait_until(
+            lambda: converged(device_of[names[survivor]], topo, kept, "10.2.3.1"), timeout=60
+        )
+        wait_until(lambda: alive.metric_sum(SNAPSHOT_LBS) == 1)
+        # The read of a set's load balancers by their provider hangs from now on.
+        control(
+            contrail,
+            "faults",
+            {
+                "kind": "hang",
+                "count": None,
+                "seconds": 60,
+                "query": "filters=loadbalancer_provider",
+            },
+        )
+        served(contrail, reset=True)
+        dead.process.kill()  # kill -9: its session has to expire
+        update_member(vnc, changed.listeners[0].members[0], weight=5)
+        try:
+            wait_until(
+                lambda: converged(device, topo, changed, "10.2.3.2", 5),
+                timeout=SESSION_TIMEOUT + 20,
+            )
+            assert owners_in_zookeeper(zk, root, [gained]) == {gained: survivor}
+            assert alive.metric_sum(SNAPSHOT_LBS) == 1, "the gained sets' read finished"
+            read = served(contrail)["whole"]
+            assert neighbour.loadbalancer in read  # its project's partition is planned whole
+            assert elsewhere.loadbalancer not in read
+            assert converged(device, topo, neighbour, "10.2.3.4")
+        finally:
+            control(contrail, "faults", {}, method="DELETE")
+        # the read and the full pass follow, and the set's worker goes on from there
+        wait_until(lambda: alive.metric_sum(SNAPSHOT_LBS) == 4, timeout=30)
+        update_member(vnc, elsewhere.listeners[0].members[0], weight=7)
+        wait_until(lambda: converged(device, other, elsewhere, "10.6.3.3", 7), timeout=30)
+        assert converged(device, topo, changed, "10.2.3.2", 5)
+        assert converged(device, topo, neighbour, "10.2.3.4")
+        assert_never_two_writers_at_once(writes(device), gained)
+
+
 def test_a_replica_reads_the_sets_sharing_its_device_and_keeps_their_vips(
     vnc, contrail, two_devices, zookeeper, daemon_factory
 ) -> None:
