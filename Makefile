@@ -62,7 +62,7 @@ bench-http: $(STAMP)
 # p50/p99, kill -9 in a burst of 200 changes, a fourth replica joining, device write logs
 # checked for two writers at once → build/bench-replicas/ (BENCH_REPLICAS_ARGS="--out docs/"
 # for docs/BENCHMARKS.md and its two plots; matplotlib is installed for them when missing).
-# The full run takes most of an hour (an estimate); BENCH_REPLICAS_ARGS=--quick 1-2 minutes.
+# The full run takes about 15 minutes on 2 cores; BENCH_REPLICAS_ARGS=--quick 1-2 minutes.
 bench-replicas: $(STAMP)
 	@$(PY) -c 'import matplotlib' 2>/dev/null || $(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]' || echo "no matplotlib: no plots"
 	$(PY) scripts/bench_replicas.py $(BENCH_REPLICAS_ARGS)

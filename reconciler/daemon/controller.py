@@ -290,9 +290,13 @@ class DeviceWorker:
         return self.reconciler.written_targets()
 
     def run_ahead(self) -> None:
-        """A pinned worker's one look-ahead, saved before the set's own worker starts."""
-        self.reconcile(LOOK_AHEAD)
-        self.saver.flush()
+        """A pinned worker's one look-ahead, saved before the set's own worker starts (its
+        full pass does whatever this one did not)."""
+        try:
+            self.reconcile(LOOK_AHEAD)
+            self.saver.flush()
+        except Exception:  # the set's own worker follows: nothing is lost, but say why
+            self.log.exception("look-ahead before the read failed")
 
     def look_ahead(self, lbs: Iterable[str]) -> None:
         """Queue the first full pass, with these load balancers planned before it against
