@@ -167,19 +167,14 @@ class ContrailReader:
         route_tables = self._route_tables()
         owned = vnc.instance_ips_list(detail=True, filters={"display_name": OWNED_MARK})
 
-        snapshot = ContrailSnapshot(
+        global_objects = ContrailSnapshot(
             appliance_sets=FrozenDict((s.uuid, self._set(s, appliances)) for s in sets),
-            load_balancers=lbs,
-            listeners=listeners,
-            pools=pools,
-            members=members,
-            monitors=monitors,
-            ports=FrozenDict((p.uuid, p) for p in ports),
             networks=FrozenDict((n.uuid, self._network(n)) for n in networks),
             route_tables=FrozenDict((t.uuid, t) for t in route_tables),
             owned_ips=FrozenDict((i.name, i) for i in map(self._owned_ip, owned)),
             projects=projects,
         )
+        snapshot = _with_subtrees(global_objects, (lbs, listeners, pools, members, monitors), ports)
         log.debug(
             "read contrail",
             sets=len(sets),
@@ -249,24 +244,12 @@ class ContrailReader:
             uuids = in_projects(vnc, scope, f5_sets, projects) if projects else []
             if len(uuids) > most:
                 return None
-            found = by_ids(vnc.loadbalancers_list, "obj_uuids", uuids)
-            lbs, listeners, pools, members, monitors = self._subtrees(found)
+            subtrees = self._subtrees(by_ids(vnc.loadbalancers_list, "obj_uuids", uuids))
+            lbs, members = subtrees[0], subtrees[3]
             ports = self._ports(sorted(_port_uuids(lbs.values(), members.values())))
         except Exception as exc:
             raise ContrailReadError(f"reading projects ahead failed: {describe(exc)}") from exc
-        return ContrailSnapshot(  # not replace(): base's links would come along
-            appliance_sets=base.appliance_sets,
-            load_balancers=lbs,
-            listeners=listeners,
-            pools=pools,
-            members=members,
-            monitors=monitors,
-            ports=FrozenDict((p.uuid, p) for p in ports),
-            networks=base.networks,
-            route_tables=base.route_tables,
-            owned_ips=base.owned_ips,
-            projects=base.projects,
-        )
+        return _with_subtrees(base, subtrees, ports)
 
     def read_route_tables(self) -> FrozenDict[str, RouteTable]:
         """Route tables re-read (two calls), after we wrote some."""
@@ -639,6 +622,28 @@ def _paged(
 
 def _converted(items: list[Any], convert: Callable[[Any], Any]) -> FrozenDict[str, Any]:
     return FrozenDict((item.uuid, convert(item)) for item in items)
+
+
+def _with_subtrees(
+    base: ContrailSnapshot, subtrees: tuple[FrozenDict[str, Any], ...], ports: list[Port]
+) -> ContrailSnapshot:
+    """``base``'s global objects with these load balancers, listeners, pools, members and
+    monitors, and these ports, instead of its own (not ``replace``: base's links and VIP
+    index would come along)."""
+    lbs, listeners, pools, members, monitors = subtrees
+    return ContrailSnapshot(
+        appliance_sets=base.appliance_sets,
+        load_balancers=lbs,
+        listeners=listeners,
+        pools=pools,
+        members=members,
+        monitors=monitors,
+        ports=FrozenDict((p.uuid, p) for p in ports),
+        networks=base.networks,
+        route_tables=base.route_tables,
+        owned_ips=base.owned_ips,
+        projects=base.projects,
+    )
 
 
 def _port_uuids(lbs: Iterable[LoadBalancer], members: Iterable[Member]) -> set[str]:

@@ -82,15 +82,7 @@ def in_scope_of(
     all it has heard of at once: another replica's status write-backs notify every replica
     of thousands of load balancers it does not hold, and one GET each kept a replica's
     change thread busy for many minutes after a cold start (``daemon/unheld.py``)."""
-    found: set[str] = set()
-    for page in _pages(lb_uuids):
-        listed = vnc.loadbalancers_list(obj_uuids=page, fields=LIGHT_FIELDS)
-        found |= {
-            str(item["uuid"])
-            for item in listed.get("loadbalancers", ()) or ()
-            if scope.takes(_light(item), f5_sets)
-        }
-    return found
+    return _light_listed(vnc, "obj_uuids", lb_uuids, scope, f5_sets)
 
 
 def in_projects(
@@ -99,15 +91,23 @@ def in_projects(
     """The scope's load balancers in these projects, by one listing of their few fields per
     page of projects (no detail): all of each project's that a set of the scope holds, so
     a plan of those projects' partitions misses none of them (a takeover's look-ahead)."""
+    return sorted(_light_listed(vnc, "parent_id", project_uuids, scope, f5_sets))
+
+
+def _light_listed(
+    vnc: Any, key: str, ids: Iterable[str], scope: ReadScope, f5_sets: Mapping[str, str]
+) -> set[str]:
+    """The scope's load balancers among those listed by ``key`` (their ids, their
+    projects) a page of ids at a time, with a few fields and no detail."""
     found: set[str] = set()
-    for page in _pages(project_uuids):
-        listed = vnc.loadbalancers_list(parent_id=page, fields=LIGHT_FIELDS)
+    for page in _pages(ids):
+        listed = vnc.loadbalancers_list(fields=LIGHT_FIELDS, **{key: page})
         found |= {
             str(item["uuid"])
             for item in listed.get("loadbalancers", ()) or ()
             if scope.takes(_light(item), f5_sets)
         }
-    return sorted(found)
+    return found
 
 
 def load_balancers_under(vnc: Any, objects: Iterable[tuple[str, str]]) -> set[str]:

@@ -11,6 +11,7 @@ import contextlib
 import itertools
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -257,17 +258,31 @@ def test_a_killed_replicas_set_is_taken_over_with_every_change_on_its_device(
         assert requests.get(full_reads, verify=False, timeout=5).json()["total"] == 0
 
 
-def test_a_change_made_while_its_set_had_no_owner_lands_before_the_device_is_read_whole(
-    vnc, contrail, two_devices, zookeeper, daemon_factory
-) -> None:
-    """A member changed while its replica is dead reaches the device once another replica
-    owns the set, after a read of its own partition — not after every partition of the
-    device has been read and planned (at 2,000 load balancers per set that was most of a
-    takeover's wait). Here another project's partition cannot be read at all meanwhile."""
-    replicas = ["replica-0", "replica-1"]
-    names = set_names(replicas)
-    victim, survivor = replicas
-    gained = names[victim]
+@dataclass
+class DeadOwner:
+    """Two replicas each owning a set on its own device; the victim's set holds a load
+    balancer to change (``changed``), one beside it in the same project (``neighbour``)
+    and one in another project (``elsewhere``). The victim is still alive."""
+
+    zk: KazooClient
+    root: str
+    gained: str
+    device: Any
+    topo: Any
+    other: Any
+    changed: LoadBalancerIds
+    neighbour: LoadBalancerIds
+    elsewhere: LoadBalancerIds
+    victim: Any
+    survivor: Any
+
+
+@contextlib.contextmanager
+def a_set_about_to_lose_its_owner(
+    vnc: Any, two_devices: list[Any], zookeeper: Any, daemon_factory: Any
+) -> Iterator[DeadOwner]:
+    names = set_names(["replica-0", "replica-1"])
+    gained, kept_set = names["replica-0"], names["replica-1"]
     topo = seed_topology(vnc, sas_name=None)
     other = seed_topology(
         vnc,
@@ -277,43 +292,57 @@ def test_a_change_made_while_its_set_had_no_owner_lands_before_the_device_is_rea
     )
     device_of = dict(zip(names.values(), two_devices, strict=True))
     add_sets(vnc, device_of)
-    kept = web(vnc, topo, "web-kept", names[survivor], "10.2.3.1")
-    changed = web(vnc, topo, "web-changed", gained, "10.2.3.2")
-    elsewhere = web(vnc, other, "web-elsewhere", gained, "10.6.3.3")
+    kept = web(vnc, topo, "web-kept", kept_set, "10.2.3.1")
+    ours = [
+        (web(vnc, topo, "web-changed", gained, "10.2.3.2"), topo, "10.2.3.2"),
+        (web(vnc, topo, "web-neighbour", gained, "10.2.3.4"), topo, "10.2.3.4"),
+        (web(vnc, other, "web-elsewhere", gained, "10.6.3.3"), other, "10.6.3.3"),
+    ]
     root = f"/cfr-{uuid.uuid4().hex[:8]}"
     device = device_of[gained]
     with zookeeper_client(zookeeper) as zk:
         # The victim first, alone: its start-up status writes are over before the survivor
         # listens (their notifications would be changes to look ahead for, too).
-        dead = start_replica(daemon_factory, zookeeper, root, victim)
-        wait_until(lambda: converged(device, topo, changed, "10.2.3.2"), timeout=60)
-        wait_until(lambda: converged(device, other, elsewhere, "10.6.3.3"), timeout=60)
-        wait_until(lambda: status_written(vnc, changed) and status_written(vnc, elsewhere))
-        start_replica(daemon_factory, zookeeper, root, survivor)
-        wait_until(
-            lambda: owners_in_zookeeper(zk, root, [names[survivor]]) == {names[survivor]: survivor}
+        victim = start_replica(daemon_factory, zookeeper, root, "replica-0")
+        for lb, project, address in ours:
+            wait_until(lambda lb=lb, p=project, a=address: converged(device, p, lb, a), timeout=60)
+            wait_until(lambda lb=lb: status_written(vnc, lb))
+        survivor = start_replica(daemon_factory, zookeeper, root, "replica-1")
+        wait_until(lambda: owners_in_zookeeper(zk, root, [kept_set]) == {kept_set: "replica-1"})
+        wait_until(lambda: converged(device_of[kept_set], topo, kept, "10.2.3.1"), timeout=60)
+        wait_until(lambda: survivor.metric_sum(SNAPSHOT_LBS) == 1)
+        (changed, _, _), (neighbour, _, _), (elsewhere, _, _) = ours
+        yield DeadOwner(
+            zk, root, gained, device, topo, other, changed, neighbour, elsewhere, victim, survivor
         )
-        wait_until(
-            lambda: converged(device_of[names[survivor]], topo, kept, "10.2.3.1"), timeout=60
-        )
-        dead.process.kill()  # kill -9: its session has to expire
-        slow = f"partition eq Contrail_{other.project}"
-        control(device, "faults", {"kind": "hang", "count": None, "seconds": 60, "query": slow})
-        update_member(vnc, changed.listeners[0].members[0], weight=5)
+
+
+def test_a_change_made_while_its_set_had_no_owner_lands_before_the_device_is_read_whole(
+    vnc, contrail, two_devices, zookeeper, daemon_factory
+) -> None:
+    """A member changed while its replica is dead reaches the device once another replica
+    owns the set, after a read of its own partition — not after every partition of the
+    device has been read and planned (at 2,000 load balancers per set that was most of a
+    takeover's wait). Here another project's partition cannot be read at all meanwhile."""
+    with a_set_about_to_lose_its_owner(vnc, two_devices, zookeeper, daemon_factory) as t:
+        t.victim.process.kill()  # kill -9: its session has to expire
+        slow = f"partition eq Contrail_{t.other.project}"
+        control(t.device, "faults", {"kind": "hang", "count": None, "seconds": 60, "query": slow})
+        update_member(vnc, t.changed.listeners[0].members[0], weight=5)
         try:
             wait_until(
-                lambda: converged(device, topo, changed, "10.2.3.2", 5),
+                lambda: converged(t.device, t.topo, t.changed, "10.2.3.2", 5),
                 timeout=SESSION_TIMEOUT + 20,
             )
-            assert owners_in_zookeeper(zk, root, [gained]) == {gained: survivor}
-            assert not [w for w in writes(device) if other.project in w["path"]]
+            assert owners_in_zookeeper(t.zk, t.root, [t.gained]) == {t.gained: "replica-1"}
+            assert not [w for w in writes(t.device) if t.other.project in w["path"]]
         finally:
-            control(device, "faults", {}, method="DELETE")
+            control(t.device, "faults", {}, method="DELETE")
         # the full pass follows, and leaves the other partition as it was
-        update_member(vnc, elsewhere.listeners[0].members[0], weight=7)
-        wait_until(lambda: converged(device, other, elsewhere, "10.6.3.3", 7), timeout=30)
-        assert converged(device, topo, changed, "10.2.3.2", 5)
-        assert_never_two_writers_at_once(writes(device), gained)
+        update_member(vnc, t.elsewhere.listeners[0].members[0], weight=7)
+        wait_until(lambda: converged(t.device, t.other, t.elsewhere, "10.6.3.3", 7), timeout=30)
+        assert converged(t.device, t.topo, t.changed, "10.2.3.2", 5)
+        assert_never_two_writers_at_once(writes(t.device), t.gained)
 
 
 def test_a_change_made_while_its_set_had_no_owner_lands_before_the_set_is_read_from_contrail(
@@ -324,76 +353,33 @@ def test_a_change_made_while_its_set_had_no_owner_lands_before_the_set_is_read_f
     per set, seconds that were most of a takeover's wait once the session had expired).
     Here that read cannot finish at all meanwhile: the change lands all the same, and the
     other project of the gained set is not read ahead."""
-    replicas = ["replica-0", "replica-1"]
-    names = set_names(replicas)
-    victim, survivor = replicas
-    gained = names[victim]
-    topo = seed_topology(vnc, sas_name=None)
-    other = seed_topology(
-        vnc,
-        project="other",
-        networks={"external": "10.5.0.0/16", "internal": "10.6.0.0/16"},
-        sas_name=None,
-    )
-    device_of = dict(zip(names.values(), two_devices, strict=True))
-    add_sets(vnc, device_of)
-    kept = web(vnc, topo, "web-kept", names[survivor], "10.2.3.1")
-    changed = web(vnc, topo, "web-changed", gained, "10.2.3.2")
-    neighbour = web(vnc, topo, "web-neighbour", gained, "10.2.3.4")
-    elsewhere = web(vnc, other, "web-elsewhere", gained, "10.6.3.3")
-    root = f"/cfr-{uuid.uuid4().hex[:8]}"
-    device = device_of[gained]
-    with zookeeper_client(zookeeper) as zk:
-        dead = start_replica(daemon_factory, zookeeper, root, victim)
-        for lb, project, address in (
-            (changed, topo, "10.2.3.2"),
-            (neighbour, topo, "10.2.3.4"),
-            (elsewhere, other, "10.6.3.3"),
-        ):
-            wait_until(lambda: converged(device, project, lb, address), timeout=60)
-            wait_until(lambda: status_written(vnc, lb))
-        alive = start_replica(daemon_factory, zookeeper, root, survivor)
-        wait_until(
-            lambda: owners_in_zookeeper(zk, root, [names[survivor]]) == {names[survivor]: survivor}
-        )
-        wait_until(
-            lambda: converged(device_of[names[survivor]], topo, kept, "10.2.3.1"), timeout=60
-        )
-        wait_until(lambda: alive.metric_sum(SNAPSHOT_LBS) == 1)
+    with a_set_about_to_lose_its_owner(vnc, two_devices, zookeeper, daemon_factory) as t:
         # The read of a set's load balancers by their provider hangs from now on.
-        control(
-            contrail,
-            "faults",
-            {
-                "kind": "hang",
-                "count": None,
-                "seconds": 60,
-                "query": "filters=loadbalancer_provider",
-            },
-        )
+        hang = {"kind": "hang", "count": None, "seconds": 60}
+        control(contrail, "faults", {**hang, "query": "filters=loadbalancer_provider"})
         served(contrail, reset=True)
-        dead.process.kill()  # kill -9: its session has to expire
-        update_member(vnc, changed.listeners[0].members[0], weight=5)
+        t.victim.process.kill()  # kill -9: its session has to expire
+        update_member(vnc, t.changed.listeners[0].members[0], weight=5)
         try:
             wait_until(
-                lambda: converged(device, topo, changed, "10.2.3.2", 5),
+                lambda: converged(t.device, t.topo, t.changed, "10.2.3.2", 5),
                 timeout=SESSION_TIMEOUT + 20,
             )
-            assert owners_in_zookeeper(zk, root, [gained]) == {gained: survivor}
-            assert alive.metric_sum(SNAPSHOT_LBS) == 1, "the gained sets' read finished"
+            assert owners_in_zookeeper(t.zk, t.root, [t.gained]) == {t.gained: "replica-1"}
+            assert t.survivor.metric_sum(SNAPSHOT_LBS) == 1, "the gained set's read finished"
             read = served(contrail)["whole"]
-            assert neighbour.loadbalancer in read  # its project's partition is planned whole
-            assert elsewhere.loadbalancer not in read
-            assert converged(device, topo, neighbour, "10.2.3.4")
+            assert t.neighbour.loadbalancer in read  # its project's partition is planned whole
+            assert t.elsewhere.loadbalancer not in read
+            assert converged(t.device, t.topo, t.neighbour, "10.2.3.4")
         finally:
             control(contrail, "faults", {}, method="DELETE")
         # the read and the full pass follow, and the set's worker goes on from there
-        wait_until(lambda: alive.metric_sum(SNAPSHOT_LBS) == 4, timeout=30)
-        update_member(vnc, elsewhere.listeners[0].members[0], weight=7)
-        wait_until(lambda: converged(device, other, elsewhere, "10.6.3.3", 7), timeout=30)
-        assert converged(device, topo, changed, "10.2.3.2", 5)
-        assert converged(device, topo, neighbour, "10.2.3.4")
-        assert_never_two_writers_at_once(writes(device), gained)
+        wait_until(lambda: t.survivor.metric_sum(SNAPSHOT_LBS) == 4, timeout=30)
+        update_member(vnc, t.elsewhere.listeners[0].members[0], weight=7)
+        wait_until(lambda: converged(t.device, t.other, t.elsewhere, "10.6.3.3", 7), timeout=30)
+        assert converged(t.device, t.topo, t.changed, "10.2.3.2", 5)
+        assert converged(t.device, t.topo, t.neighbour, "10.2.3.4")
+        assert_never_two_writers_at_once(writes(t.device), t.gained)
 
 
 def test_a_replica_reads_the_sets_sharing_its_device_and_keeps_their_vips(
