@@ -233,7 +233,8 @@ class DeviceWorker:
         for target in self._written():
             target.client.save_config(scope.partitions)
             if self.config_sync:
-                settings = self.controller.sets.get(self.sas_uuid)
+                pinned = self.pinned
+                settings = pinned.settings if pinned else self.controller.sets.get(self.sas_uuid)
                 group = settings.properties.get("device_group") if settings else None
                 push_to_group(target.client, group)
 
