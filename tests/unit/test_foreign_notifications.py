@@ -157,3 +157,34 @@ def test_members_of_pools_it_does_not_hold_cost_no_read_until_the_pool_is_its() 
     assert len(controller.queue) == 1
     assert controller._changes == {lb.uuid: {Change("loadbalancer_member", "new-member")}}
     assert len(controller.parked) == 1000  # the others' members stay parked, then expire
+
+
+class Untouchable:
+    """A device client that must not be used: any attribute asked of it fails the test."""
+
+    def __init__(self) -> None:
+        self.settings = None
+        self.name = "bigip1"
+
+    def __getattr__(self, name: str) -> object:
+        raise AssertionError(f"the device was used ({name})")
+
+
+def test_a_worker_planning_ahead_of_its_sets_read_never_makes_a_full_pass() -> None:
+    """Its snapshot holds a few projects of the set: a full pass, or a load balancer's pass
+    on a device it has not read, would plan every other partition empty and delete them."""
+    from reconciler.daemon.controller import FULL_RESYNC, DeviceWorker, Pinned
+    from reconciler.daemon.workqueue import DONE
+
+    world = World()
+    lb, _, _ = world.service()
+    controller = Controller(Config(), object(), Metrics(), ownership=OneSetReplica())
+    worker = DeviceWorker(
+        controller,
+        world.settings.sas_uuid,
+        [Untouchable()],  # type: ignore[list-item]
+        pinned=Pinned(world.snapshot, world.settings),
+    )
+    for key in (FULL_RESYNC, lb.uuid):
+        assert worker.reconcile(key) == DONE
+    assert controller.results == {}
