@@ -96,6 +96,35 @@ def read_change(
     return _with_missing_links(reader, snapshot, obj)
 
 
+def read_together(
+    reader: ContrailReader, changes: list[Change], base: ContrailSnapshot
+) -> dict[Change, Any]:
+    """The changed objects of one kind read in one listing (per 500), where there are two
+    or more: the answers ``read_change`` takes, as if each had been read alone. A status
+    echo names a load balancer, its pool and each member — a dozen GETs one after the
+    other, ~0.5 s on a busy server, for every load balancer after a cold start. An object
+    not listed (gone) is left to its own read, which says so."""
+    from reconciler.contrail.scope import by_ids
+
+    by_kind: dict[str, list[str]] = {}
+    for change in changes:
+        readable = READABLE[change.kind]
+        if not readable.method:
+            continue  # a port: read by listing anyway
+        if change.kind == "loadbalancer" and change.uuid not in base.load_balancers:
+            continue  # new to us: its whole subtree is read
+        by_kind.setdefault(change.kind, []).append(change.uuid)
+    answers: dict[Change, Any] = {}
+    for kind, uuids in by_kind.items():
+        if len(uuids) < 2:
+            continue
+        list_call = getattr(reader.vnc, READABLE[kind].method.replace("_read", "s_list"))
+        answers.update(
+            (Change(kind, obj.uuid), obj) for obj in by_ids(list_call, "obj_uuids", uuids)
+        )
+    return answers
+
+
 def _read_one(
     reader: ContrailReader, readable: Readable, uuid: str, answer: Any = None
 ) -> Any | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from reconciler.contrail.changes import Change, read_change
+from reconciler.contrail.changes import Change, read_change, read_together
 from reconciler.contrail.connect import describe
 from reconciler.contrail.scope import ReadScope, by_ids, in_projects, scoped_load_balancers
 from reconciler.logs import get_logger
@@ -297,12 +297,19 @@ class ContrailReader:
         answers: Mapping[Change, Any] | None = None,
     ) -> ContrailSnapshot:
         """``base`` with the objects notifications said changed read again
-        (``contrail.changes``): one call each for nearly every change, never a walk of
+        (``contrail.changes``): one call per kind for the objects of a kind read together
+        (a status echo: a load balancer's members), one each for the rest, never a walk of
         their load balancer; none for those whose GET was made already (``answers``)."""
+        changes = sorted(changes)
+        known = dict(answers or {})
+        try:
+            known.update(read_together(self, [c for c in changes if c not in known], base))
+        except Exception as exc:
+            raise ContrailReadError(f"reading changed objects failed: {describe(exc)}") from exc
         snapshot = base
-        for change in sorted(changes):
+        for change in changes:
             try:
-                snapshot = read_change(self, change, snapshot, (answers or {}).get(change))
+                snapshot = read_change(self, change, snapshot, known.get(change))
             except Exception as exc:
                 raise ContrailReadError(
                     f"reading {change.kind} {change.uuid} failed: {describe(exc)}"

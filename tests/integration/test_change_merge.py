@@ -131,3 +131,27 @@ def test_each_change_merged_is_what_a_fresh_read_says(bigip, contrail, vnc, topo
     vnc.loadbalancer_member_create(member)
     assert merger.merge("loadbalancer_pool", new_pool.uuid) == 2
     assert merger.merge("loadbalancer_member", member.uuid) == 1
+
+
+def test_a_status_echo_is_read_in_one_call_per_kind(bigip, contrail, vnc, topo) -> None:
+    """Our own status write-back comes back as a notification per object: the load
+    balancer's members changed together are read in one listing, not one GET each (a
+    dozen round trips per load balancer kept a replica's change queue full for many
+    minutes after a cold start on a busy API server)."""
+    members = [(f"10.2.3.{i}", 80, 1) for i in range(1, 11)]
+    ids = add_load_balancer(
+        vnc, topo, "web", listeners=[ListenerSpec("HTTP", 80, pool=PoolSpec(members=members))]
+    )
+    web = ids.listeners[0]
+    merger = Merger(contrail, vnc)
+    for n, member in enumerate(web.members):
+        update_member(vnc, member, weight=n + 2)
+    vnc.loadbalancer_member_delete(id=web.members[0])  # gone before it is read
+    changes = {Change("loadbalancer_member", m) for m in web.members}
+    changes |= {Change("loadbalancer_pool", web.pool), Change("loadbalancer", ids.loadbalancer)}
+    requests.delete(merger.url, timeout=5)
+    merger.snapshot = merger.reader.read_changes(changes, merger.snapshot)
+    calls = requests.get(merger.url, timeout=5).json()["by_verb"]
+    # the members' listing, the pool, the load balancer, and the deleted member's own read
+    assert sum(calls.values()) == 4, calls
+    merger.assert_fresh()
