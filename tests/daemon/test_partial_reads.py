@@ -276,6 +276,17 @@ class DeadOwner:
     victim: Any
     survivor: Any
 
+    def owner_dies_and_a_member_changes(self, vnc: Any) -> None:
+        """kill -9 the victim, change ``changed``'s member, and wait until the change is on
+        the device and the survivor owns the set."""
+        self.victim.process.kill()  # its session has to expire
+        update_member(vnc, self.changed.listeners[0].members[0], weight=5)
+        wait_until(
+            lambda: converged(self.device, self.topo, self.changed, "10.2.3.2", 5),
+            timeout=SESSION_TIMEOUT + 20,
+        )
+        assert owners_in_zookeeper(self.zk, self.root, [self.gained]) == {self.gained: "replica-1"}
+
 
 @contextlib.contextmanager
 def a_set_about_to_lose_its_owner(
@@ -325,16 +336,10 @@ def test_a_change_made_while_its_set_had_no_owner_lands_before_the_device_is_rea
     device has been read and planned (at 2,000 load balancers per set that was most of a
     takeover's wait). Here another project's partition cannot be read at all meanwhile."""
     with a_set_about_to_lose_its_owner(vnc, two_devices, zookeeper, daemon_factory) as t:
-        t.victim.process.kill()  # kill -9: its session has to expire
         slow = f"partition eq Contrail_{t.other.project}"
         control(t.device, "faults", {"kind": "hang", "count": None, "seconds": 60, "query": slow})
-        update_member(vnc, t.changed.listeners[0].members[0], weight=5)
         try:
-            wait_until(
-                lambda: converged(t.device, t.topo, t.changed, "10.2.3.2", 5),
-                timeout=SESSION_TIMEOUT + 20,
-            )
-            assert owners_in_zookeeper(t.zk, t.root, [t.gained]) == {t.gained: "replica-1"}
+            t.owner_dies_and_a_member_changes(vnc)
             assert not [w for w in writes(t.device) if t.other.project in w["path"]]
         finally:
             control(t.device, "faults", {}, method="DELETE")
@@ -358,14 +363,8 @@ def test_a_change_made_while_its_set_had_no_owner_lands_before_the_set_is_read_f
         hang = {"kind": "hang", "count": None, "seconds": 60}
         control(contrail, "faults", {**hang, "query": "filters=loadbalancer_provider"})
         served(contrail, reset=True)
-        t.victim.process.kill()  # kill -9: its session has to expire
-        update_member(vnc, t.changed.listeners[0].members[0], weight=5)
         try:
-            wait_until(
-                lambda: converged(t.device, t.topo, t.changed, "10.2.3.2", 5),
-                timeout=SESSION_TIMEOUT + 20,
-            )
-            assert owners_in_zookeeper(t.zk, t.root, [t.gained]) == {t.gained: "replica-1"}
+            t.owner_dies_and_a_member_changes(vnc)
             assert t.survivor.metric_sum(SNAPSHOT_LBS) == 1, "the gained set's read finished"
             read = served(contrail)["whole"]
             assert t.neighbour.loadbalancer in read  # its project's partition is planned whole
