@@ -233,8 +233,7 @@ class DeviceWorker:
         for target in self._written():
             target.client.save_config(scope.partitions)
             if self.config_sync:
-                pinned = self.pinned
-                settings = pinned.settings if pinned else self.controller.sets.get(self.sas_uuid)
+                settings = self._inputs()[1]
                 group = settings.properties.get("device_group") if settings else None
                 push_to_group(target.client, group)
 
@@ -310,16 +309,18 @@ class DeviceWorker:
 
     # -- one reconcile --------------------------------------------------------------------
 
+    def _inputs(self) -> tuple[ContrailSnapshot | None, SetSettings | None]:
+        """What this worker plans with: its pinned snapshot and settings, or the
+        controller's current ones (None: not read yet, or the set is gone)."""
+        if self.pinned is not None:
+            return self.pinned.snapshot, self.pinned.settings
+        return self.controller.snapshot, self.controller.sets.get(self.sas_uuid)
+
     def reconcile(self, key: str) -> Outcome:
         controller = self.controller
-        snapshot: ContrailSnapshot | None
-        settings: SetSettings | None
-        if self.pinned is not None:
-            if key != LOOK_AHEAD:
-                return DONE  # a partial snapshot: never a pass that could delete
-            snapshot, settings = self.pinned.snapshot, self.pinned.settings
-        else:
-            snapshot, settings = controller.snapshot, controller.sets.get(self.sas_uuid)
+        if self.pinned is not None and key != LOOK_AHEAD:
+            return DONE  # a partial snapshot: never a pass that could delete
+        snapshot, settings = self._inputs()
         if snapshot is None or settings is None:
             return DONE  # the set is gone; the controller stops this worker
         partitions: frozenset[str] | None = None
@@ -785,8 +786,10 @@ class Controller:
             except SettingsError:
                 continue  # said when its worker is installed
             lbs = {lb for lb in ahead if self._belongs(part.load_balancers[lb], settings, part)}
+            if not lbs:
+                continue
             for key, (sas_uuid, devices, kind) in _worker_specs(sas.uuid, settings).items():
-                if not lbs or kind == "set" or key in self.workers or key in self._ahead_of_read:
+                if kind == "set" or key in self.workers or key in self._ahead_of_read:
                     continue
                 worker = DeviceWorker(
                     self,
@@ -1169,7 +1172,7 @@ class Controller:
         so only the load balancers routing those prefixes are looked at (the snapshot's
         VIP index), not the set. ``snapshot``: the one the pass plans with (the
         controller's by default)."""
-        snapshot = snapshot or self.snapshot
+        snapshot = self.snapshot if snapshot is None else snapshot
         only: frozenset[str] | None = None
         if snapshot is None:
             members = []
